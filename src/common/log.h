@@ -1,0 +1,29 @@
+/*
+ * Library logging: one sink installed by the caller; FFmpeg's own log is
+ * routed through it and kept quiet unless asked.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_COMMON_LOG_H
+#define SH_COMMON_LOG_H
+
+#include "shrink/shrink.h"
+
+#ifdef __GNUC__
+#define SH_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SH_PRINTF(a, b)
+#endif
+
+void sh_log(ShLogLevel level, const char *file, const char *fmt, ...) SH_PRINTF(3, 4);
+
+/* Route av_log into sh_log (warnings and errors at VERBOSE: libav is chatty). */
+void sh_log_install_av_bridge(void);
+
+/*
+ * libx264 refuses a bitrate under its own estimate only through a log line
+ * ("requested bitrate is too low"); the bridge counts those so the caller
+ * can tell that refusal from other open failures.
+ */
+int sh_log_x264_too_low_count(void);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "common/log.h"
+#include "common/temp.h"
+
+/*
+ * A fixed table of fixed buffers: the signal handler walks it, so nothing
+ * here may be allocated or moved while a signal can arrive. A slot is live
+ * when its first byte is non-zero; registration writes the name first and
+ * the first byte last.
+ */
+#define SH_TEMP_SLOTS 32
+static char temp_paths[SH_TEMP_SLOTS][PATH_MAX];
+static volatile sig_atomic_t temp_is_dir[SH_TEMP_SLOTS];
+
+int sh_temp_register(const char *path)
+{
+    size_t n = strlen(path);
+    if (!n || n >= PATH_MAX)
+        return AVERROR(ENAMETOOLONG);
+    for (int i = 0; i < SH_TEMP_SLOTS; i++) {
+        if (temp_paths[i][0])
+            continue;
+        memcpy(temp_paths[i] + 1, path + 1, n);
+        temp_is_dir[i] = 0;
+        __atomic_store_n(&temp_paths[i][0], path[0], __ATOMIC_SEQ_CST);
+        return 0;
+    }
+    sh_log(SH_LOG_ERROR, path, "too many temporary files");
+    return AVERROR(ENOSPC);
+}
+
+static int temp_find(const char *path)
+{
+    for (int i = 0; i < SH_TEMP_SLOTS; i++)
+        if (temp_paths[i][0] && !strcmp(temp_paths[i], path))
+            return i;
+    return -1;
+}
+
+void sh_temp_forget(const char *path)
+{
+    int i = path ? temp_find(path) : -1;
+    if (i >= 0)
+        __atomic_store_n(&temp_paths[i][0], 0, __ATOMIC_SEQ_CST);
+}
+
+void sh_temp_remove(const char *path)
+{
+    int i;
+    if (!path || !path[0])
+        return;
+    i = temp_find(path);
+    if (i >= 0 && temp_is_dir[i])
+        rmdir(path);
+    else
+        unlink(path);
+    sh_temp_forget(path);
+}
+
+void sh_temp_cleanup_all(void)
+{
+    /* Files first, then directories that held them. Only unlink/rmdir: async-signal-safe. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < SH_TEMP_SLOTS; i++) {
+            if (!temp_paths[i][0] || temp_is_dir[i] != pass)
+                continue;
+            if (pass)
+                rmdir(temp_paths[i]);
+            else
+                unlink(temp_paths[i]);
+            temp_paths[i][0] = 0;
+        }
+}
+
+int sh_temp_create_beside(char *path, size_t len, const char *dest)
+{
+    const char *slash = strrchr(dest, '/');
+    const char *base = slash ? slash + 1 : dest;
+    int dirlen = slash ? (int)(slash - dest + 1) : 0;
+    sigset_t all, old;
+    int fd, ret, n;
+
+    n = snprintf(path, len, "%.*s.%s.XXXXXX.part", dirlen, dest, base);
+    if (n < 0 || (size_t)n >= len)
+        return AVERROR(ENAMETOOLONG);
+    /* No signal between creating the file and registering it. */
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    fd = mkstemps(path, 5);
+    if (fd < 0) {
+        ret = AVERROR(errno);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return ret;
+    }
+    /* mkstemp makes 0600; the finished file gets what any new file would. */
+    {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
+    close(fd);
+    ret = sh_temp_register(path);
+    if (ret < 0)
+        unlink(path);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return ret;
+}
+
+int sh_temp_mkdir(char *path, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    sigset_t all, old;
+    int n, ret;
+
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    n = snprintf(path, len, "%s/shrink-XXXXXX", tmp);
+    if (n < 0 || (size_t)n >= len)
+        return AVERROR(ENAMETOOLONG);
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    if (!mkdtemp(path)) {
+        ret = AVERROR(errno);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return ret;
+    }
+    ret = sh_temp_register(path);
+    if (ret >= 0)
+        temp_is_dir[temp_find(path)] = 1;
+    else
+        rmdir(path);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return ret;
+}
+
+FILE *sh_temp_anon(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[PATH_MAX];
+    FILE *f;
+    int fd;
+
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    /* O_TMPFILE: the file has no name, so not even SIGKILL can leave it behind. */
+    fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        /* File systems without O_TMPFILE: a name that lives a moment. */
+        if (snprintf(path, sizeof(path), "%s/shrink-cache-XXXXXX", tmp) >= (int)sizeof(path))
+            return NULL;
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+            return NULL;
+        unlink(path);
+    }
+    f = fdopen(fd, "w+b");
+    if (!f)
+        close(fd);
+    return f;
+}

@@ -1,0 +1,32 @@
+/*
+ * Temporary files: every path the library creates is registered here so that
+ * it can be removed on success, failure and signals alike.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_COMMON_TEMP_H
+#define SH_COMMON_TEMP_H
+
+#include <stdio.h>
+
+/*
+ * Create an empty file "DIR/.NAME.XXXXXX.part" (exclusive, mode 0600) and
+ * register it. path receives the name. Returns 0 or a negative AVERROR.
+ */
+int sh_temp_create_beside(char *path, size_t len, const char *dest);
+
+/* Create a private directory under $TMPDIR (or /tmp) and register it. */
+int sh_temp_mkdir(char *path, size_t len);
+
+/* Register a path (file or empty directory) for removal. */
+int sh_temp_register(const char *path);
+
+/* Remove the path now (if it exists) and forget it. */
+void sh_temp_remove(const char *path);
+
+/* Forget the path without removing it (it was renamed into place). */
+void sh_temp_forget(const char *path);
+
+/* An unnamed read-write file that disappears when closed or at exit, even on SIGKILL. */
+FILE *sh_temp_anon(void);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * Encoders backed by libavcodec: the descriptor's configure() sets codec
+ * options, everything else is shared here.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <libavutil/channel_layout.h>
+
+#include "common/log.h"
+#include "encoders/encoder.h"
+
+typedef struct LavcPriv {
+    AVCodecContext *avctx;
+} LavcPriv;
+
+int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
+{
+    const ShEncoderDesc *d = enc->desc;
+    const AVCodec *codec = avcodec_find_encoder_by_name(d->lavc_name);
+    LavcPriv *p;
+    AVCodecContext *c;
+    AVDictionary *opts = NULL;
+    AVDictionaryEntry *left;
+    int ret;
+
+    if (!codec)
+        return AVERROR_ENCODER_NOT_FOUND;
+    if (!(p = enc->priv = av_mallocz(sizeof(LavcPriv))))
+        return AVERROR(ENOMEM);
+    if (!(c = p->avctx = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    if (d->type == AVMEDIA_TYPE_VIDEO) {
+        c->width = cfg->width;
+        c->height = cfg->height;
+        c->pix_fmt = cfg->pix_fmt;
+        c->time_base = cfg->time_base;
+        c->framerate = cfg->frame_rate;
+        c->sample_aspect_ratio = (AVRational){ 1, 1 };
+        c->color_range = AVCOL_RANGE_MPEG;
+        if (cfg->pass == 1)
+            c->flags |= AV_CODEC_FLAG_PASS1;
+        else if (cfg->pass == 2)
+            c->flags |= AV_CODEC_FLAG_PASS2;
+    } else {
+        c->sample_rate = cfg->sample_rate;
+        c->sample_fmt = cfg->sample_fmt;
+        av_channel_layout_default(&c->ch_layout, cfg->channels);
+        c->time_base = (AVRational){ 1, cfg->sample_rate };
+    }
+    c->bit_rate = cfg->bitrate;
+    /* Containers we write keep codec headers out of band. */
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if ((ret = d->configure(c, &opts, cfg)) < 0)
+        goto end;
+    if ((ret = avcodec_open2(c, codec, &opts)) < 0)
+        goto end;
+    if ((left = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX))) {
+        sh_log(SH_LOG_ERROR, NULL, "%s: option %s not accepted", d->lavc_name, left->key);
+        ret = AVERROR(EINVAL);
+        goto end;
+    }
+    if (!(enc->par = avcodec_parameters_alloc())) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if ((ret = avcodec_parameters_from_context(enc->par, c)) < 0)
+        goto end;
+    enc->time_base = c->time_base;
+    enc->frame_size = (codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) ? 0 : c->frame_size;
+end:
+    av_dict_free(&opts);
+    return ret;
+}
+
+int sh_lavc_send_frame(ShEncoder *enc, const AVFrame *frame)
+{
+    LavcPriv *p = enc->priv;
+    return avcodec_send_frame(p->avctx, frame);
+}
+
+int sh_lavc_receive_packet(ShEncoder *enc, AVPacket *pkt)
+{
+    LavcPriv *p = enc->priv;
+    return avcodec_receive_packet(p->avctx, pkt);
+}
+
+void sh_lavc_close(ShEncoder *enc)
+{
+    LavcPriv *p = enc->priv;
+    if (p)
+        avcodec_free_context(&p->avctx);
+    av_freep(&enc->priv);
+}

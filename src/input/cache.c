@@ -1,0 +1,162 @@
+/*
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <libavutil/error.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/mem.h>
+
+#include "common/temp.h"
+#include "input/cache.h"
+
+struct ShFrameCache {
+    int width, height;
+    enum AVPixelFormat fmt;
+    size_t frame_bytes;
+    size_t mem_frames;        /* how many fit in memory */
+    uint8_t **mem;            /* one buffer per in-memory frame */
+    FILE *spill;
+    int64_t *pts;
+    int64_t count, alloc, next;
+};
+
+int sh_frame_cache_open(ShFrameCache **pc, int width, int height, enum AVPixelFormat fmt, size_t mem_limit)
+{
+    ShFrameCache *c = av_mallocz(sizeof(*c));
+    int size;
+    if (!c)
+        return AVERROR(ENOMEM);
+    size = av_image_get_buffer_size(fmt, width, height, 1);
+    if (size <= 0) {
+        av_free(c);
+        return size < 0 ? size : AVERROR(EINVAL);
+    }
+    c->width = width;
+    c->height = height;
+    c->fmt = fmt;
+    c->frame_bytes = (size_t)size;
+    c->mem_frames = mem_limit / c->frame_bytes;
+    *pc = c;
+    return 0;
+}
+
+int sh_frame_cache_put(ShFrameCache *c, const AVFrame *f)
+{
+    uint8_t *buf = NULL;
+    int ret;
+
+    if (f->width != c->width || f->height != c->height || f->format != c->fmt)
+        return AVERROR(EINVAL);
+    if (c->count == c->alloc) {
+        int64_t n = c->alloc ? c->alloc * 2 : 1024;
+        void *p = av_realloc_array(c->pts, n, sizeof(*c->pts));
+        if (!p)
+            return AVERROR(ENOMEM);
+        c->pts = p;
+        if ((size_t)c->count < c->mem_frames) {
+            p = av_realloc_array(c->mem, FFMIN((size_t)n, c->mem_frames), sizeof(*c->mem));
+            if (!p)
+                return AVERROR(ENOMEM);
+            c->mem = p;
+        }
+        c->alloc = n;
+    }
+    if ((size_t)c->count < c->mem_frames) {
+        if (!(buf = av_malloc(c->frame_bytes)))
+            return AVERROR(ENOMEM);
+        c->mem[c->count] = buf;
+    } else {
+        if (!c->spill && !(c->spill = sh_temp_anon()))
+            return AVERROR(errno ? errno : EIO);
+        if (!(buf = av_malloc(c->frame_bytes)))
+            return AVERROR(ENOMEM);
+    }
+    ret = av_image_copy_to_buffer(buf, (int)c->frame_bytes, (const uint8_t *const *)f->data,
+                                  f->linesize, c->fmt, c->width, c->height, 1);
+    if (ret >= 0 && (size_t)c->count >= c->mem_frames) {
+        if (fwrite(buf, 1, c->frame_bytes, c->spill) != c->frame_bytes)
+            ret = AVERROR(errno ? errno : EIO);
+        av_free(buf);
+    }
+    if (ret < 0)
+        return ret;
+    c->pts[c->count++] = f->pts;
+    return 0;
+}
+
+int sh_frame_cache_rewind(ShFrameCache *c)
+{
+    c->next = 0;
+    if (c->spill) {
+        if (fflush(c->spill) || fseeko(c->spill, 0, SEEK_SET))
+            return AVERROR(errno);
+    }
+    return 0;
+}
+
+int sh_frame_cache_get(ShFrameCache *c, AVFrame *out)
+{
+    uint8_t *src, *tmp = NULL;
+    uint8_t *data[4];
+    int linesize[4], ret;
+
+    if (c->next >= c->count)
+        return AVERROR_EOF;
+    out->width = c->width;
+    out->height = c->height;
+    out->format = c->fmt;
+    if ((ret = av_frame_get_buffer(out, 0)) < 0)
+        return ret;
+    if ((size_t)c->next < c->mem_frames) {
+        src = c->mem[c->next];
+    } else {
+        if (!(tmp = av_malloc(c->frame_bytes)))
+            return AVERROR(ENOMEM);
+        if (fread(tmp, 1, c->frame_bytes, c->spill) != c->frame_bytes) {
+            av_free(tmp);
+            av_frame_unref(out);
+            return AVERROR(EIO);
+        }
+        src = tmp;
+    }
+    av_image_fill_arrays(data, linesize, src, c->fmt, c->width, c->height, 1);
+    av_image_copy(out->data, out->linesize, (const uint8_t **)data, linesize, c->fmt, c->width, c->height);
+    av_free(tmp);
+    out->pts = c->pts[c->next++];
+    out->sample_aspect_ratio = (AVRational){ 1, 1 };
+    return 0;
+}
+
+int64_t sh_frame_cache_count(const ShFrameCache *c) { return c->count; }
+int64_t sh_frame_cache_pts(const ShFrameCache *c, int64_t i) { return c->pts[i]; }
+
+int64_t sh_frame_cache_find(const ShFrameCache *c, int64_t pts)
+{
+    int64_t lo = 0, hi = c->count - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (c->pts[mid] == pts)
+            return mid;
+        if (c->pts[mid] < pts)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+void sh_frame_cache_free(ShFrameCache **pc)
+{
+    ShFrameCache *c = *pc;
+    if (!c)
+        return;
+    for (int64_t i = 0; c->mem && i < c->count && (size_t)i < c->mem_frames; i++)
+        av_free(c->mem[i]);
+    av_free(c->mem);
+    av_free(c->pts);
+    if (c->spill)
+        fclose(c->spill);
+    av_freep(pc);
+}

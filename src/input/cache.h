@@ -1,0 +1,30 @@
+/*
+ * The frame cache: the downscaled, frame-dropped pictures of one decode,
+ * read back for every encoder pass so the source is decoded once. Frames
+ * live in memory up to a bound, then in an unnamed temporary file.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_INPUT_CACHE_H
+#define SH_INPUT_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavutil/frame.h>
+
+typedef struct ShFrameCache ShFrameCache;
+
+int  sh_frame_cache_open(ShFrameCache **c, int width, int height, enum AVPixelFormat fmt, size_t mem_limit);
+/* Store a copy of the picture and its pts. Frames must come in pts order. */
+int  sh_frame_cache_put(ShFrameCache *c, const AVFrame *f);
+int  sh_frame_cache_rewind(ShFrameCache *c);
+/* The next frame: a new buffer in out (pts set). AVERROR_EOF after the last. */
+int  sh_frame_cache_get(ShFrameCache *c, AVFrame *out);
+int64_t sh_frame_cache_count(const ShFrameCache *c);
+/* pts of frame i, in the order stored. */
+int64_t sh_frame_cache_pts(const ShFrameCache *c, int64_t i);
+/* Index of the frame with this pts, or -1. */
+int64_t sh_frame_cache_find(const ShFrameCache *c, int64_t pts);
+void sh_frame_cache_free(ShFrameCache **c);
+
+#endif

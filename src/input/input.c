@@ -1,0 +1,316 @@
+/*
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <errno.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/display.h>
+
+#include "common/log.h"
+#include "input/input.h"
+
+/* Bigger than any real video; a header claiming more is damaged or hostile. */
+#define SH_MAX_PIXELS (16384LL * 16384LL)
+
+typedef struct InputStream {
+    int index;
+    AVStream *st;
+    AVCodecContext *dec;
+    int flushed, done;
+} InputStream;
+
+struct ShInput {
+    ShInputInfo info;
+    ShInputStats stats;
+    AVFormatContext *fmt;
+    AVPacket *pkt;
+    InputStream v, a;
+    int want_audio;
+    int demux_eof;
+    InputStream *pending;     /* decoder with frames to drain */
+    int64_t next_video_pts;
+};
+
+static int open_decoder(ShInput *in, InputStream *s, int threads)
+{
+    const AVCodec *codec = avcodec_find_decoder(s->st->codecpar->codec_id);
+    int ret;
+    if (!codec) {
+        sh_log(SH_LOG_ERROR, in->info.path, "no decoder for %s",
+               avcodec_get_name(s->st->codecpar->codec_id));
+        return AVERROR_DECODER_NOT_FOUND;
+    }
+    if (!(s->dec = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_to_context(s->dec, s->st->codecpar)) < 0)
+        return ret;
+    s->dec->pkt_timebase = s->st->time_base;
+    if (threads) {
+        s->dec->thread_count = 0;
+        s->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    }
+    if ((ret = avcodec_open2(s->dec, codec, NULL)) < 0) {
+        sh_log(SH_LOG_ERROR, in->info.path, "cannot open the %s decoder: %s",
+               codec->name, av_err2str(ret));
+        return ret;
+    }
+    return 0;
+}
+
+static int find_video_stream(AVFormatContext *fmt)
+{
+    int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (best >= 0 && !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return best;
+    /* Cover art is not the video. */
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        AVStream *st = fmt->streams[i];
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            return (int)i;
+    }
+    return -1;
+}
+
+int sh_input_open(ShInput **pin, const char *path)
+{
+    ShInput *in = av_mallocz(sizeof(*in));
+    ShInputInfo *info;
+    AVCodecParameters *par;
+    struct stat sb;
+    int ret, vi, ai;
+
+    if (!in)
+        return AVERROR(ENOMEM);
+    info = &in->info;
+    info->path = path;
+    in->v.index = in->a.index = -1;
+
+    if (stat(path, &sb) < 0) {
+        ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, path, "%s", av_err2str(ret));
+        goto fail;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        ret = AVERROR(EISDIR);
+        sh_log(SH_LOG_ERROR, path, "is a directory");
+        goto fail;
+    }
+    info->file_size = sb.st_size;
+    if (!sb.st_size) {
+        ret = AVERROR_INVALIDDATA;
+        sh_log(SH_LOG_ERROR, path, "empty file");
+        goto fail;
+    }
+    if ((ret = avformat_open_input(&in->fmt, path, NULL, NULL)) < 0) {
+        if (ret == AVERROR_INVALIDDATA)
+            sh_log(SH_LOG_ERROR, path, "not a recognised video file");
+        else
+            sh_log(SH_LOG_ERROR, path, "cannot open: %s", av_err2str(ret));
+        goto fail;
+    }
+    if ((ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
+        sh_log(SH_LOG_ERROR, path, "cannot read stream information: %s", av_err2str(ret));
+        goto fail;
+    }
+    if ((vi = find_video_stream(in->fmt)) < 0) {
+        ret = AVERROR_STREAM_NOT_FOUND;
+        sh_log(SH_LOG_ERROR, path, "no video stream");
+        goto fail;
+    }
+    in->v.index = vi;
+    in->v.st = in->fmt->streams[vi];
+    par = in->v.st->codecpar;
+    if (par->width <= 0 || par->height <= 0 || (int64_t)par->width * par->height > SH_MAX_PIXELS) {
+        ret = AVERROR_INVALIDDATA;
+        sh_log(SH_LOG_ERROR, path, "invalid picture size %dx%d", par->width, par->height);
+        goto fail;
+    }
+    info->video_codec = avcodec_get_name(par->codec_id);
+    info->width = par->width;
+    info->height = par->height;
+    info->sar = av_guess_sample_aspect_ratio(in->fmt, in->v.st, NULL);
+    if (info->sar.num <= 0 || info->sar.den <= 0)
+        info->sar = (AVRational){ 1, 1 };
+    info->video_tb = in->v.st->time_base;
+    info->video_start = in->v.st->start_time != AV_NOPTS_VALUE ? in->v.st->start_time : 0;
+    info->frame_rate = av_guess_frame_rate(in->fmt, in->v.st, NULL);
+    {
+        size_t sz = 0;
+        const uint8_t *m = av_stream_get_side_data(in->v.st, AV_PKT_DATA_DISPLAYMATRIX, &sz);
+        if (m && sz >= 9 * sizeof(int32_t)) {
+            double angle = av_display_rotation_get((const int32_t *)m);
+            int rot = 0;
+            if (!isnan(angle)) {
+                rot = (int)lrint(-angle) % 360;
+                if (rot < 0)
+                    rot += 360;
+                rot = (rot + 45) / 90 * 90 % 360;
+            }
+            info->rotation = rot;
+            info->has_display_matrix = 1;
+            memcpy(info->display_matrix, m, sizeof(info->display_matrix));
+        }
+    }
+    if (in->v.st->duration > 0 && in->v.st->duration != AV_NOPTS_VALUE)
+        info->duration = in->v.st->duration * av_q2d(in->v.st->time_base);
+    else if (in->fmt->duration > 0)
+        info->duration = in->fmt->duration / (double)AV_TIME_BASE;
+    if (!(info->duration > 0)) {
+        ret = AVERROR_INVALIDDATA;
+        sh_log(SH_LOG_ERROR, path, "unknown duration (a still image or a damaged stream?)");
+        goto fail;
+    }
+
+    ai = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
+    if (ai >= 0 && in->fmt->streams[ai]->codecpar->ch_layout.nb_channels > 0 &&
+        in->fmt->streams[ai]->codecpar->sample_rate > 0 &&
+        avcodec_find_decoder(in->fmt->streams[ai]->codecpar->codec_id)) {
+        in->a.index = ai;
+        in->a.st = in->fmt->streams[ai];
+        info->has_audio = 1;
+        info->audio_codec = avcodec_get_name(in->a.st->codecpar->codec_id);
+        info->audio_channels = in->a.st->codecpar->ch_layout.nb_channels;
+        info->audio_rate = in->a.st->codecpar->sample_rate;
+        info->audio_tb = in->a.st->time_base;
+    }
+    for (unsigned i = 0; i < in->fmt->nb_streams; i++)
+        if ((int)i != vi && (int)i != in->a.index)
+            in->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+    if ((ret = open_decoder(in, &in->v, 1)) < 0)
+        goto fail;
+    if (!(in->pkt = av_packet_alloc())) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    in->stats.first_pts = AV_NOPTS_VALUE;
+    in->stats.end_pts = AV_NOPTS_VALUE;
+    in->next_video_pts = AV_NOPTS_VALUE;
+    *pin = in;
+    return 0;
+fail:
+    sh_input_close(&in);
+    return ret;
+}
+
+const ShInputInfo *sh_input_info(const ShInput *in) { return &in->info; }
+const ShInputStats *sh_input_stats(const ShInput *in) { return &in->stats; }
+
+void sh_input_want_audio(ShInput *in, int want)
+{
+    in->want_audio = want && in->info.has_audio;
+    if (in->a.st)
+        in->a.st->discard = in->want_audio ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+}
+
+static void fix_video_timestamps(ShInput *in, AVFrame *f)
+{
+    ShInputStats *s = &in->stats;
+    int64_t dur = f->pkt_duration;
+    f->pts = f->best_effort_timestamp;
+    if (f->pts == AV_NOPTS_VALUE)
+        f->pts = in->next_video_pts;
+    if (f->pts == AV_NOPTS_VALUE)
+        f->pts = 0;
+    if (dur <= 0 && in->info.frame_rate.num > 0)
+        dur = av_rescale_q(1, av_inv_q(in->info.frame_rate), in->info.video_tb);
+    if (dur <= 0)
+        dur = 1;
+    in->next_video_pts = f->pts + dur;
+    if (s->first_pts == AV_NOPTS_VALUE || f->pts < s->first_pts)
+        s->first_pts = f->pts;
+    if (s->end_pts == AV_NOPTS_VALUE || f->pts + dur > s->end_pts)
+        s->end_pts = f->pts + dur;
+    s->video_frames++;
+}
+
+int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
+{
+    int ret;
+    for (;;) {
+        if (in->pending) {
+            InputStream *s = in->pending;
+            ret = avcodec_receive_frame(s->dec, frame);
+            if (ret >= 0) {
+                if (s == &in->v) {
+                    *type = AVMEDIA_TYPE_VIDEO;
+                    fix_video_timestamps(in, frame);
+                } else {
+                    *type = AVMEDIA_TYPE_AUDIO;
+                    frame->pts = frame->best_effort_timestamp;
+                }
+                return 0;
+            }
+            in->pending = NULL;
+            if (ret == AVERROR_EOF)
+                s->done = 1;
+            else if (ret != AVERROR(EAGAIN)) {
+                /* A damaged frame: counted and concealed, decoding goes on. */
+                in->stats.decode_errors++;
+                if (s->flushed)
+                    s->done = 1;
+            }
+            continue;
+        }
+        if (in->demux_eof) {
+            InputStream *s = NULL;
+            if (!in->v.flushed)
+                s = &in->v;
+            else if (in->want_audio && in->a.dec && !in->a.flushed)
+                s = &in->a;
+            if (!s)
+                return AVERROR_EOF;
+            s->flushed = 1;
+            avcodec_send_packet(s->dec, NULL);
+            in->pending = s;
+            continue;
+        }
+        ret = av_read_frame(in->fmt, in->pkt);
+        if (ret < 0) {
+            if (ret != AVERROR_EOF) {
+                in->stats.decode_errors++;
+                sh_log(SH_LOG_WARNING, in->info.path, "read error, stopping early: %s", av_err2str(ret));
+            }
+            in->demux_eof = 1;
+            continue;
+        }
+        InputStream *s = NULL;
+        if (in->pkt->stream_index == in->v.index)
+            s = &in->v;
+        else if (in->want_audio && in->pkt->stream_index == in->a.index) {
+            if (!in->a.dec && (ret = open_decoder(in, &in->a, 0)) < 0) {
+                av_packet_unref(in->pkt);
+                return ret;
+            }
+            s = &in->a;
+        }
+        if (s) {
+            ret = avcodec_send_packet(s->dec, in->pkt);
+            if (ret < 0 && ret != AVERROR(EAGAIN))
+                in->stats.decode_errors++;
+            in->pending = s;
+        }
+        av_packet_unref(in->pkt);
+    }
+}
+
+static void close_stream(InputStream *s)
+{
+    avcodec_free_context(&s->dec);
+}
+
+void sh_input_close(ShInput **pin)
+{
+    ShInput *in = *pin;
+    if (!in)
+        return;
+    close_stream(&in->v);
+    close_stream(&in->a);
+    av_packet_free(&in->pkt);
+    avformat_close_input(&in->fmt);
+    av_freep(pin);
+}

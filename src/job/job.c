@@ -1,0 +1,810 @@
+/*
+ * One job: one input -> one verified output no larger than the target.
+ *
+ *   decode once --> fps --> scale --> frame cache --> x264 pass 1
+ *               \-> resample --> Opus --> audio packets (kept)
+ *   frame cache --> x264 pass 2 --+--> MP4 (temp file) --> verify --> rename
+ *   audio packets ----------------/
+ *
+ * Pass 2 is repeated with a corrected bitrate while the file is over the
+ * target or wastes more than the accepted margin; the audio is encoded once
+ * and its exact size is known before the first pass 2.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/mathematics.h>
+
+#include "common/log.h"
+#include "common/temp.h"
+#include "encoders/encoder.h"
+#include "input/cache.h"
+#include "input/input.h"
+#include "output/mux.h"
+#include "shrink/shrink.h"
+#include "shrink/size.h"
+#include "solver/plan.h"
+#include "stages/stage.h"
+
+/* Frames kept in memory before the cache spills to a temporary file. */
+#define SH_CACHE_MEM_LIMIT ((size_t)192 << 20)
+/* Pass-2 encodes at most, and the band a result is accepted in. */
+#define SH_MAX_ATTEMPTS 6
+#define SH_AIM 0.985
+#define SH_ACCEPT_LOW 0.96
+
+static volatile sig_atomic_t job_interrupted;
+
+void sh_job_interrupt(void)
+{
+    job_interrupted = 1;
+}
+
+typedef struct Attempt {
+    int64_t bitrate;
+    int64_t bytes;           /* file size */
+    int64_t video_bytes;     /* sum of video packet sizes */
+    char path[PATH_MAX];
+} Attempt;
+
+typedef struct Job {
+    const ShOptions *opt;
+    ShJobResult *res;
+    const char *input;
+    char output[PATH_MAX];
+    ShInput *in;
+    const ShInputInfo *info;
+    ShPlan plan;
+    int64_t origin;          /* video_tb pts that becomes 0 in the output */
+    int64_t end_pts;         /* video_tb: end of the last frame */
+    double duration;         /* seconds, measured by decoding */
+    ShFrameCache *cache;
+    AVPacket **apkts;        /* encoded audio, in the audio encoder's time base */
+    int napkts, apkts_alloc;
+    int64_t audio_bytes;
+    AVCodecParameters *apar;
+    AVRational atb;
+    char tmpdir[PATH_MAX];
+    char stats[PATH_MAX];
+    char stats_files[4][PATH_MAX];
+} Job;
+
+static int check_interrupt(void)
+{
+    return job_interrupted ? SH_ERROR_INTERRUPTED : 0;
+}
+
+/* ---- paths ---- */
+
+static int default_output(char *out, size_t len, const char *input)
+{
+    const char *slash = strrchr(input, '/');
+    const char *base = slash ? slash + 1 : input;
+    const char *dot = strrchr(base, '.');
+    int stem = (int)(dot && dot != base ? dot - input : (ptrdiff_t)strlen(input));
+    int n = snprintf(out, len, "%.*s.shrunk.mp4", stem, input);
+    return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+static int check_paths(Job *j)
+{
+    const ShOptions *o = j->opt;
+    struct stat si, so;
+    int ret;
+
+    if (o->output) {
+        if (strlen(o->output) >= sizeof(j->output))
+            return AVERROR(ENAMETOOLONG);
+        strcpy(j->output, o->output);
+    } else if ((ret = default_output(j->output, sizeof(j->output), j->input)) < 0) {
+        return ret;
+    }
+    if (stat(j->output, &so) == 0) {
+        if (stat(j->input, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            sh_log(SH_LOG_ERROR, j->output, "is the input file; refusing to overwrite it");
+            return SH_ERROR_SAME_FILE;
+        }
+        if (S_ISDIR(so.st_mode)) {
+            sh_log(SH_LOG_ERROR, j->output, "is a directory");
+            return AVERROR(EISDIR);
+        }
+        if (!o->force) {
+            sh_log(SH_LOG_ERROR, j->output, "exists (use --force to replace it)");
+            return SH_ERROR_EXISTS;
+        }
+    }
+    return 0;
+}
+
+/* ---- temporary x264 pass logs ---- */
+
+static int make_stats_paths(Job *j)
+{
+    static const char *const suffix[4] = { "", ".mbtree", ".temp", ".mbtree.temp" };
+    int ret;
+    if ((ret = sh_temp_mkdir(j->tmpdir, sizeof(j->tmpdir))) < 0) {
+        sh_log(SH_LOG_ERROR, j->tmpdir, "cannot create a temporary directory: %s", av_err2str(ret));
+        return ret;
+    }
+    if (strlen(j->tmpdir) + 32 > sizeof(j->stats))
+        return AVERROR(ENAMETOOLONG);
+    memcpy(j->stats, j->tmpdir, strlen(j->tmpdir));
+    strcpy(j->stats + strlen(j->tmpdir), "/pass.log");
+    for (int i = 0; i < 4; i++) {
+        strcpy(j->stats_files[i], j->stats);
+        strcat(j->stats_files[i], suffix[i]);
+        if ((ret = sh_temp_register(j->stats_files[i])) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static void remove_stats(Job *j)
+{
+    for (int i = 0; i < 4; i++)
+        sh_temp_remove(j->stats_files[i]);
+    sh_temp_remove(j->tmpdir);
+}
+
+/* ---- encoding helpers ---- */
+
+static void video_config(const Job *j, ShEncoderConfig *c, int pass, int64_t bitrate, int qp)
+{
+    memset(c, 0, sizeof(*c));
+    c->width = j->plan.width;
+    c->height = j->plan.height;
+    c->pix_fmt = j->plan.venc->pix_fmt;
+    c->time_base = j->info->video_tb;
+    c->frame_rate = j->plan.fps;
+    c->bitrate = bitrate;
+    c->qp = qp;
+    c->pass = pass;
+    c->stats_path = pass ? j->stats : NULL;
+}
+
+static int open_video_encoder(const Job *j, ShEncoder **enc, int pass, int64_t bitrate, int qp,
+                              int *too_low)
+{
+    ShEncoderConfig cfg;
+    int before = sh_log_x264_too_low_count();
+    int ret;
+    video_config(j, &cfg, pass, bitrate, qp);
+    ret = sh_encoder_open(enc, j->plan.venc, &cfg);
+    if (too_low)
+        *too_low = ret < 0 && sh_log_x264_too_low_count() > before;
+    if (ret < 0 && !(too_low && *too_low))
+        sh_log(SH_LOG_ERROR, j->input, "cannot open the %s encoder: %s",
+               j->plan.venc->name, av_err2str(ret));
+    return ret;
+}
+
+static int keep_audio_packet(Job *j, AVPacket *pkt)
+{
+    if (j->napkts == j->apkts_alloc) {
+        int n = j->apkts_alloc ? j->apkts_alloc * 2 : 256;
+        void *p = av_realloc_array(j->apkts, n, sizeof(*j->apkts));
+        if (!p)
+            return AVERROR(ENOMEM);
+        j->apkts = p;
+        j->apkts_alloc = n;
+    }
+    if (!(j->apkts[j->napkts] = av_packet_clone(pkt)))
+        return AVERROR(ENOMEM);
+    j->napkts++;
+    j->audio_bytes += pkt->size;
+    return 0;
+}
+
+static int encoder_failed(const Job *j, const ShEncoder *enc, int ret)
+{
+    sh_log(SH_LOG_ERROR, j->input, "%s encoder failed: %s", enc->desc->name, av_err2str(ret));
+    return ret;
+}
+
+/* Drain an encoder; packets go to keep (audio) or are counted and dropped (pass 1). */
+static int drain_encoder(Job *j, ShEncoder *enc, AVPacket *pkt, int keep)
+{
+    int ret;
+    while ((ret = sh_encoder_receive_packet(enc, pkt)) >= 0) {
+        if (keep)
+            ret = keep_audio_packet(j, pkt);
+        av_packet_unref(pkt);
+        if (ret < 0)
+            return ret;
+    }
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : encoder_failed(j, enc, ret);
+}
+
+/* Pull every frame out of a stage chain (a then b) and hand it to fn. */
+typedef int (*FrameSink)(Job *j, AVFrame *f, void *arg);
+
+static int stage_failed(const Job *j, const ShStage *st, int ret)
+{
+    sh_log(SH_LOG_ERROR, j->input, "%s stage failed: %s", st->desc->name, av_err2str(ret));
+    return ret;
+}
+
+static int run_chain(Job *j, ShStage **chain, int n, const AVFrame *in, AVFrame *tmp,
+                     FrameSink sink, void *arg)
+{
+    int ret = sh_stage_send(chain[0], in);
+    if (ret < 0)
+        return stage_failed(j, chain[0], ret);
+    for (;;) {
+        ret = sh_stage_receive(chain[0], tmp);
+        if (ret == AVERROR(EAGAIN))
+            return 0;
+        if (ret == AVERROR_EOF) {
+            if (n > 1)
+                return run_chain(j, chain + 1, n - 1, NULL, tmp, sink, arg);
+            return sink(j, NULL, arg);
+        }
+        if (ret < 0)
+            return stage_failed(j, chain[0], ret);
+        if (n > 1) {
+            AVFrame *f = av_frame_clone(tmp);
+            av_frame_unref(tmp);
+            if (!f)
+                return AVERROR(ENOMEM);
+            ret = run_chain(j, chain + 1, n - 1, f, tmp, sink, arg);
+            av_frame_free(&f);
+        } else {
+            ret = sink(j, tmp, arg);
+            av_frame_unref(tmp);
+        }
+        if (ret < 0)
+            return ret;
+    }
+}
+
+typedef struct AnalysisCtx {
+    ShEncoder *venc, *aenc;
+    AVPacket *pkt;
+    int video_ended, audio_ended;  /* a stage may end its stream early, and only once */
+} AnalysisCtx;
+
+static int sink_video_pass1(Job *j, AVFrame *f, void *arg)
+{
+    AnalysisCtx *a = arg;
+    int ret;
+    if (a->video_ended)
+        return 0;
+    a->video_ended = !f;
+    if (f && (ret = sh_frame_cache_put(j->cache, f)) < 0) {
+        sh_log(SH_LOG_ERROR, NULL, "frame cache: %s", av_err2str(ret));
+        return ret;
+    }
+    if (!a->venc)
+        return 0;
+    if ((ret = sh_encoder_send_frame(a->venc, f)) < 0)
+        return encoder_failed(j, a->venc, ret);
+    return drain_encoder(j, a->venc, a->pkt, 0);
+}
+
+static int sink_audio(Job *j, AVFrame *f, void *arg)
+{
+    AnalysisCtx *a = arg;
+    int ret;
+    if (a->audio_ended)
+        return 0;
+    a->audio_ended = !f;
+    if ((ret = sh_encoder_send_frame(a->aenc, f)) < 0)
+        return encoder_failed(j, a->aenc, ret);
+    return drain_encoder(j, a->aenc, a->pkt, 1);
+}
+
+/*
+ * Decode the whole input once: video into the frame cache (and x264's first
+ * pass, when the plan has two), audio into Opus packets kept in memory.
+ */
+static int analyse(Job *j, int pass1)
+{
+    const ShInputInfo *info = j->info;
+    ShStreamInfo vin = { 0 }, ain = { 0 };
+    ShStageArgs va = { 0 }, aa = { 0 };
+    ShStage *vchain[2] = { NULL, NULL }, *achain[1] = { NULL };
+    AnalysisCtx ctx = { 0 };
+    AVFrame *frame = av_frame_alloc(), *tmp = av_frame_alloc();
+    enum AVMediaType type;
+    int ret, audio = j->plan.aenc != NULL;
+
+    ctx.pkt = av_packet_alloc();
+    if (!frame || !tmp || !ctx.pkt) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    vin.type = AVMEDIA_TYPE_VIDEO;
+    vin.time_base = info->video_tb;
+    vin.width = info->width;
+    vin.height = info->height;
+    vin.sar = info->sar;
+    va.fps = j->plan.fps;
+    va.width = j->plan.width;
+    va.height = j->plan.height;
+    va.pix_fmt = j->plan.venc->pix_fmt;
+    /* Drop frames before scaling them: the dropped ones cost nothing. */
+    if ((ret = sh_stage_create(&vchain[0], "fps", &vin, &va)) < 0 ||
+        (ret = sh_stage_create(&vchain[1], "scale", &vchain[0]->out, &va)) < 0)
+        goto end;
+    if ((ret = sh_frame_cache_open(&j->cache, j->plan.width, j->plan.height,
+                                   j->plan.venc->pix_fmt, SH_CACHE_MEM_LIMIT)) < 0)
+        goto end;
+    if (pass1 && (ret = open_video_encoder(j, &ctx.venc, 1, j->plan.video_bitrate, -1, NULL)) < 0)
+        goto end;
+
+    if (audio) {
+        ShEncoderConfig ac = { 0 };
+        ac.sample_rate = j->plan.audio_rate;
+        ac.channels = j->plan.audio.channels;
+        ac.sample_fmt = j->plan.aenc->sample_fmt;
+        ac.frame_ms = j->plan.audio.frame_ms;
+        ac.bitrate = j->plan.audio.bitrate;
+        ac.qp = -1;
+        if ((ret = sh_encoder_open(&ctx.aenc, j->plan.aenc, &ac)) < 0) {
+            sh_log(SH_LOG_ERROR, j->input, "cannot open the %s encoder: %s", j->plan.aenc->name, av_err2str(ret));
+            goto end;
+        }
+        ain.type = AVMEDIA_TYPE_AUDIO;
+        ain.time_base = info->audio_tb;
+        aa.sample_rate = ac.sample_rate;
+        aa.channels = ac.channels;
+        aa.sample_fmt = ac.sample_fmt;
+        aa.frame_size = ctx.aenc->frame_size;
+        aa.origin = av_rescale_q(j->origin, info->video_tb, info->audio_tb);
+        /* Audio stops with the video (as probed; trimmed again at the mux). */
+        aa.max_samples = (int64_t)ceil(info->duration * ac.sample_rate);
+        if ((ret = sh_stage_create(&achain[0], "resample", &ain, &aa)) < 0)
+            goto end;
+        j->atb = ctx.aenc->time_base;
+    }
+    sh_input_want_audio(j->in, audio);
+
+    while ((ret = sh_input_read(j->in, frame, &type)) >= 0) {
+        if ((ret = check_interrupt()) < 0)
+            goto end;
+        if (type == AVMEDIA_TYPE_VIDEO)
+            ret = run_chain(j, vchain, 2, frame, tmp, sink_video_pass1, &ctx);
+        else
+            ret = run_chain(j, achain, 1, frame, tmp, sink_audio, &ctx);
+        av_frame_unref(frame);
+        if (ret < 0)
+            goto end;
+    }
+    if (ret != AVERROR_EOF)
+        goto end;
+    if ((ret = run_chain(j, vchain, 2, NULL, tmp, sink_video_pass1, &ctx)) < 0)
+        goto end;
+    if (audio && (ret = run_chain(j, achain, 1, NULL, tmp, sink_audio, &ctx)) < 0)
+        goto end;
+    if (audio)
+        j->apar = avcodec_parameters_alloc();
+    if (audio && (!j->apar || avcodec_parameters_copy(j->apar, ctx.aenc->par) < 0)) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    ret = 0;
+end:
+    sh_stage_free(&vchain[0]);
+    sh_stage_free(&vchain[1]);
+    sh_stage_free(&achain[0]);
+    sh_encoder_free(&ctx.venc);
+    sh_encoder_free(&ctx.aenc);
+    av_packet_free(&ctx.pkt);
+    av_frame_free(&frame);
+    av_frame_free(&tmp);
+    return ret;
+}
+
+/* ---- the full encode: cache -> encoder -> muxer, with the audio ---- */
+
+typedef struct EncodeCtx {
+    ShMuxer *mx;
+    int vst, ast;
+    int next_audio;
+    int64_t video_bytes;
+    AVPacket *pkt, *apkt;
+} EncodeCtx;
+
+/* Audio packets up to (and including) time t (video_tb, rebased), then stop. */
+static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
+{
+    int64_t end = av_rescale_q(j->end_pts - j->origin, j->info->video_tb, j->atb);
+    while (e->ast >= 0 && e->next_audio < j->napkts) {
+        AVPacket *src = j->apkts[e->next_audio];
+        int ret;
+        if (!all && av_compare_ts(src->dts, j->atb, t, j->info->video_tb) > 0)
+            break;
+        e->next_audio++;
+        if (src->pts >= end)
+            continue;       /* past the end of the video */
+        if ((ret = av_packet_ref(e->apkt, src)) < 0)
+            return ret;
+        if ((ret = sh_mux_write(e->mx, e->ast, e->apkt)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int write_video_packets(Job *j, EncodeCtx *e, ShEncoder *enc)
+{
+    int ret;
+    while ((ret = sh_encoder_receive_packet(enc, e->pkt)) >= 0) {
+        /* Each frame lasts until the next kept one; the last until the end
+         * of the source, so dropping frames never shortens the film. */
+        int64_t i = sh_frame_cache_find(j->cache, e->pkt->pts);
+        int64_t next = (i >= 0 && i + 1 < sh_frame_cache_count(j->cache)) ?
+                       sh_frame_cache_pts(j->cache, i + 1) : j->end_pts;
+        e->pkt->duration = FFMAX(next - e->pkt->pts, 1);
+        e->pkt->pts -= j->origin;
+        e->pkt->dts -= j->origin;
+        e->video_bytes += e->pkt->size;
+        if ((ret = write_audio_until(j, e, e->pkt->dts, 0)) < 0 ||
+            (ret = sh_mux_write(e->mx, e->vst, e->pkt)) < 0)
+            return ret;
+    }
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : encoder_failed(j, enc, ret);
+}
+
+/*
+ * One complete encode into a new temporary file beside the output:
+ * pass 2 at a bitrate, or a single constant-quantiser pass (qp >= 0).
+ * *too_low is set when x264 refused the bitrate as below its floor.
+ */
+static int encode_attempt(Job *j, Attempt *at, int pass, int qp, int *too_low)
+{
+    EncodeCtx e = { .vst = -1, .ast = -1 };
+    ShEncoder *enc = NULL;
+    AVFrame *frame = av_frame_alloc();
+    struct stat sb;
+    int ret;
+
+    e.pkt = av_packet_alloc();
+    e.apkt = av_packet_alloc();
+    if (!frame || !e.pkt || !e.apkt) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if ((ret = open_video_encoder(j, &enc, pass, at->bitrate, qp, too_low)) < 0)
+        goto end;
+    if ((ret = sh_temp_create_beside(at->path, sizeof(at->path), j->output)) < 0) {
+        sh_log(SH_LOG_ERROR, j->output, "cannot create a file beside it: %s", av_err2str(ret));
+        goto end;
+    }
+    if ((ret = sh_mux_open(&e.mx, at->path, j->plan.container)) < 0)
+        goto end;
+    if ((ret = e.vst = sh_mux_add_stream(e.mx, enc->par, enc->time_base,
+                                         j->info->has_display_matrix ? j->info->display_matrix : NULL)) < 0)
+        goto end;
+    if (j->apar && (ret = e.ast = sh_mux_add_stream(e.mx, j->apar, j->atb, NULL)) < 0)
+        goto end;
+    if ((ret = sh_mux_write_header(e.mx)) < 0)
+        goto end;
+    if ((ret = sh_frame_cache_rewind(j->cache)) < 0)
+        goto end;
+    while ((ret = sh_frame_cache_get(j->cache, frame)) >= 0) {
+        if ((ret = check_interrupt()) < 0)
+            goto end;
+        frame->pict_type = AV_PICTURE_TYPE_NONE;
+        ret = sh_encoder_send_frame(enc, frame);
+        av_frame_unref(frame);
+        if (ret < 0) {
+            encoder_failed(j, enc, ret);
+            goto end;
+        }
+        if ((ret = write_video_packets(j, &e, enc)) < 0)
+            goto end;
+    }
+    if (ret != AVERROR_EOF)
+        goto end;
+    if ((ret = sh_encoder_send_frame(enc, NULL)) < 0 ||
+        (ret = write_video_packets(j, &e, enc)) < 0 ||
+        (ret = write_audio_until(j, &e, 0, 1)) < 0)
+        goto end;
+    if ((ret = check_interrupt()) < 0)
+        goto end;
+    if ((ret = sh_mux_finish(e.mx)) < 0)
+        goto end;
+    if (stat(at->path, &sb) < 0) {
+        ret = AVERROR(errno);
+        goto end;
+    }
+    at->bytes = sb.st_size;
+    at->video_bytes = e.video_bytes;
+end:
+    sh_mux_free(&e.mx);
+    sh_encoder_free(&enc);
+    av_packet_free(&e.pkt);
+    av_packet_free(&e.apkt);
+    av_frame_free(&frame);
+    if (ret < 0 && at->path[0]) {
+        sh_temp_remove(at->path);
+        at->path[0] = 0;
+    }
+    return ret;
+}
+
+/*
+ * The next bitrate: aim the video bytes at what the target leaves. With
+ * one point, proportional; with two, the secant through the nearest
+ * points on either side of the goal (bisection if it would leave them).
+ */
+static int64_t next_bitrate(const Attempt *a, int n, int64_t goal_video)
+{
+    const Attempt *lo = NULL, *hi = NULL, *last = &a[n - 1];
+    double b;
+    for (int i = 0; i < n; i++) {
+        if (a[i].video_bytes <= goal_video && (!lo || a[i].video_bytes > lo->video_bytes))
+            lo = &a[i];
+        if (a[i].video_bytes > goal_video && (!hi || a[i].video_bytes < hi->video_bytes))
+            hi = &a[i];
+    }
+    if (lo && hi && hi->bitrate > lo->bitrate && hi->video_bytes > lo->video_bytes) {
+        b = lo->bitrate + (double)(goal_video - lo->video_bytes) *
+                          (hi->bitrate - lo->bitrate) / (hi->video_bytes - lo->video_bytes);
+        if (b <= lo->bitrate || b >= hi->bitrate)
+            b = 0.5 * (lo->bitrate + hi->bitrate);
+    } else {
+        b = last->bitrate * (double)goal_video / FFMAX(last->video_bytes, 1);
+        /* Rate control is not linear at the edges: step at most 2x. */
+        b = av_clipd(b, last->bitrate * 0.5, last->bitrate * 2.0);
+    }
+    return (int64_t)FFMAX(b, 1000);
+}
+
+static void log_attempt(const Job *j, const char *what, const Attempt *a)
+{
+    char s1[32], s2[32];
+    sh_log(SH_LOG_VERBOSE, j->input, "%s at %lld b/s: %s (%.1f%% of %s)", what,
+           (long long)a->bitrate, sh_size_format(s1, sizeof(s1), a->bytes),
+           100.0 * a->bytes / j->plan.target_bytes, sh_size_format(s2, sizeof(s2), j->plan.target_bytes));
+}
+
+/* Keep the largest file at or under the target; remove the others. */
+static void keep_best(Attempt *best, Attempt *cand, int64_t target)
+{
+    if (cand->bytes <= target && (!best->path[0] || cand->bytes > best->bytes)) {
+        if (best->path[0])
+            sh_temp_remove(best->path);
+        *best = *cand;
+    } else {
+        sh_temp_remove(cand->path);
+    }
+    cand->path[0] = 0;
+}
+
+static int encode_to_target(Job *j, Attempt *best, int *attempts)
+{
+    Attempt a[SH_MAX_ATTEMPTS] = { 0 };
+    const int64_t target = j->plan.target_bytes;
+    int64_t fixed, goal;
+    int n = 0, too_low = 0, ret;
+
+    /* Bytes that are not video: audio (exact, encoded already) and the
+     * container (estimated now, measured after the first attempt). */
+    fixed = j->audio_bytes + sh_budget_overhead(sh_frame_cache_count(j->cache), j->napkts);
+    goal = (int64_t)(target * SH_AIM) - fixed;
+    if (goal <= 0)
+        return SH_ERROR_TARGET_TOO_SMALL;
+    a[0].bitrate = (int64_t)(goal * 8 / j->duration);
+    for (n = 0; n < SH_MAX_ATTEMPTS; n++) {
+        if (n) {
+            /* Measured: everything in the file that is not video. */
+            fixed = a[n - 1].bytes - a[n - 1].video_bytes;
+            goal = (int64_t)(target * SH_AIM) - fixed;
+            if (goal <= 0)
+                break;
+            a[n].bitrate = next_bitrate(a, n, goal);
+        }
+        ret = encode_attempt(j, &a[n], 2, -1, &too_low);
+        if (ret < 0) {
+            if (too_low)
+                break;
+            return ret;
+        }
+        *attempts = n + 1;
+        log_attempt(j, "pass 2", &a[n]);
+        keep_best(best, &a[n], target);
+        if (best->path[0] && best->bytes >= target * SH_ACCEPT_LOW)
+            return 0;
+    }
+    if (best->path[0])
+        return 0;      /* under the target, if not as close as hoped */
+    return too_low ? SH_ERROR_TARGET_TOO_SMALL : AVERROR(ERANGE);
+}
+
+/* The smallest file the plan's picture can make: constant quantiser at x264's maximum. */
+static int encode_floor(Job *j, Attempt *at)
+{
+    int ret;
+    at->bitrate = 0;
+    if ((ret = encode_attempt(j, at, 0, 51, NULL)) < 0)
+        return ret;
+    log_attempt(j, "floor", at);
+    return 0;
+}
+
+static int finish_output(Job *j, Attempt *best)
+{
+    ShVerifyExpect e = { 0 };
+    double frame_s = 1.0 / av_q2d(j->plan.fps);
+    int ret;
+
+    e.video_codec = j->plan.venc->codec;
+    e.width = j->plan.width;
+    e.height = j->plan.height;
+    e.audio = j->apar != NULL;
+    e.duration = j->duration;
+    /* "Within a frame": a video frame, or an audio frame where that is longer. */
+    e.tolerance = FFMAX(frame_s, j->apar ? j->plan.audio.frame_ms / 1000.0 : 0) + 0.002;
+    e.max_bytes = j->plan.target_bytes;
+    if ((ret = sh_output_verify(best->path, &e)) < 0)
+        return ret;
+    if (j->opt->force)
+        ret = rename(best->path, j->output);
+    else
+        ret = renameat2(AT_FDCWD, best->path, AT_FDCWD, j->output, RENAME_NOREPLACE);
+    if (ret < 0) {
+        ret = AVERROR(errno);
+        if (ret == AVERROR(EEXIST)) {
+            sh_log(SH_LOG_ERROR, j->output, "appeared while encoding (use --force to replace it)");
+            return SH_ERROR_EXISTS;
+        }
+        sh_log(SH_LOG_ERROR, j->output, "cannot rename into place: %s", av_err2str(ret));
+        return ret;
+    }
+    sh_temp_forget(best->path);
+    return 0;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fill_result(const Job *j, ShJobResult *r)
+{
+    snprintf(r->output, sizeof(r->output), "%s", j->output);
+    r->duration = j->duration > 0 ? j->duration : j->plan.duration;
+    r->codec = j->plan.venc ? j->plan.venc->codec : NULL;
+    r->width = j->plan.width;
+    r->height = j->plan.height;
+    r->fps = j->plan.fps.num ? av_q2d(j->plan.fps) : 0;
+    r->audio = j->apar != NULL;
+    r->audio_codec = r->audio ? j->plan.aenc->codec : NULL;
+    r->audio_bitrate = r->audio ? j->plan.audio.bitrate : 0;
+    r->audio_channels = r->audio ? j->plan.audio.channels : 0;
+}
+
+int sh_job_run(const ShOptions *opt, ShJobResult *res)
+{
+    Job job = { 0 }, *j = &job;
+    Attempt best = { 0 };
+    ShSolverOptions so = { 0 };
+    double t0 = now_seconds();
+    ShPhase phase = SH_PHASE_SETUP;
+    int ret;
+
+    memset(res, 0, sizeof(*res));
+    j->opt = opt;
+    j->res = res;
+    j->input = opt->input;
+    job_interrupted = 0;
+    sh_log_install_av_bridge();
+
+    if ((ret = check_paths(j)) < 0)
+        goto end;
+    phase = SH_PHASE_INPUT;
+    if ((ret = sh_input_open(&j->in, j->input)) < 0)
+        goto end;
+    j->info = sh_input_info(j->in);
+    j->origin = j->info->video_start;
+
+    phase = SH_PHASE_PLAN;
+    so.target_bytes = opt->target_bytes;
+    so.no_audio = opt->no_audio;
+    if ((ret = sh_solver_plan(&j->plan, j->info, &so)) < 0) {
+        sh_log(SH_LOG_ERROR, j->input, "no usable encoder: %s", av_err2str(ret));
+        goto end;
+    }
+    sh_log(SH_LOG_VERBOSE, j->input, "plan: %dx%d at %.3g fps, %.3f bits/pixel, audio %d b/s%s",
+           j->plan.width, j->plan.height, av_q2d(j->plan.fps), j->plan.bpp, j->plan.audio.bitrate,
+           j->plan.at_floor ? " (at the floor)" : "");
+    if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && (ret = make_stats_paths(j)) < 0)
+        goto end;
+
+    phase = SH_PHASE_INPUT;
+    if ((ret = analyse(j, !j->plan.at_floor)) < 0)
+        goto end;
+    {
+        const ShInputStats *st = sh_input_stats(j->in);
+        if (!sh_frame_cache_count(j->cache)) {
+            sh_log(SH_LOG_ERROR, j->input, "no video frame could be decoded");
+            ret = AVERROR_INVALIDDATA;
+            goto end;
+        }
+        if (st->decode_errors)
+            sh_log(SH_LOG_WARNING, j->input, "%lld damaged packets were skipped or concealed",
+                   (long long)st->decode_errors);
+        j->end_pts = st->end_pts;
+        j->duration = (st->end_pts - j->origin) * av_q2d(j->info->video_tb);
+    }
+
+    phase = SH_PHASE_ENCODE;
+    if (j->plan.at_floor) {
+        /* Starved even at the smallest picture: the floor encode says if it fits at all. */
+        if ((ret = encode_floor(j, &best)) < 0)
+            goto end;
+        res->attempts = 1;
+        if (best.bytes > j->plan.target_bytes) {
+            res->min_bytes = best.bytes;
+            ret = SH_ERROR_TARGET_TOO_SMALL;
+            goto end;
+        }
+    } else {
+        ret = encode_to_target(j, &best, &res->attempts);
+        if (ret == SH_ERROR_TARGET_TOO_SMALL) {
+            /* x264 refused the rate: the floor file may still fit. */
+            if ((ret = encode_floor(j, &best)) < 0)
+                goto end;
+            res->attempts++;
+            if (best.bytes > j->plan.target_bytes) {
+                res->min_bytes = best.bytes;
+                ret = SH_ERROR_TARGET_TOO_SMALL;
+                goto end;
+            }
+        } else if (ret < 0) {
+            goto end;
+        }
+    }
+    res->video_bitrate = best.bitrate;
+
+    phase = SH_PHASE_OUTPUT;
+    if ((ret = finish_output(j, &best)) < 0)
+        goto end;
+    res->bytes = best.bytes;
+    best.path[0] = 0;
+    phase = SH_PHASE_NONE;
+end:
+    if (ret == SH_ERROR_TARGET_TOO_SMALL)
+        phase = SH_PHASE_PLAN;
+    if (best.path[0])
+        sh_temp_remove(best.path);
+    if (j->tmpdir[0])
+        remove_stats(j);
+    fill_result(j, res);
+    res->failed_phase = ret < 0 ? phase : SH_PHASE_NONE;
+    res->seconds = now_seconds() - t0;
+    for (int i = 0; i < j->napkts; i++)
+        av_packet_free(&j->apkts[i]);
+    av_free(j->apkts);
+    avcodec_parameters_free(&j->apar);
+    sh_frame_cache_free(&j->cache);
+    sh_input_close(&j->in);
+    return ret;
+}
+
+const char *sh_strerror(int err, char *buf, size_t len)
+{
+    switch (err) {
+    case SH_ERROR_TARGET_TOO_SMALL: snprintf(buf, len, "target too small"); break;
+    case SH_ERROR_NO_VIDEO:         snprintf(buf, len, "no video stream"); break;
+    case SH_ERROR_VERIFY:           snprintf(buf, len, "output failed verification"); break;
+    case SH_ERROR_INTERRUPTED:      snprintf(buf, len, "interrupted"); break;
+    case SH_ERROR_SAME_FILE:        snprintf(buf, len, "output is the input"); break;
+    case SH_ERROR_EXISTS:           snprintf(buf, len, "output exists"); break;
+    default:                        av_strerror(err, buf, len); break;
+    }
+    return buf;
+}

@@ -1,0 +1,42 @@
+/*
+ * Output: mux encoded packets into a file, and verify a finished file.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_OUTPUT_MUX_H
+#define SH_OUTPUT_MUX_H
+
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+
+typedef struct ShMuxer ShMuxer;
+
+/* format: a libavformat muxer name ("mp4"). */
+int  sh_mux_open(ShMuxer **mx, const char *path, const char *format);
+/* display_matrix may be NULL. Returns the stream index or a negative error. */
+int  sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time_base,
+                       const int32_t *display_matrix);
+int  sh_mux_write_header(ShMuxer *mx);
+/* pkt is in the time base given to add_stream; rescaled here, once. Takes the packet's data. */
+int  sh_mux_write(ShMuxer *mx, int stream, AVPacket *pkt);
+/* Write the trailer (MP4: moov moved to the front) and close the file. */
+int  sh_mux_finish(ShMuxer *mx);
+void sh_mux_free(ShMuxer **mx);
+
+typedef struct ShVerifyExpect {
+    const char *video_codec;  /* "h264" */
+    int width, height;
+    int audio;                /* 1: an audio stream must be there; 0: none */
+    double duration;          /* seconds */
+    double tolerance;         /* seconds */
+    int64_t max_bytes;
+} ShVerifyExpect;
+
+/*
+ * Reopen a finished file with libavformat and check it against the plan:
+ * size, streams, dimensions, duration, and that the first video packet
+ * decodes. Logs the first mismatch; returns 0 or SH_ERROR_VERIFY.
+ */
+int sh_output_verify(const char *path, const ShVerifyExpect *e);
+
+#endif
