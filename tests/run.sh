@@ -16,7 +16,7 @@ trap 'rm -rf "$SH_TEST_TMP"' EXIT
 
 # Unit tests: cmocka speaks TAP when asked.
 for t in "$root/$build"/tests/test_*; do
-    [ -x "$t" ] || continue
+    [ -x "$t" ] && [[ "$t" != *.d ]] || continue
     name=$(basename "$t")
     [ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
     out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)

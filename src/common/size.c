@@ -36,9 +36,10 @@ int sh_size_parse(const char *str, int64_t *bytes)
         return AVERROR(EINVAL);
     /* Digits by hand: strtod would take "inf", hex and exponents. */
     for (; isdigit((unsigned char)*p); p++, digits++) {
-        if (whole > (INT64_MAX - 9) / 10)
+        int d = *p - '0';
+        if (whole > (INT64_MAX - d) / 10)
             return AVERROR(ERANGE);
-        whole = whole * 10 + (*p - '0');
+        whole = whole * 10 + d;
     }
     if (*p == '.') {
         p++;
@@ -79,14 +80,22 @@ char *sh_size_format(char *buf, size_t len, int64_t bytes)
 {
     static const char *const units[] = { "B", "KB", "MB", "GB", "TB" };
     double v = (double)bytes;
-    int u = 0;
+    int u = 0, prec;
     while (v >= 1000.0 && u < 4) {
         v /= 1000.0;
         u++;
     }
-    if (!u)
+    if (!u) {
         snprintf(buf, len, "%" PRId64 " B", bytes);
-    else
-        snprintf(buf, len, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, units[u]);
+        return buf;
+    }
+    /* Three significant digits, decided after rounding: 9999 B is "10.0 KB". */
+    prec = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+    if (!prec && v >= 999.5 && u < 4) {
+        v /= 1000.0;
+        u++;
+        prec = 2;
+    }
+    snprintf(buf, len, "%.*f %s", prec, v, units[u]);
     return buf;
 }

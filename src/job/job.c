@@ -534,28 +534,37 @@ end:
 }
 
 /*
- * The next bitrate: aim the video bytes at what the target leaves. With
- * one point, proportional; with two, the secant through the nearest
- * points on either side of the goal (bisection if it would leave them).
+ * The next bitrate: aim the video bytes at what the target leaves. The
+ * tried bitrates bracket the goal: lo is the highest one that came out
+ * under, hi the lowest that came out over. With one side known, step
+ * proportionally (at most 2x); with both, take the secant, or bisect when
+ * the secant lands next to a tried point: at low rates x264's size is a
+ * staircase of the bitrate and the secant can stall on one step. Returns 0
+ * when the bracket is too narrow to be worth another encode.
  */
 static int64_t next_bitrate(const Attempt *a, int n, int64_t goal_video)
 {
     const Attempt *lo = NULL, *hi = NULL, *last = &a[n - 1];
     double b;
     for (int i = 0; i < n; i++) {
-        if (a[i].video_bytes <= goal_video && (!lo || a[i].video_bytes > lo->video_bytes))
+        if (a[i].video_bytes <= goal_video && (!lo || a[i].bitrate > lo->bitrate))
             lo = &a[i];
-        if (a[i].video_bytes > goal_video && (!hi || a[i].video_bytes < hi->video_bytes))
+        if (a[i].video_bytes > goal_video && (!hi || a[i].bitrate < hi->bitrate))
             hi = &a[i];
     }
-    if (lo && hi && hi->bitrate > lo->bitrate && hi->video_bytes > lo->video_bytes) {
-        b = lo->bitrate + (double)(goal_video - lo->video_bytes) *
-                          (hi->bitrate - lo->bitrate) / (hi->video_bytes - lo->video_bytes);
-        if (b <= lo->bitrate || b >= hi->bitrate)
-            b = 0.5 * (lo->bitrate + hi->bitrate);
+    if (lo && hi) {
+        double span = (double)(hi->bitrate - lo->bitrate);
+        if (span < 0.004 * lo->bitrate)
+            return 0;
+        if (hi->video_bytes > lo->video_bytes)
+            b = lo->bitrate + (double)(goal_video - lo->video_bytes) * span /
+                              (hi->video_bytes - lo->video_bytes);
+        else
+            b = 0;
+        if (b < lo->bitrate + 0.1 * span || b > hi->bitrate - 0.1 * span)
+            b = lo->bitrate + 0.5 * span;
     } else {
         b = last->bitrate * (double)goal_video / FFMAX(last->video_bytes, 1);
-        /* Rate control is not linear at the edges: step at most 2x. */
         b = av_clipd(b, last->bitrate * 0.5, last->bitrate * 2.0);
     }
     return (int64_t)FFMAX(b, 1000);
@@ -603,7 +612,8 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
             goal = (int64_t)(target * SH_AIM) - fixed;
             if (goal <= 0)
                 break;
-            a[n].bitrate = next_bitrate(a, n, goal);
+            if (!(a[n].bitrate = next_bitrate(a, n, goal)))
+                break;
         }
         ret = encode_attempt(j, &a[n], 2, -1, &too_low);
         if (ret < 0) {
@@ -615,6 +625,16 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
         log_attempt(j, "pass 2", &a[n]);
         keep_best(best, &a[n], target);
         if (best->path[0] && best->bytes >= target * SH_ACCEPT_LOW)
+            return 0;
+        /* On a cliff of the staircase: this rate gave a size seen before, so
+         * the bracket holds no size in between worth another encode. */
+        for (int i = 0; i < n && best->path[0]; i++)
+            if (a[i].video_bytes == a[n].video_bytes && a[i].bitrate != a[n].bitrate)
+                return 0;
+        /* Saturated: the content cannot use more bits at this picture size
+         * (a still frame, say). More attempts would only cost time. */
+        if (n && a[n].bitrate > a[n - 1].bitrate * 1.4 &&
+            a[n].video_bytes < a[n - 1].video_bytes * 1.02 && best->path[0])
             return 0;
     }
     if (best->path[0])

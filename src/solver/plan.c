@@ -24,7 +24,7 @@ void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
         a = SH_AUDIO_MIN_BPS;
     if (a > SH_AUDIO_MAX_BPS)
         a = SH_AUDIO_MAX_BPS;
-    if (a > 0.4 * total_bps)
+    if (a > total_bps / 3)
         return;
     out->bitrate = (int)(a / 500) * 500;
     out->channels = (out->bitrate < 24000 || src_channels < 2) ? 1 : 2;
@@ -85,7 +85,8 @@ int sh_solver_plan(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *op
     /* Every (height, fps) pair; fps is the source rate divided by a whole
      * number so dropping keeps an even cadence, at most 30 (above that the
      * bits buy more as pixels). The pair must afford SH_PLAN_MIN_BPP; among
-     * those the utility h * sqrt(fps) favours height over smoothness. When
+     * those the utility h * sqrt(fps) favours height over smoothness, with
+     * a steeper price below 10 fps, where motion turns into a slideshow. When
      * none is affordable, the smallest pixel rate is the floor. */
     for (size_t i = 0; i <= sizeof(plan_heights) / sizeof(plan_heights[0]); i++) {
         int want_h = i ? plan_heights[i - 1] : (int)lrint(disp_h);
@@ -101,7 +102,7 @@ int sh_solver_plan(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *op
             int64_t ov = sh_budget_overhead(frames, apk);
             double vbps = (opt->target_bytes - ov) * 8.0 / dur - p->audio.bitrate;
             double bpp = vbps / ((double)w * h * f);
-            double util = (swap ? w : h) * sqrt(f);
+            double util = (swap ? w : h) * sqrt(fmin(f, 30)) * fmin(1.0, f / 10);
             double rate = (double)w * h * f;
             int better;
             if (f > 30.5)

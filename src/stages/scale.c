@@ -48,12 +48,34 @@ void sh_scale_dims(int src_w, int src_h, AVRational sar, int rotation,
     if (h > disp_h && disp_h >= 2)
         h = 2 * (int)(disp_h / 2);
     w = even_at_least_2(h * disp_w / disp_h);
+    /* Rounding to the nearest even may pass the source (323 -> 324): step back.
+     * A fractional display width (853.33) may still round up to 854. */
+    if (w > (int)ceil(disp_w - 1e-9) && w > 2)
+        w -= 2;
     if (swap) {
         *out_w = h;
         *out_h = w;
     } else {
         *out_w = w;
         *out_h = h;
+    }
+}
+
+static int is_yuvj(enum AVPixelFormat f)
+{
+    return f == AV_PIX_FMT_YUVJ420P || f == AV_PIX_FMT_YUVJ422P || f == AV_PIX_FMT_YUVJ444P ||
+           f == AV_PIX_FMT_YUVJ440P || f == AV_PIX_FMT_YUVJ411P;
+}
+
+static enum AVPixelFormat full_range_alias(enum AVPixelFormat f)
+{
+    switch (f) {
+    case AV_PIX_FMT_YUV420P: return AV_PIX_FMT_YUVJ420P;
+    case AV_PIX_FMT_YUV422P: return AV_PIX_FMT_YUVJ422P;
+    case AV_PIX_FMT_YUV444P: return AV_PIX_FMT_YUVJ444P;
+    case AV_PIX_FMT_YUV440P: return AV_PIX_FMT_YUVJ440P;
+    case AV_PIX_FMT_YUV411P: return AV_PIX_FMT_YUVJ411P;
+    default:                 return f;
     }
 }
 
@@ -79,7 +101,8 @@ static int scale_send(void *priv, const AVFrame *in)
 {
     ScalePriv *s = priv;
     AVFrame *o = s->held;
-    int flags, ret;
+    enum AVPixelFormat src_fmt;
+    int flags, ret, full;
 
     if (!in) {
         s->eof = 1;
@@ -87,24 +110,29 @@ static int scale_send(void *priv, const AVFrame *in)
     }
     if (o->buf[0])
         return AVERROR(EAGAIN);
-    if (in->width == s->out_w && in->height == s->out_h && in->format == s->out_fmt &&
-        in->color_range != AVCOL_RANGE_JPEG) {
+    full = in->color_range == AVCOL_RANGE_JPEG;
+    if (in->width == s->out_w && in->height == s->out_h && in->format == s->out_fmt && !full) {
         ret = av_frame_ref(o, in);
         if (ret >= 0)
             o->sample_aspect_ratio = (AVRational){ 1, 1 };
         return ret;
     }
+    /* Full-range planar YUV is the matching yuvj format to swscale, which then
+     * converts the range even where it would otherwise just copy the planes. */
+    src_fmt = full ? full_range_alias(in->format) : in->format;
     flags = (in->width >= 2 * s->out_w || in->height >= 2 * s->out_h) ? SWS_AREA : SWS_BICUBIC;
-    s->sws = sws_getCachedContext(s->sws, in->width, in->height, in->format,
+    s->sws = sws_getCachedContext(s->sws, in->width, in->height, src_fmt,
                                   s->out_w, s->out_h, s->out_fmt,
                                   flags | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
     if (!s->sws)
         return AVERROR(EINVAL);
-    if (in->color_range == AVCOL_RANGE_JPEG) {
-        /* Full-range input in a limited-range format: say so, or blacks go grey. */
+    {
+        /* Set the source range every frame: a cached context keeps the last one. */
         int *inv, *tab, src_range, dst_range, bri, con, sat;
-        if (sws_getColorspaceDetails(s->sws, &inv, &src_range, &tab, &dst_range, &bri, &con, &sat) >= 0)
-            sws_setColorspaceDetails(s->sws, inv, 1, tab, 0, bri, con, sat);
+        int want = full || src_fmt != in->format || is_yuvj(src_fmt);
+        if (sws_getColorspaceDetails(s->sws, &inv, &src_range, &tab, &dst_range, &bri, &con, &sat) >= 0 &&
+            (src_range != want || dst_range != 0))
+            sws_setColorspaceDetails(s->sws, inv, want, tab, 0, bri, con, sat);
     }
     o->width = s->out_w;
     o->height = s->out_h;
