@@ -11,7 +11,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/dict.h>
 
-#define SH_ENC_CAP_TWO_PASS  (1 << 0) /* rate control from a first-pass log */
+#define SH_ENC_CAP_TWO_PASS    (1 << 0) /* rate control from a first-pass log */
+#define SH_ENC_CAP_WHOLE_KBPS  (1 << 1) /* takes the bitrate in whole kb/s (libx264 via lavc) */
 
 typedef struct ShEncoderConfig {
     /* video */
@@ -20,6 +21,9 @@ typedef struct ShEncoderConfig {
     AVRational time_base;     /* of the frames sent */
     AVRational frame_rate;    /* nominal */
     int64_t bitrate;          /* bits per second; 0 with qp >= 0 */
+    int time_scale;           /* >1: tell the encoder time runs this much faster and
+                               * the bitrate is this much higher, for a finer rate step
+                               * where it only takes whole kb/s; packets keep real time */
     int qp;                   /* constant quantiser when >= 0 (the floor probe) */
     int pass;                 /* 0 single pass, 1 or 2 */
     const char *stats_path;   /* first-pass log, for pass 1 and 2 */
@@ -43,6 +47,8 @@ typedef struct ShEncoderDesc {
     size_t priv_size;
     /* lavc-backed encoders only set options here and use the shared functions */
     int  (*configure)(AVCodecContext *avctx, AVDictionary **opts, const ShEncoderConfig *cfg);
+    /* optional: bitstream filters for the packets, e.g. to restore real timing info */
+    int  (*bsf)(const ShEncoderConfig *cfg, char *buf, size_t len);
     int  (*open)(ShEncoder *enc, const ShEncoderConfig *cfg);
     int  (*send_frame)(ShEncoder *enc, const AVFrame *frame);   /* NULL = flush */
     int  (*receive_packet)(ShEncoder *enc, AVPacket *pkt);      /* 0, EAGAIN, EOF */

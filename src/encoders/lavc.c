@@ -3,6 +3,7 @@
  * options, everything else is shared here.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <libavcodec/bsf.h>
 #include <libavutil/channel_layout.h>
 
 #include "common/log.h"
@@ -10,6 +11,8 @@
 
 typedef struct LavcPriv {
     AVCodecContext *avctx;
+    AVBSFContext *bsf;
+    int drained;
 } LavcPriv;
 
 int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
@@ -29,11 +32,14 @@ int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
     if (!(c = p->avctx = avcodec_alloc_context3(codec)))
         return AVERROR(ENOMEM);
     if (d->type == AVMEDIA_TYPE_VIDEO) {
+        int k = cfg->time_scale > 1 ? cfg->time_scale : 1;
         c->width = cfg->width;
         c->height = cfg->height;
         c->pix_fmt = cfg->pix_fmt;
-        c->time_base = cfg->time_base;
-        c->framerate = cfg->frame_rate;
+        /* Same timestamps, read as k times faster: the encoder sees k times
+         * the bitrate over 1/k of the time, which is the same bytes. */
+        c->time_base = (AVRational){ cfg->time_base.num, cfg->time_base.den * k };
+        c->framerate = av_mul_q(cfg->frame_rate, (AVRational){ k, 1 });
         c->sample_aspect_ratio = (AVRational){ 1, 1 };
         c->color_range = AVCOL_RANGE_MPEG;
         if (cfg->pass == 1)
@@ -46,7 +52,7 @@ int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
         av_channel_layout_default(&c->ch_layout, cfg->channels);
         c->time_base = (AVRational){ 1, cfg->sample_rate };
     }
-    c->bit_rate = cfg->bitrate;
+    c->bit_rate = cfg->bitrate * (d->type == AVMEDIA_TYPE_VIDEO && cfg->time_scale > 1 ? cfg->time_scale : 1);
     /* Containers we write keep codec headers out of band. */
     c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if ((ret = d->configure(c, &opts, cfg)) < 0)
@@ -64,7 +70,22 @@ int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
     }
     if ((ret = avcodec_parameters_from_context(enc->par, c)) < 0)
         goto end;
-    enc->time_base = c->time_base;
+    if (d->bsf) {
+        char spec[256];
+        if ((ret = d->bsf(cfg, spec, sizeof(spec))) < 0)
+            goto end;
+        if (ret > 0) {
+            if ((ret = av_bsf_list_parse_str(spec, &p->bsf)) < 0 ||
+                (ret = avcodec_parameters_copy(p->bsf->par_in, enc->par)) < 0)
+                goto end;
+            p->bsf->time_base_in = c->time_base;
+            if ((ret = av_bsf_init(p->bsf)) < 0 ||
+                (ret = avcodec_parameters_copy(enc->par, p->bsf->par_out)) < 0)
+                goto end;
+        }
+    }
+    /* Packets carry the timestamps of the frames: real time, whatever the encoder was told. */
+    enc->time_base = d->type == AVMEDIA_TYPE_VIDEO ? cfg->time_base : c->time_base;
     enc->frame_size = (codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) ? 0 : c->frame_size;
 end:
     av_dict_free(&opts);
@@ -80,13 +101,35 @@ int sh_lavc_send_frame(ShEncoder *enc, const AVFrame *frame)
 int sh_lavc_receive_packet(ShEncoder *enc, AVPacket *pkt)
 {
     LavcPriv *p = enc->priv;
-    return avcodec_receive_packet(p->avctx, pkt);
+    int ret;
+    if (!p->bsf)
+        return avcodec_receive_packet(p->avctx, pkt);
+    for (;;) {
+        ret = av_bsf_receive_packet(p->bsf, pkt);
+        if (ret != AVERROR(EAGAIN) || p->drained)
+            return ret;
+        ret = avcodec_receive_packet(p->avctx, pkt);
+        if (ret == AVERROR_EOF) {
+            p->drained = 1;
+            if ((ret = av_bsf_send_packet(p->bsf, NULL)) < 0)
+                return ret;
+            continue;
+        }
+        if (ret < 0)
+            return ret;
+        if ((ret = av_bsf_send_packet(p->bsf, pkt)) < 0) {
+            av_packet_unref(pkt);
+            return ret;
+        }
+    }
 }
 
 void sh_lavc_close(ShEncoder *enc)
 {
     LavcPriv *p = enc->priv;
-    if (p)
+    if (p) {
         avcodec_free_context(&p->avctx);
+        av_bsf_free(&p->bsf);
+    }
     av_freep(&enc->priv);
 }

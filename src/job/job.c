@@ -65,6 +65,10 @@ typedef struct Job {
     ShInput *in;
     const ShInputInfo *info;
     ShPlan plan;
+    ShRung rung;             /* the plan's picture and rate: what the cache holds */
+    ShRung final_rung;       /* what the output has */
+    int final_audio;
+    int time_scale;          /* see rate_time_scale() */
     int64_t origin;          /* video_tb pts that becomes 0 in the output */
     int64_t end_pts;         /* video_tb: end of the last frame */
     double duration;         /* seconds, measured by decoding */
@@ -158,27 +162,38 @@ static void remove_stats(Job *j)
 
 /* ---- encoding helpers ---- */
 
-static void video_config(const Job *j, ShEncoderConfig *c, int pass, int64_t bitrate, int qp)
+/*
+ * Where the encoder takes whole kb/s, scale time so one step is a small
+ * fraction of the rate. Fixed for the job: x264 refuses a second pass whose
+ * time base differs from the first's. Sized for half the planned rate, so
+ * corrections downwards keep a fine step too.
+ */
+static int rate_time_scale(const Job *j, int64_t bitrate)
 {
-    memset(c, 0, sizeof(*c));
-    c->width = j->plan.width;
-    c->height = j->plan.height;
-    c->pix_fmt = j->plan.venc->pix_fmt;
-    c->time_base = j->info->video_tb;
-    c->frame_rate = j->plan.fps;
-    c->bitrate = bitrate;
-    c->qp = qp;
-    c->pass = pass;
-    c->stats_path = pass ? j->stats : NULL;
+    int64_t k, kmax = INT_MAX / FFMAX(j->info->video_tb.den, 1);
+    if (!(j->plan.venc->caps & SH_ENC_CAP_WHOLE_KBPS) || bitrate <= 0)
+        return 1;
+    k = (800000 + bitrate - 1) / bitrate;
+    return (int)av_clip64(k, 1, FFMIN(kmax, 1 << 20));
 }
 
-static int open_video_encoder(const Job *j, ShEncoder **enc, int pass, int64_t bitrate, int qp,
-                              int *too_low)
+static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung, int pass,
+                              int64_t bitrate, int qp, int *too_low)
 {
-    ShEncoderConfig cfg;
+    ShEncoderConfig cfg = { 0 };
     int before = sh_log_x264_too_low_count();
     int ret;
-    video_config(j, &cfg, pass, bitrate, qp);
+
+    cfg.width = rung->width;
+    cfg.height = rung->height;
+    cfg.pix_fmt = j->plan.venc->pix_fmt;
+    cfg.time_base = j->info->video_tb;
+    cfg.frame_rate = rung->fps;
+    cfg.bitrate = bitrate;
+    cfg.time_scale = pass ? j->time_scale : rate_time_scale(j, bitrate);
+    cfg.qp = qp;
+    cfg.pass = pass;
+    cfg.stats_path = pass ? j->stats : NULL;
     ret = sh_encoder_open(enc, j->plan.venc, &cfg);
     if (too_low)
         *too_low = ret < 0 && sh_log_x264_too_low_count() > before;
@@ -328,18 +343,18 @@ static int analyse(Job *j, int pass1)
     vin.width = info->width;
     vin.height = info->height;
     vin.sar = info->sar;
-    va.fps = j->plan.fps;
-    va.width = j->plan.width;
-    va.height = j->plan.height;
+    va.fps = j->rung.fps;
+    va.width = j->rung.width;
+    va.height = j->rung.height;
     va.pix_fmt = j->plan.venc->pix_fmt;
     /* Drop frames before scaling them: the dropped ones cost nothing. */
     if ((ret = sh_stage_create(&vchain[0], "fps", &vin, &va)) < 0 ||
         (ret = sh_stage_create(&vchain[1], "scale", &vchain[0]->out, &va)) < 0)
         goto end;
-    if ((ret = sh_frame_cache_open(&j->cache, j->plan.width, j->plan.height,
+    if ((ret = sh_frame_cache_open(&j->cache, j->rung.width, j->rung.height,
                                    j->plan.venc->pix_fmt, SH_CACHE_MEM_LIMIT)) < 0)
         goto end;
-    if (pass1 && (ret = open_video_encoder(j, &ctx.venc, 1, j->plan.video_bitrate, -1, NULL)) < 0)
+    if (pass1 && (ret = open_video_encoder(j, &ctx.venc, &j->rung, 1, j->plan.video_bitrate, -1, NULL)) < 0)
         goto end;
 
     if (audio) {
@@ -409,13 +424,17 @@ end:
 
 typedef struct EncodeCtx {
     ShMuxer *mx;
+    ShEncoder *enc;
     int vst, ast;
     int next_audio;
     int64_t video_bytes;
     AVPacket *pkt, *apkt;
+    AVFrame *held;           /* one frame back: its duration is known when the next arrives */
+    int64_t *frame_pts, *frame_dur;
+    int64_t nframes, frames_alloc;
 } EncodeCtx;
 
-/* Audio packets up to (and including) time t (video_tb, rebased), then stop. */
+/* Audio packets up to time t (video_tb, rebased), or all of them. */
 static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
 {
     int64_t end = av_rescale_q(j->end_pts - j->origin, j->info->video_tb, j->atb);
@@ -435,16 +454,26 @@ static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
     return 0;
 }
 
-static int write_video_packets(Job *j, EncodeCtx *e, ShEncoder *enc)
+static int64_t frame_duration(const EncodeCtx *e, int64_t pts)
+{
+    int64_t lo = 0, hi = e->nframes - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (e->frame_pts[mid] == pts)
+            return e->frame_dur[mid];
+        if (e->frame_pts[mid] < pts)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+static int write_video_packets(Job *j, EncodeCtx *e)
 {
     int ret;
-    while ((ret = sh_encoder_receive_packet(enc, e->pkt)) >= 0) {
-        /* Each frame lasts until the next kept one; the last until the end
-         * of the source, so dropping frames never shortens the film. */
-        int64_t i = sh_frame_cache_find(j->cache, e->pkt->pts);
-        int64_t next = (i >= 0 && i + 1 < sh_frame_cache_count(j->cache)) ?
-                       sh_frame_cache_pts(j->cache, i + 1) : j->end_pts;
-        e->pkt->duration = FFMAX(next - e->pkt->pts, 1);
+    while ((ret = sh_encoder_receive_packet(e->enc, e->pkt)) >= 0) {
+        e->pkt->duration = frame_duration(e, e->pkt->pts);
         e->pkt->pts -= j->origin;
         e->pkt->dts -= j->origin;
         e->video_bytes += e->pkt->size;
@@ -452,29 +481,96 @@ static int write_video_packets(Job *j, EncodeCtx *e, ShEncoder *enc)
             (ret = sh_mux_write(e->mx, e->vst, e->pkt)) < 0)
             return ret;
     }
-    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : encoder_failed(j, enc, ret);
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : encoder_failed(j, e->enc, ret);
 }
 
 /*
- * One complete encode into a new temporary file beside the output:
- * pass 2 at a bitrate, or a single constant-quantiser pass (qp >= 0).
- * *too_low is set when x264 refused the bitrate as below its floor.
+ * Send the held frame, now that the next frame's time (or the end of the
+ * film) says how long it lasts: each frame lasts until the next kept one,
+ * the last until the end of the source, so dropping frames never shortens
+ * the film.
  */
-static int encode_attempt(Job *j, Attempt *at, int pass, int qp, int *too_low)
+static int send_held(Job *j, EncodeCtx *e, int64_t next_pts)
+{
+    int ret;
+    if (e->nframes == e->frames_alloc) {
+        int64_t n = e->frames_alloc ? e->frames_alloc * 2 : 1024;
+        void *a = av_realloc_array(e->frame_pts, n, sizeof(*e->frame_pts));
+        void *b = a ? av_realloc_array(e->frame_dur, n, sizeof(*e->frame_dur)) : NULL;
+        if (a)
+            e->frame_pts = a;
+        if (!b)
+            return AVERROR(ENOMEM);
+        e->frame_dur = b;
+        e->frames_alloc = n;
+    }
+    e->frame_pts[e->nframes] = e->held->pts;
+    e->frame_dur[e->nframes++] = FFMAX(next_pts - e->held->pts, 1);
+    e->held->pict_type = AV_PICTURE_TYPE_NONE;
+    ret = sh_encoder_send_frame(e->enc, e->held);
+    av_frame_unref(e->held);
+    if (ret < 0)
+        return encoder_failed(j, e->enc, ret);
+    return write_video_packets(j, e);
+}
+
+static int sink_encode(Job *j, AVFrame *f, void *arg)
+{
+    EncodeCtx *e = arg;
+    int ret;
+    if ((ret = check_interrupt()) < 0)
+        return ret;
+    if (e->held->buf[0] && (ret = send_held(j, e, f ? f->pts : j->end_pts)) < 0)
+        return ret;
+    if (f) {
+        av_frame_move_ref(e->held, f);
+        return 0;
+    }
+    if ((ret = sh_encoder_send_frame(e->enc, NULL)) < 0)
+        return encoder_failed(j, e->enc, ret);
+    return write_video_packets(j, e);
+}
+
+static int same_rung(const ShRung *a, const ShRung *b)
+{
+    return a->width == b->width && a->height == b->height && !av_cmp_q(a->fps, b->fps);
+}
+
+/*
+ * One complete encode into a new temporary file beside the output: pass 2
+ * at a bitrate, or one pass at a constant quantiser (qp >= 0). A rung other
+ * than the cache's is made from the cached frames (fewer, smaller), never
+ * by decoding again. *too_low is set when x264 refused the bitrate.
+ */
+static int encode_attempt(Job *j, Attempt *at, const ShRung *rung, int audio, int pass, int qp,
+                          int *too_low)
 {
     EncodeCtx e = { .vst = -1, .ast = -1 };
-    ShEncoder *enc = NULL;
-    AVFrame *frame = av_frame_alloc();
+    ShStage *chain[2] = { NULL, NULL };
+    int nchain = 0;
+    AVFrame *frame = av_frame_alloc(), *tmp = av_frame_alloc();
     struct stat sb;
     int ret;
 
     e.pkt = av_packet_alloc();
     e.apkt = av_packet_alloc();
-    if (!frame || !e.pkt || !e.apkt) {
+    e.held = av_frame_alloc();
+    if (!frame || !tmp || !e.pkt || !e.apkt || !e.held) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if ((ret = open_video_encoder(j, &enc, pass, at->bitrate, qp, too_low)) < 0)
+    if (!same_rung(rung, &j->rung)) {
+        ShStreamInfo si = { .type = AVMEDIA_TYPE_VIDEO, .time_base = j->info->video_tb,
+                            .width = j->rung.width, .height = j->rung.height,
+                            .pix_fmt = j->plan.venc->pix_fmt, .sar = { 1, 1 } };
+        ShStageArgs sa = { .fps = rung->fps, .width = rung->width, .height = rung->height,
+                           .pix_fmt = j->plan.venc->pix_fmt };
+        if ((ret = sh_stage_create(&chain[0], "fps", &si, &sa)) < 0 ||
+            (ret = sh_stage_create(&chain[1], "scale", &chain[0]->out, &sa)) < 0)
+            goto end;
+        nchain = 2;
+    }
+    if ((ret = open_video_encoder(j, &e.enc, rung, pass, at->bitrate, qp, too_low)) < 0)
         goto end;
     if ((ret = sh_temp_create_beside(at->path, sizeof(at->path), j->output)) < 0) {
         sh_log(SH_LOG_ERROR, j->output, "cannot create a file beside it: %s", av_err2str(ret));
@@ -482,35 +578,26 @@ static int encode_attempt(Job *j, Attempt *at, int pass, int qp, int *too_low)
     }
     if ((ret = sh_mux_open(&e.mx, at->path, j->plan.container)) < 0)
         goto end;
-    if ((ret = e.vst = sh_mux_add_stream(e.mx, enc->par, enc->time_base,
+    if ((ret = e.vst = sh_mux_add_stream(e.mx, e.enc->par, e.enc->time_base,
                                          j->info->has_display_matrix ? j->info->display_matrix : NULL)) < 0)
         goto end;
-    if (j->apar && (ret = e.ast = sh_mux_add_stream(e.mx, j->apar, j->atb, NULL)) < 0)
+    if (audio && j->apar && (ret = e.ast = sh_mux_add_stream(e.mx, j->apar, j->atb, NULL)) < 0)
         goto end;
     if ((ret = sh_mux_write_header(e.mx)) < 0)
         goto end;
     if ((ret = sh_frame_cache_rewind(j->cache)) < 0)
         goto end;
     while ((ret = sh_frame_cache_get(j->cache, frame)) >= 0) {
-        if ((ret = check_interrupt()) < 0)
-            goto end;
-        frame->pict_type = AV_PICTURE_TYPE_NONE;
-        ret = sh_encoder_send_frame(enc, frame);
+        ret = nchain ? run_chain(j, chain, nchain, frame, tmp, sink_encode, &e)
+                     : sink_encode(j, frame, &e);
         av_frame_unref(frame);
-        if (ret < 0) {
-            encoder_failed(j, enc, ret);
-            goto end;
-        }
-        if ((ret = write_video_packets(j, &e, enc)) < 0)
+        if (ret < 0)
             goto end;
     }
     if (ret != AVERROR_EOF)
         goto end;
-    if ((ret = sh_encoder_send_frame(enc, NULL)) < 0 ||
-        (ret = write_video_packets(j, &e, enc)) < 0 ||
-        (ret = write_audio_until(j, &e, 0, 1)) < 0)
-        goto end;
-    if ((ret = check_interrupt()) < 0)
+    ret = nchain ? run_chain(j, chain, nchain, NULL, tmp, sink_encode, &e) : sink_encode(j, NULL, &e);
+    if (ret < 0 || (ret = write_audio_until(j, &e, 0, 1)) < 0 || (ret = check_interrupt()) < 0)
         goto end;
     if ((ret = sh_mux_finish(e.mx)) < 0)
         goto end;
@@ -521,11 +608,17 @@ static int encode_attempt(Job *j, Attempt *at, int pass, int qp, int *too_low)
     at->bytes = sb.st_size;
     at->video_bytes = e.video_bytes;
 end:
+    sh_stage_free(&chain[0]);
+    sh_stage_free(&chain[1]);
     sh_mux_free(&e.mx);
-    sh_encoder_free(&enc);
+    sh_encoder_free(&e.enc);
     av_packet_free(&e.pkt);
     av_packet_free(&e.apkt);
+    av_frame_free(&e.held);
+    av_free(e.frame_pts);
+    av_free(e.frame_dur);
     av_frame_free(&frame);
+    av_frame_free(&tmp);
     if (ret < 0 && at->path[0]) {
         sh_temp_remove(at->path);
         at->path[0] = 0;
@@ -537,7 +630,7 @@ end:
  * The next bitrate: aim the video bytes at what the target leaves. The
  * tried bitrates bracket the goal: lo is the highest one that came out
  * under, hi the lowest that came out over. With one side known, step
- * proportionally (at most 2x); with both, take the secant, or bisect when
+ * along the measured size-bitrate elasticity; with both, take the secant, or bisect when
  * the secant lands next to a tried point: at low rates x264's size is a
  * staircase of the bitrate and the secant can stall on one step. Returns 0
  * when the bracket is too narrow to be worth another encode.
@@ -564,10 +657,22 @@ static int64_t next_bitrate(const Attempt *a, int n, int64_t goal_video)
         if (b < lo->bitrate + 0.1 * span || b > hi->bitrate - 0.1 * span)
             b = lo->bitrate + 0.5 * span;
     } else {
-        b = last->bitrate * (double)goal_video / FFMAX(last->video_bytes, 1);
-        b = av_clipd(b, last->bitrate * 0.5, last->bitrate * 2.0);
+        /* One side only: size ~ bitrate^e. e is 1 in theory but far less
+         * for content that cannot use the bits (screen captures); measure it
+         * from the last two attempts when there are two. */
+        const Attempt *prev = n >= 2 ? &a[n - 2] : NULL;
+        double e = 1.0;
+        if (prev && prev->bitrate != last->bitrate && prev->video_bytes > 0 && last->video_bytes > 0)
+            e = av_clipd(log((double)last->video_bytes / prev->video_bytes) /
+                         log((double)last->bitrate / prev->bitrate), 0.2, 1.5);
+        b = last->bitrate * pow((double)goal_video / FFMAX(last->video_bytes, 1), 1.0 / e);
+        b = av_clipd(b, last->bitrate * 0.5, last->bitrate * 3.0);
     }
-    return (int64_t)FFMAX(b, 1000);
+    b = FFMAX(b, 16);
+    for (int i = 0; i < n; i++)
+        if (llabs(a[i].bitrate - (int64_t)b) <= a[i].bitrate / 1000)
+            return 0;   /* tried already: nothing new to learn */
+    return (int64_t)b;
 }
 
 static void log_attempt(const Job *j, const char *what, const Attempt *a)
@@ -605,6 +710,8 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
     if (goal <= 0)
         return SH_ERROR_TARGET_TOO_SMALL;
     a[0].bitrate = (int64_t)(goal * 8 / j->duration);
+    j->final_rung = j->rung;
+    j->final_audio = j->apar != NULL;
     for (n = 0; n < SH_MAX_ATTEMPTS; n++) {
         if (n) {
             /* Measured: everything in the file that is not video. */
@@ -615,7 +722,7 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
             if (!(a[n].bitrate = next_bitrate(a, n, goal)))
                 break;
         }
-        ret = encode_attempt(j, &a[n], 2, -1, &too_low);
+        ret = encode_attempt(j, &a[n], &j->rung, 1, 2, -1, &too_low);
         if (ret < 0) {
             if (too_low)
                 break;
@@ -642,13 +749,16 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
     return too_low ? SH_ERROR_TARGET_TOO_SMALL : AVERROR(ERANGE);
 }
 
-/* The smallest file the plan's picture can make: constant quantiser at x264's maximum. */
+/* The smallest file this solver can make: the floor picture and rate at x264's
+ * largest quantiser, without audio (the caller decides whether audio fits). */
 static int encode_floor(Job *j, Attempt *at)
 {
     int ret;
     at->bitrate = 0;
-    if ((ret = encode_attempt(j, at, 0, 51, NULL)) < 0)
+    if ((ret = encode_attempt(j, at, &j->plan.floor, 0, 0, 51, NULL)) < 0)
         return ret;
+    j->final_rung = j->plan.floor;
+    j->final_audio = 0;
     log_attempt(j, "floor", at);
     return 0;
 }
@@ -656,16 +766,16 @@ static int encode_floor(Job *j, Attempt *at)
 static int finish_output(Job *j, Attempt *best)
 {
     ShVerifyExpect e = { 0 };
-    double frame_s = 1.0 / av_q2d(j->plan.fps);
+    double frame_s = 1.0 / av_q2d(j->final_rung.fps);
     int ret;
 
     e.video_codec = j->plan.venc->codec;
-    e.width = j->plan.width;
-    e.height = j->plan.height;
-    e.audio = j->apar != NULL;
+    e.width = j->final_rung.width;
+    e.height = j->final_rung.height;
+    e.audio = j->final_audio;
     e.duration = j->duration;
     /* "Within a frame": a video frame, or an audio frame where that is longer. */
-    e.tolerance = FFMAX(frame_s, j->apar ? j->plan.audio.frame_ms / 1000.0 : 0) + 0.002;
+    e.tolerance = FFMAX(frame_s, e.audio ? j->plan.audio.frame_ms / 1000.0 : 0) + 0.002;
     e.max_bytes = j->plan.target_bytes;
     if ((ret = sh_output_verify(best->path, &e)) < 0)
         return ret;
@@ -698,11 +808,12 @@ static void fill_result(const Job *j, ShJobResult *r)
     snprintf(r->output, sizeof(r->output), "%s", j->output);
     r->duration = j->duration > 0 ? j->duration : j->plan.duration;
     r->codec = j->plan.venc ? j->plan.venc->codec : NULL;
-    r->width = j->plan.width;
-    r->height = j->plan.height;
-    r->fps = j->plan.fps.num ? av_q2d(j->plan.fps) : 0;
-    r->audio = j->apar != NULL;
-    r->audio_codec = r->audio ? j->plan.aenc->codec : NULL;
+    const ShRung *rung = j->final_rung.width ? &j->final_rung : &j->rung;
+    r->width = rung->width;
+    r->height = rung->height;
+    r->fps = rung->fps.num ? av_q2d(rung->fps) : 0;
+    r->audio = j->final_rung.width ? j->final_audio : j->apar != NULL;
+    r->audio_codec = r->audio && j->plan.aenc ? j->plan.aenc->codec : NULL;
     r->audio_bitrate = r->audio ? j->plan.audio.bitrate : 0;
     r->audio_channels = r->audio ? j->plan.audio.channels : 0;
 }
@@ -738,8 +849,10 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
         sh_log(SH_LOG_ERROR, j->input, "no usable encoder: %s", av_err2str(ret));
         goto end;
     }
+    j->rung = (ShRung){ j->plan.width, j->plan.height, j->plan.fps };
+    j->time_scale = rate_time_scale(j, j->plan.video_bitrate);
     sh_log(SH_LOG_VERBOSE, j->input, "plan: %dx%d at %.3g fps, %.3f bits/pixel, audio %d b/s%s",
-           j->plan.width, j->plan.height, av_q2d(j->plan.fps), j->plan.bpp, j->plan.audio.bitrate,
+           j->rung.width, j->rung.height, av_q2d(j->rung.fps), j->plan.bpp, j->plan.audio.bitrate,
            j->plan.at_floor ? " (at the floor)" : "");
     if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && (ret = make_stats_paths(j)) < 0)
         goto end;
@@ -762,31 +875,24 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     }
 
     phase = SH_PHASE_ENCODE;
-    if (j->plan.at_floor) {
-        /* Starved even at the smallest picture: the floor encode says if it fits at all. */
+    ret = j->plan.at_floor ? SH_ERROR_TARGET_TOO_SMALL : encode_to_target(j, &best, &res->attempts);
+    if (ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) {
+        /* Starved at the smallest picture, refused by x264, or never under the
+         * target: the floor encode says whether anything fits, and if not,
+         * its size is the smallest that does. */
+        if (best.path[0])
+            sh_temp_remove(best.path);
+        best.path[0] = 0;
         if ((ret = encode_floor(j, &best)) < 0)
             goto end;
-        res->attempts = 1;
+        res->attempts++;
         if (best.bytes > j->plan.target_bytes) {
             res->min_bytes = best.bytes;
             ret = SH_ERROR_TARGET_TOO_SMALL;
             goto end;
         }
-    } else {
-        ret = encode_to_target(j, &best, &res->attempts);
-        if (ret == SH_ERROR_TARGET_TOO_SMALL) {
-            /* x264 refused the rate: the floor file may still fit. */
-            if ((ret = encode_floor(j, &best)) < 0)
-                goto end;
-            res->attempts++;
-            if (best.bytes > j->plan.target_bytes) {
-                res->min_bytes = best.bytes;
-                ret = SH_ERROR_TARGET_TOO_SMALL;
-                goto end;
-            }
-        } else if (ret < 0) {
-            goto end;
-        }
+    } else if (ret < 0) {
+        goto end;
     }
     res->video_bitrate = best.bitrate;
 

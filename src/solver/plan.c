@@ -126,5 +126,13 @@ int sh_solver_plan(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *op
         }
     }
     p->at_floor = best_util < 0;
+    sh_scale_dims(info->width, info->height, info->sar, info->rotation, SH_PLAN_MIN_HEIGHT,
+                  &p->floor.width, &p->floor.height);
+    {
+        int n = 1;
+        while (src_fps / (n + 1) >= SH_PLAN_MIN_FPS - 1e-9)
+            n++;
+        p->floor.fps = av_div_q(base, (AVRational){ n, 1 });
+    }
     return 0;
 }

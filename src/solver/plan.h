@@ -22,6 +22,12 @@ typedef struct ShAudioBudget {
     int frame_ms;
 } ShAudioBudget;
 
+/* A picture size and frame rate. */
+typedef struct ShRung {
+    int width, height;           /* coded, even */
+    AVRational fps;
+} ShRung;
+
 typedef struct ShSolverOptions {
     int64_t target_bytes;
     int no_audio;
@@ -36,6 +42,7 @@ typedef struct ShPlan {
     AVRational fps;              /* output rate (frames are dropped to it) */
     double bpp;                  /* bits per pixel the rule predicts */
     int at_floor;                /* smallest picture and rate, still starved */
+    ShRung floor;                /* the smallest picture and rate this solver makes */
     ShAudioBudget audio;
     int audio_rate;              /* Hz */
     int64_t video_bitrate;       /* first estimate; the job refines it */
