@@ -13,6 +13,7 @@
 
 #define SH_AUDIO_MIN_BPS 6000
 #define SH_AUDIO_MAX_BPS 128000
+#define SH_AUDIO_MAX_BPS_PER_CHANNEL 64000
 
 void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
 {
@@ -26,8 +27,10 @@ void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
         a = SH_AUDIO_MAX_BPS;
     if (a > total_bps / 3)
         return;
+    out->channels = (a < 24000 || src_channels < 2) ? 1 : 2;
+    if (a > SH_AUDIO_MAX_BPS_PER_CHANNEL * out->channels)
+        a = SH_AUDIO_MAX_BPS_PER_CHANNEL * out->channels;
     out->bitrate = (int)(a / 500) * 500;
-    out->channels = (out->bitrate < 24000 || src_channels < 2) ? 1 : 2;
     out->frame_ms = out->bitrate < 12000 ? 120 : out->bitrate < 32000 ? 60 : out->bitrate < 64000 ? 40 : 20;
 }
 

@@ -53,7 +53,8 @@ typedef struct ShPlan {
 
 /*
  * Audio's share of a total rate (bits per second). Opus from 6 kb/s (libopus
- * falls silent near 2 kb/s and bottoms out near 4.5) to 128 kb/s; mono below
+ * falls silent near 2 kb/s and bottoms out near 4.5) to 64 kb/s per channel
+ * and 128 kb/s in all; mono below
  * 24 kb/s; long frames at low rates. Stripped (bitrate 0) when audio would
  * take more than a third of the total: below that the picture needs every bit.
  */

@@ -82,8 +82,18 @@ static void test_audio_channels(void **state)
     assert_int_equal(audio(1000000, 6).channels, 2);
     assert_int_equal(audio(1000000, 1).channels, 1);
     assert_int_equal(audio(200000, 1).channels, 1);
-    /* the rate does not depend on the channel count */
-    assert_int_equal(audio(1000000, 1).bitrate, audio(1000000, 2).bitrate);
+    /* below the per-channel cap the rate does not depend on the channel count */
+    assert_int_equal(audio(500000, 1).bitrate, audio(500000, 2).bitrate);
+}
+
+/* Mono never gets more than 64 kb/s, stereo more than 128 kb/s: more is waste for Opus. */
+static void test_audio_per_channel_cap(void **state)
+{
+    (void)state;
+    assert_int_equal(audio(1000000, 1).bitrate, 64000);
+    assert_int_equal(audio(1e9, 1).bitrate, 64000);
+    assert_int_equal(audio(1000000, 2).bitrate, 120000);
+    assert_int_equal(audio(1e9, 6).bitrate, 128000);
 }
 
 /* Frame length: 120 ms below 12 kb/s, 60 below 32k, 40 below 64k, else 20. */
@@ -430,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_audio_stripped_above_a_third),
         cmocka_unit_test(test_audio_no_source_channels),
         cmocka_unit_test(test_audio_channels),
+        cmocka_unit_test(test_audio_per_channel_cap),
         cmocka_unit_test(test_audio_frame_ms),
         cmocka_unit_test(test_audio_monotonic),
         cmocka_unit_test(test_overhead_monotonic),
