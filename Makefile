@@ -16,7 +16,7 @@ ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude -Isr
 LDLIBS  += $(PKG_LIBS) -lm
 
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
-                             src/output/*.c src/solver/*.c src/job/*.c))
+                             src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(BUILD)/src/cli/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
