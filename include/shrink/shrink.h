@@ -23,6 +23,7 @@
 #define SH_ERROR_INTERRUPTED      FFERRTAG('S', 'H', 'I', 'N')
 #define SH_ERROR_SAME_FILE        FFERRTAG('S', 'H', 'S', 'F')
 #define SH_ERROR_EXISTS           FFERRTAG('S', 'H', 'E', 'X')
+#define SH_ERROR_BAD_RANGE        FFERRTAG('S', 'H', 'R', 'G') /* trim outside the input */
 
 /* Where a job failed: the CLI turns this into an exit code. */
 typedef enum ShPhase {
@@ -48,13 +49,51 @@ typedef void (*ShLogFn)(void *opaque, ShLogLevel level, const char *file, const 
 /* Install the sink for all library messages (default: none, the library is silent). */
 void sh_log_set_callback(ShLogFn fn, void *opaque);
 
+/* Progress of a running job, for a progress line. Called from the job's thread. */
+typedef struct ShProgress {
+    const char *stage;        /* "sampling", "analysis", "encode", "verify" */
+    double fraction;          /* of the whole job, 0..1 */
+    int64_t bytes;            /* output bytes written so far in this stage (encode), else 0 */
+    int64_t target_bytes;
+    double elapsed;           /* seconds since the job started */
+} ShProgress;
+
+typedef void (*ShProgressFn)(void *opaque, const ShProgress *p);
+
 typedef struct ShOptions {
     const char *input;
     const char *output;       /* NULL: STEM.shrunk.mp4 beside the input */
     int64_t target_bytes;     /* hard ceiling for the output file */
     int no_audio;             /* strip audio whatever the budget */
     int force;                /* replace an existing output */
+    /* trim and select (0 / -1: not set) */
+    double start;             /* seconds into the input */
+    double end;               /* seconds into the input; 0 = to the end */
+    int audio_track;          /* 0: the best audio stream; N >= 1: the N-th audio stream of the file */
+    /* solver constraints (0: free) */
+    int height;               /* exact display height */
+    int max_height;
+    double fps;               /* exact output frame rate */
+    double min_fps;
+    int audio_bitrate;        /* bits per second; 0: free; the solver may still drop audio */
+    int plan_only;            /* choose and report, encode nothing */
+    int report;               /* measure the result against the source (SSIM/PSNR) */
+    ShProgressFn progress;    /* NULL: none */
+    void *progress_opaque;
 } ShOptions;
+
+/* One rung the solver measured on the samples. */
+typedef struct ShCandidateInfo {
+    int width, height;        /* coded */
+    double fps;
+    double video_bitrate;     /* what the budget leaves it, bits per second */
+    int measures;             /* sample encodes at constant quality: 1 or 2 */
+    double crf[2], sample_bitrate[2], sample_ssim[2], sample_psnr[2];
+    int feasible;             /* x264 can reach the budget at this rung */
+    double ssim, psnr;        /* predicted at the budget */
+} ShCandidateInfo;
+
+#define SH_MAX_CANDIDATES 48
 
 typedef struct ShJobResult {
     char output[4096];        /* the path written (or that would have been) */
@@ -70,6 +109,18 @@ typedef struct ShJobResult {
     int audio_channels;
     int64_t video_bitrate;    /* bits per second of the final attempt */
     int attempts;             /* second-pass encodes run (1 = no correction) */
+    double predicted_ssim;    /* the solver's prediction for the output; 0 = unknown */
+    double predicted_psnr;
+    double measured_ssim;     /* with ShOptions.report: measured against the source; 0 = not measured */
+    double measured_psnr;
+    /* the solver's search (searched = 0: the bits-per-pixel rule decided alone) */
+    int searched;
+    int ncandidates, chosen;  /* chosen: index into candidates, -1 for none */
+    ShCandidateInfo candidates[SH_MAX_CANDIDATES];
+    int eval_width, eval_height;  /* where quality is measured: display size, at most 720p */
+    double sample_seconds;
+    int sample_encodes;
+    double solver_seconds;
     double seconds;           /* wall time */
     ShPhase failed_phase;     /* SH_PHASE_NONE on success */
 } ShJobResult;
@@ -80,6 +131,16 @@ typedef struct ShJobResult {
  * opened read-only and never modified.
  */
 int sh_job_run(const ShOptions *opt, ShJobResult *res);
+
+/*
+ * For an input that already fits: check that it is a readable video (as
+ * sh_job_run would), then copy it byte for byte to opt->output (NULL:
+ * STEM.shrunk.EXT beside the input, keeping the input's extension) through a
+ * temporary file beside it and a rename, with the same refusals as sh_job_run
+ * (the input itself, an existing file without force). Only input, output
+ * and force are read. res describes the input's streams; attempts is 0.
+ */
+int sh_job_copy(const ShOptions *opt, ShJobResult *res);
 
 /* Ask a running job to stop (async-signal-safe). The job returns SH_ERROR_INTERRUPTED. */
 void sh_job_interrupt(void);

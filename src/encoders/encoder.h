@@ -25,6 +25,8 @@ typedef struct ShEncoderConfig {
                                * the bitrate is this much higher, for a finer rate step
                                * where it only takes whole kb/s; packets keep real time */
     int qp;                   /* constant quantiser when >= 0 (the floor probe) */
+    double crf;               /* constant quality when > 0 (the solver's samples) */
+    int fast;                 /* 1: a quick preset, for measuring samples */
     int pass;                 /* 0 single pass, 1 or 2 */
     const char *stats_path;   /* first-pass log, for pass 1 and 2 */
     /* audio */

@@ -5,6 +5,8 @@
  * (SH_ENC_CAP_WHOLE_KBPS) and the SPS timing is put right afterwards.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdio.h>
+
 #include <libavutil/opt.h>
 
 #include "encoders/encoder.h"
@@ -15,10 +17,17 @@ static int x264_configure(AVCodecContext *c, AVDictionary **opts, const ShEncode
     if (cfg->qp >= 0) {
         av_dict_set_int(opts, "qp", cfg->qp, 0);
         c->bit_rate = 0;
+    } else if (cfg->crf > 0) {
+        char v[32];
+        snprintf(v, sizeof(v), "%.2f", cfg->crf);
+        av_dict_set(opts, "crf", v, 0);
+        c->bit_rate = 0;
     }
     if (cfg->stats_path && cfg->pass)
         av_dict_set(opts, "passlogfile", cfg->stats_path, 0);
-    av_dict_set(opts, "preset", "medium", 0);
+    /* Samples are measured with a quick preset: the ranking of candidates
+     * holds across presets, and the solver calibrates the rate difference. */
+    av_dict_set(opts, "preset", cfg->fast ? "veryfast" : "medium", 0);
     return 0;
 }
 

@@ -32,6 +32,10 @@ struct ShInput {
     int demux_eof;
     InputStream *pending;     /* decoder with frames to drain */
     int64_t next_video_pts;
+    /* sh_input_set_range: [range_start, range_end) in video_tb */
+    int trimmed;
+    int64_t range_end;
+    int video_ended, audio_ended; /* reached range_end: demux stops when both have */
 };
 
 static int open_decoder(ShInput *in, InputStream *s, int threads)
@@ -73,6 +77,28 @@ static int find_video_stream(AVFormatContext *fmt)
             return (int)i;
     }
     return -1;
+}
+
+/* An audio stream we can decode: channels and a rate known, a decoder present. */
+static int audio_usable(const AVStream *st)
+{
+    return st->codecpar->ch_layout.nb_channels > 0 && st->codecpar->sample_rate > 0 &&
+           avcodec_find_decoder(st->codecpar->codec_id);
+}
+
+static void use_audio_stream(ShInput *in, int index)
+{
+    ShInputInfo *info = &in->info;
+    if (in->a.st)
+        in->a.st->discard = AVDISCARD_ALL;
+    in->a.index = index;
+    in->a.st = in->fmt->streams[index];
+    in->a.st->discard = AVDISCARD_DEFAULT;
+    info->has_audio = 1;
+    info->audio_codec = avcodec_get_name(in->a.st->codecpar->codec_id);
+    info->audio_channels = in->a.st->codecpar->ch_layout.nb_channels;
+    info->audio_rate = in->a.st->codecpar->sample_rate;
+    info->audio_tb = in->a.st->time_base;
 }
 
 int sh_input_open(ShInput **pin, const char *path)
@@ -137,6 +163,7 @@ int sh_input_open(ShInput **pin, const char *path)
         info->sar = (AVRational){ 1, 1 };
     info->video_tb = in->v.st->time_base;
     info->video_start = in->v.st->start_time != AV_NOPTS_VALUE ? in->v.st->start_time : 0;
+    info->range_start = info->video_start;
     info->frame_rate = av_guess_frame_rate(in->fmt, in->v.st, NULL);
     {
         size_t sz = 0;
@@ -166,17 +193,8 @@ int sh_input_open(ShInput **pin, const char *path)
     }
 
     ai = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
-    if (ai >= 0 && in->fmt->streams[ai]->codecpar->ch_layout.nb_channels > 0 &&
-        in->fmt->streams[ai]->codecpar->sample_rate > 0 &&
-        avcodec_find_decoder(in->fmt->streams[ai]->codecpar->codec_id)) {
-        in->a.index = ai;
-        in->a.st = in->fmt->streams[ai];
-        info->has_audio = 1;
-        info->audio_codec = avcodec_get_name(in->a.st->codecpar->codec_id);
-        info->audio_channels = in->a.st->codecpar->ch_layout.nb_channels;
-        info->audio_rate = in->a.st->codecpar->sample_rate;
-        info->audio_tb = in->a.st->time_base;
-    }
+    if (ai >= 0 && audio_usable(in->fmt->streams[ai]))
+        use_audio_stream(in, ai);
     for (unsigned i = 0; i < in->fmt->nb_streams; i++)
         if ((int)i != vi && (int)i != in->a.index)
             in->fmt->streams[i]->discard = AVDISCARD_ALL;
@@ -207,7 +225,8 @@ void sh_input_want_audio(ShInput *in, int want)
         in->a.st->discard = in->want_audio ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 }
 
-static void fix_video_timestamps(ShInput *in, AVFrame *f)
+/* Fill in the pts; returns 0 for a frame outside the range, to be dropped. */
+static int fix_video_timestamps(ShInput *in, AVFrame *f)
 {
     ShInputStats *s = &in->stats;
     int64_t dur = f->pkt_duration;
@@ -221,11 +240,28 @@ static void fix_video_timestamps(ShInput *in, AVFrame *f)
     if (dur <= 0)
         dur = 1;
     in->next_video_pts = f->pts + dur;
+    if (in->trimmed) {
+        int64_t start = in->info.range_start;
+        if (in->range_end != AV_NOPTS_VALUE && f->pts >= in->range_end) {
+            in->video_ended = 1;
+            return 0;
+        }
+        if (f->pts + dur <= start)
+            return 0;
+        if (f->pts < start) {
+            /* On screen at the cut: it opens the output, from the cut on. */
+            dur -= start - f->pts;
+            f->pts = start;
+        }
+        if (in->range_end != AV_NOPTS_VALUE)
+            dur = FFMIN(dur, in->range_end - f->pts);
+    }
     if (s->first_pts == AV_NOPTS_VALUE || f->pts < s->first_pts)
         s->first_pts = f->pts;
     if (s->end_pts == AV_NOPTS_VALUE || f->pts + dur > s->end_pts)
         s->end_pts = f->pts + dur;
     s->video_frames++;
+    return 1;
 }
 
 int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
@@ -238,10 +274,19 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
             if (ret >= 0) {
                 if (s == &in->v) {
                     *type = AVMEDIA_TYPE_VIDEO;
-                    fix_video_timestamps(in, frame);
+                    if (!fix_video_timestamps(in, frame)) {
+                        av_frame_unref(frame);
+                        continue;
+                    }
                 } else {
                     *type = AVMEDIA_TYPE_AUDIO;
                     frame->pts = frame->best_effort_timestamp;
+                    if (in->trimmed && in->range_end != AV_NOPTS_VALUE && frame->pts != AV_NOPTS_VALUE &&
+                        av_compare_ts(frame->pts, in->info.audio_tb, in->range_end, in->info.video_tb) >= 0) {
+                        in->audio_ended = 1;
+                        av_frame_unref(frame);
+                        continue;
+                    }
                 }
                 return 0;
             }
@@ -269,6 +314,11 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
             in->pending = s;
             continue;
         }
+        if (in->video_ended && (in->audio_ended || !in->want_audio)) {
+            /* Past the end of the range: nothing more to read. */
+            in->demux_eof = 1;
+            continue;
+        }
         ret = av_read_frame(in->fmt, in->pkt);
         if (ret < 0) {
             if (ret != AVERROR_EOF) {
@@ -279,7 +329,7 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
             continue;
         }
         InputStream *s = NULL;
-        if (in->pkt->stream_index == in->v.index)
+        if (in->pkt->stream_index == in->v.index && !in->video_ended)
             s = &in->v;
         else if (in->want_audio && in->pkt->stream_index == in->a.index) {
             if (!in->a.dec && (ret = open_decoder(in, &in->a, 0)) < 0) {
@@ -296,6 +346,78 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
         }
         av_packet_unref(in->pkt);
     }
+}
+
+int sh_input_seek(ShInput *in, int64_t ts)
+{
+    int ret = av_seek_frame(in->fmt, in->v.index, ts, AVSEEK_FLAG_BACKWARD);
+    if (ret < 0)
+        return ret;
+    for (InputStream *s = &in->v; s; s = s == &in->v ? &in->a : NULL) {
+        if (s->dec)
+            avcodec_flush_buffers(s->dec);
+        s->flushed = s->done = 0;
+    }
+    in->demux_eof = 0;
+    in->pending = NULL;
+    in->next_video_pts = AV_NOPTS_VALUE;
+    in->video_ended = in->audio_ended = 0;
+    return 0;
+}
+
+int sh_input_select_audio(ShInput *in, int track)
+{
+    int n = 0;
+    if (track <= 0)
+        return 0;
+    for (unsigned i = 0; i < in->fmt->nb_streams; i++) {
+        AVStream *st = in->fmt->streams[i];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO || ++n != track)
+            continue;
+        if (!audio_usable(st)) {
+            sh_log(SH_LOG_ERROR, in->info.path, "audio track %d (%s) cannot be decoded", track,
+                   avcodec_get_name(st->codecpar->codec_id));
+            return AVERROR_STREAM_NOT_FOUND;
+        }
+        use_audio_stream(in, (int)i);
+        return 0;
+    }
+    if (n)
+        sh_log(SH_LOG_ERROR, in->info.path, "has no audio track %d (it has %d)", track, n);
+    else
+        sh_log(SH_LOG_ERROR, in->info.path, "has no audio track %d (it has none)", track);
+    return AVERROR_STREAM_NOT_FOUND;
+}
+
+int sh_input_set_range(ShInput *in, double start, double end)
+{
+    ShInputInfo *info = &in->info;
+    AVRational tb = info->video_tb;
+    double total = info->duration;
+    int ret;
+
+    if (!(start >= 0) || (end && !(end > start))) {
+        sh_log(SH_LOG_ERROR, info->path, "the trim's end (%.3f s) is not after its start (%.3f s)", end, start);
+        return SH_ERROR_BAD_RANGE;
+    }
+    if (start >= total) {
+        sh_log(SH_LOG_ERROR, info->path, "the trim starts at %.3f s, at or past the end of the video (%.3f s)",
+               start, total);
+        return SH_ERROR_BAD_RANGE;
+    }
+    if (!start && (!end || end >= total))
+        return 0;
+    in->trimmed = 1;
+    info->range_start = info->video_start + av_rescale_q(llrint(start * AV_TIME_BASE), AV_TIME_BASE_Q, tb);
+    in->range_end = end && end < total
+                  ? info->video_start + av_rescale_q(llrint(end * AV_TIME_BASE), AV_TIME_BASE_Q, tb)
+                  : AV_NOPTS_VALUE;
+    info->duration = (end && end < total ? end : total) - start;
+    if (start > 0 && (ret = sh_input_seek(in, info->range_start)) < 0)
+        /* Not seekable: decoding from the beginning and dropping gets there too. */
+        sh_log(SH_LOG_VERBOSE, info->path, "cannot seek to the start (%s); decoding up to it",
+               av_err2str(ret));
+    return 0;
 }
 
 static void close_stream(InputStream *s)

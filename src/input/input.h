@@ -13,7 +13,7 @@
 typedef struct ShInputInfo {
     const char *path;
     int64_t file_size;
-    double duration;          /* seconds of video, from the probe */
+    double duration;          /* seconds of video, from the probe; of the range once trimmed */
     /* video */
     const char *video_codec;
     int width, height;        /* coded */
@@ -24,6 +24,8 @@ typedef struct ShInputInfo {
     AVRational frame_rate;    /* best guess, for planning */
     AVRational video_tb;
     int64_t video_start;      /* video_tb: the stream's start time */
+    int64_t range_start;      /* video_tb: where reading begins, video_start + the trim's
+                                 start (sh_input_set_range); output time 0 is here */
     /* audio (the best stream), when present */
     int has_audio;
     const char *audio_codec;
@@ -50,12 +52,41 @@ const ShInputStats *sh_input_stats(const ShInput *in);
 void sh_input_want_audio(ShInput *in, int want);
 
 /*
+ * Use the N-th audio stream of the file (N >= 1, counted in file order)
+ * instead of the best one; 0 keeps the best. The info then describes it.
+ * Call before the first read. Returns 0, or AVERROR_STREAM_NOT_FOUND (logged)
+ * when there is no such stream or it cannot be decoded.
+ */
+int sh_input_select_audio(ShInput *in, int track);
+
+/*
+ * Read only the seconds [start, end) of the video (end 0: to the end; both
+ * from the video's start, as a player counts). The info then describes the
+ * range: range_start is where it begins and duration its length, so a plan
+ * made from the info budgets the trimmed length. Demux seeks to the keyframe
+ * before start; frames that end before start are dropped and one that
+ * straddles it comes out with its pts moved to range_start (the picture
+ * shown there opens the output, with no gap); frames at or after end are
+ * dropped, audio frames from end on too, and reading stops there. Call
+ * before the first read. Returns 0, or SH_ERROR_BAD_RANGE (logged) when
+ * start is at or past the end of the video or end <= start.
+ */
+int sh_input_set_range(ShInput *in, double start, double end);
+
+/*
  * The next decoded frame, video or audio, in demux order; *type says which.
  * Timestamps are in the stream's time base (video_tb or audio_tb), with
  * missing video timestamps filled from the previous frame's.
  * Returns 0, AVERROR_EOF, or a negative error.
  */
 int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type);
+
+/*
+ * Continue reading from about ts (video_tb): demux restarts at the keyframe
+ * at or before it, decoders are flushed; frames before ts still come out and
+ * are the caller's to skip. Returns 0 or a negative error (not seekable).
+ */
+int sh_input_seek(ShInput *in, int64_t ts);
 
 void sh_input_close(ShInput **in);
 

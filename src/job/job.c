@@ -30,6 +30,7 @@
 #include "encoders/encoder.h"
 #include "input/cache.h"
 #include "input/input.h"
+#include "job/job.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
 #include "shrink/size.h"
@@ -50,6 +51,11 @@ void sh_job_interrupt(void)
     job_interrupted = 1;
 }
 
+int sh_job_interrupted(void)
+{
+    return job_interrupted;
+}
+
 typedef struct Attempt {
     int64_t bitrate;
     int64_t bytes;           /* file size */
@@ -65,6 +71,7 @@ typedef struct Job {
     ShInput *in;
     const ShInputInfo *info;
     ShPlan plan;
+    ShSolverReport search;
     ShRung rung;             /* the plan's picture and rate: what the cache holds */
     ShRung final_rung;       /* what the output has */
     int final_audio;
@@ -73,6 +80,8 @@ typedef struct Job {
     int64_t end_pts;         /* video_tb: end of the last frame */
     double duration;         /* seconds, measured by decoding */
     ShFrameCache *cache;
+    ShFrameCache *floor_cache; /* the floor picture and rate, from the source too */
+    int output_failed;       /* the failure was writing the output */
     AVPacket **apkts;        /* encoded audio, in the audio encoder's time base */
     int napkts, apkts_alloc;
     int64_t audio_bytes;
@@ -81,11 +90,38 @@ typedef struct Job {
     char tmpdir[PATH_MAX];
     char stats[PATH_MAX];
     char stats_files[4][PATH_MAX];
+    double t0, progress_last;  /* progress: when the job started, when last reported */
+    int progress_attempts;     /* encodes started, for the encode stage's share */
 } Job;
 
 static int check_interrupt(void)
 {
     return job_interrupted ? SH_ERROR_INTERRUPTED : 0;
+}
+
+/* The decode pass's share of the job's progress; the encodes share the rest. */
+#define SH_PROGRESS_ANALYSIS 0.4
+
+static double now_seconds(void);
+
+/* Tell the caller how far the job is, ten times a second at most: the
+ * callback may draw on a terminal and must not slow the frame loops. */
+static void report_progress(Job *j, const char *stage, double fraction, int64_t bytes)
+{
+    ShProgress p;
+    double now;
+    if (!j->opt->progress)
+        return;
+    now = now_seconds();
+    if (now - j->progress_last < 0.1)
+        return;
+    j->progress_last = now;
+    p.stage = stage;
+    p.fraction = isfinite(fraction) ? av_clipd(fraction, 0, 1) : 0;
+    p.bytes = bytes;
+    p.target_bytes = j->opt->target_bytes;
+    p.elapsed = now - j->t0;
+    j->opt->progress(j->opt->progress_opaque, &p);
 }
 
 /* ---- paths ---- */
@@ -126,6 +162,15 @@ static int check_paths(Job *j)
             sh_log(SH_LOG_ERROR, j->output, "exists (use --force to replace it)");
             return SH_ERROR_EXISTS;
         }
+    }
+    /* Find out now, not after the whole decode, if the output can be written. */
+    {
+        char probe[PATH_MAX];
+        if ((ret = sh_temp_create_beside(probe, sizeof(probe), j->output)) < 0) {
+            sh_log(SH_LOG_ERROR, j->output, "cannot write there: %s", av_err2str(ret));
+            return ret;
+        }
+        sh_temp_remove(probe);
     }
     return 0;
 }
@@ -306,6 +351,17 @@ static int sink_video_pass1(Job *j, AVFrame *f, void *arg)
     return drain_encoder(j, a->venc, a->pkt, 0);
 }
 
+static int sink_floor(Job *j, AVFrame *f, void *arg)
+{
+    int ret;
+    (void)arg;
+    if (f && (ret = sh_frame_cache_put(j->floor_cache, f)) < 0) {
+        sh_log(SH_LOG_ERROR, NULL, "frame cache: %s", av_err2str(ret));
+        return ret;
+    }
+    return 0;
+}
+
 static int sink_audio(Job *j, AVFrame *f, void *arg)
 {
     AnalysisCtx *a = arg;
@@ -327,7 +383,8 @@ static int analyse(Job *j, int pass1)
     const ShInputInfo *info = j->info;
     ShStreamInfo vin = { 0 }, ain = { 0 };
     ShStageArgs va = { 0 }, aa = { 0 };
-    ShStage *vchain[2] = { NULL, NULL }, *achain[1] = { NULL };
+    ShStage *vchain[2] = { NULL, NULL }, *fchain[2] = { NULL, NULL }, *achain[1] = { NULL };
+    ShStageArgs fa = { 0 };
     AnalysisCtx ctx = { 0 };
     AVFrame *frame = av_frame_alloc(), *tmp = av_frame_alloc();
     enum AVMediaType type;
@@ -353,6 +410,18 @@ static int analyse(Job *j, int pass1)
         goto end;
     if ((ret = sh_frame_cache_open(&j->cache, j->rung.width, j->rung.height,
                                    j->plan.venc->pix_fmt, SH_CACHE_MEM_LIMIT)) < 0)
+        goto end;
+    /* The floor picture too, straight from the source: tiny, and the floor
+     * encode then gives the same bytes whatever the plan was, so the
+     * smallest size it reports is one that works. */
+    fa.fps = j->plan.floor.fps;
+    fa.width = j->plan.floor.width;
+    fa.height = j->plan.floor.height;
+    fa.pix_fmt = j->plan.venc->pix_fmt;
+    if ((ret = sh_stage_create(&fchain[0], "fps", &vin, &fa)) < 0 ||
+        (ret = sh_stage_create(&fchain[1], "scale", &fchain[0]->out, &fa)) < 0 ||
+        (ret = sh_frame_cache_open(&j->floor_cache, fa.width, fa.height, fa.pix_fmt,
+                                   SH_CACHE_MEM_LIMIT / 8)) < 0)
         goto end;
     if (pass1 && (ret = open_video_encoder(j, &ctx.venc, &j->rung, 1, j->plan.video_bitrate, -1, NULL)) < 0)
         goto end;
@@ -387,9 +456,13 @@ static int analyse(Job *j, int pass1)
     while ((ret = sh_input_read(j->in, frame, &type)) >= 0) {
         if ((ret = check_interrupt()) < 0)
             goto end;
-        if (type == AVMEDIA_TYPE_VIDEO)
+        if (type == AVMEDIA_TYPE_VIDEO) {
             ret = run_chain(j, vchain, 2, frame, tmp, sink_video_pass1, &ctx);
-        else
+            if (ret >= 0)
+                ret = run_chain(j, fchain, 2, frame, tmp, sink_floor, NULL);
+            report_progress(j, "analysis", SH_PROGRESS_ANALYSIS * (frame->pts - j->origin) *
+                            av_q2d(info->video_tb) / info->duration, 0);
+        } else
             ret = run_chain(j, achain, 1, frame, tmp, sink_audio, &ctx);
         av_frame_unref(frame);
         if (ret < 0)
@@ -397,7 +470,8 @@ static int analyse(Job *j, int pass1)
     }
     if (ret != AVERROR_EOF)
         goto end;
-    if ((ret = run_chain(j, vchain, 2, NULL, tmp, sink_video_pass1, &ctx)) < 0)
+    if ((ret = run_chain(j, vchain, 2, NULL, tmp, sink_video_pass1, &ctx)) < 0 ||
+        (ret = run_chain(j, fchain, 2, NULL, tmp, sink_floor, NULL)) < 0)
         goto end;
     if (audio && (ret = run_chain(j, achain, 1, NULL, tmp, sink_audio, &ctx)) < 0)
         goto end;
@@ -411,6 +485,8 @@ static int analyse(Job *j, int pass1)
 end:
     sh_stage_free(&vchain[0]);
     sh_stage_free(&vchain[1]);
+    sh_stage_free(&fchain[0]);
+    sh_stage_free(&fchain[1]);
     sh_stage_free(&achain[0]);
     sh_encoder_free(&ctx.venc);
     sh_encoder_free(&ctx.aenc);
@@ -448,8 +524,10 @@ static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
             continue;       /* past the end of the video */
         if ((ret = av_packet_ref(e->apkt, src)) < 0)
             return ret;
-        if ((ret = sh_mux_write(e->mx, e->ast, e->apkt)) < 0)
+        if ((ret = sh_mux_write(e->mx, e->ast, e->apkt)) < 0) {
+            j->output_failed = 1;
             return ret;
+        }
     }
     return 0;
 }
@@ -478,8 +556,10 @@ static int write_video_packets(Job *j, EncodeCtx *e)
         e->pkt->dts -= j->origin;
         e->video_bytes += e->pkt->size;
         if ((ret = write_audio_until(j, e, e->pkt->dts, 0)) < 0 ||
-            (ret = sh_mux_write(e->mx, e->vst, e->pkt)) < 0)
+            (ret = sh_mux_write(e->mx, e->vst, e->pkt)) < 0) {
+            j->output_failed = 1;
             return ret;
+        }
     }
     return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : encoder_failed(j, e->enc, ret);
 }
@@ -531,47 +611,32 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
     return write_video_packets(j, e);
 }
 
-static int same_rung(const ShRung *a, const ShRung *b)
-{
-    return a->width == b->width && a->height == b->height && !av_cmp_q(a->fps, b->fps);
-}
-
 /*
- * One complete encode into a new temporary file beside the output: pass 2
- * at a bitrate, or one pass at a constant quantiser (qp >= 0). A rung other
- * than the cache's is made from the cached frames (fewer, smaller), never
- * by decoding again. *too_low is set when x264 refused the bitrate.
+ * One complete encode of a cache into a new temporary file beside the
+ * output: pass 2 at a bitrate, or one pass at a constant quantiser
+ * (qp >= 0). *too_low is set when x264 refused the bitrate.
  */
-static int encode_attempt(Job *j, Attempt *at, const ShRung *rung, int audio, int pass, int qp,
-                          int *too_low)
+static int encode_attempt(Job *j, Attempt *at, ShFrameCache *cache, const ShRung *rung, int audio,
+                          int pass, int qp, int *too_low)
 {
     EncodeCtx e = { .vst = -1, .ast = -1 };
-    ShStage *chain[2] = { NULL, NULL };
-    int nchain = 0;
-    AVFrame *frame = av_frame_alloc(), *tmp = av_frame_alloc();
+    AVFrame *frame = av_frame_alloc();
     struct stat sb;
+    int64_t nframes = 0;
+    double done;
     int ret;
 
     e.pkt = av_packet_alloc();
     e.apkt = av_packet_alloc();
     e.held = av_frame_alloc();
-    if (!frame || !tmp || !e.pkt || !e.apkt || !e.held) {
+    if (!frame || !e.pkt || !e.apkt || !e.held) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if (!same_rung(rung, &j->rung)) {
-        ShStreamInfo si = { .type = AVMEDIA_TYPE_VIDEO, .time_base = j->info->video_tb,
-                            .width = j->rung.width, .height = j->rung.height,
-                            .pix_fmt = j->plan.venc->pix_fmt, .sar = { 1, 1 } };
-        ShStageArgs sa = { .fps = rung->fps, .width = rung->width, .height = rung->height,
-                           .pix_fmt = j->plan.venc->pix_fmt };
-        if ((ret = sh_stage_create(&chain[0], "fps", &si, &sa)) < 0 ||
-            (ret = sh_stage_create(&chain[1], "scale", &chain[0]->out, &sa)) < 0)
-            goto end;
-        nchain = 2;
-    }
     if ((ret = open_video_encoder(j, &e.enc, rung, pass, at->bitrate, qp, too_low)) < 0)
         goto end;
+    /* From here on a failure is the output's (no room, not writable). */
+    j->output_failed = 1;
     if ((ret = sh_temp_create_beside(at->path, sizeof(at->path), j->output)) < 0) {
         sh_log(SH_LOG_ERROR, j->output, "cannot create a file beside it: %s", av_err2str(ret));
         goto end;
@@ -585,31 +650,36 @@ static int encode_attempt(Job *j, Attempt *at, const ShRung *rung, int audio, in
         goto end;
     if ((ret = sh_mux_write_header(e.mx)) < 0)
         goto end;
-    if ((ret = sh_frame_cache_rewind(j->cache)) < 0)
+    j->output_failed = 0;
+    if ((ret = sh_frame_cache_rewind(cache)) < 0)
         goto end;
-    while ((ret = sh_frame_cache_get(j->cache, frame)) >= 0) {
-        ret = nchain ? run_chain(j, chain, nchain, frame, tmp, sink_encode, &e)
-                     : sink_encode(j, frame, &e);
+    /* Encode k (from 0) fills 1-0.4^k .. 1-0.4^(k+1) of the encoding's share:
+     * most jobs need one or two encodes, and the bar never goes back. */
+    done = 1 - pow(0.4, j->progress_attempts++);
+    while ((ret = sh_frame_cache_get(cache, frame)) >= 0) {
+        double part = (double)++nframes / FFMAX(sh_frame_cache_count(cache), 1);
+        ret = sink_encode(j, frame, &e);
         av_frame_unref(frame);
         if (ret < 0)
             goto end;
+        report_progress(j, "encode", SH_PROGRESS_ANALYSIS + (1 - SH_PROGRESS_ANALYSIS) *
+                        (done + (1 - done) * 0.6 * part),
+                        e.video_bytes + (audio && j->apar ? (int64_t)(j->audio_bytes * part) : 0));
     }
-    if (ret != AVERROR_EOF)
+    if (ret != AVERROR_EOF || (ret = sink_encode(j, NULL, &e)) < 0 ||
+        (ret = write_audio_until(j, &e, 0, 1)) < 0 || (ret = check_interrupt()) < 0)
         goto end;
-    ret = nchain ? run_chain(j, chain, nchain, NULL, tmp, sink_encode, &e) : sink_encode(j, NULL, &e);
-    if (ret < 0 || (ret = write_audio_until(j, &e, 0, 1)) < 0 || (ret = check_interrupt()) < 0)
-        goto end;
+    j->output_failed = 1;
     if ((ret = sh_mux_finish(e.mx)) < 0)
         goto end;
     if (stat(at->path, &sb) < 0) {
         ret = AVERROR(errno);
         goto end;
     }
+    j->output_failed = 0;
     at->bytes = sb.st_size;
     at->video_bytes = e.video_bytes;
 end:
-    sh_stage_free(&chain[0]);
-    sh_stage_free(&chain[1]);
     sh_mux_free(&e.mx);
     sh_encoder_free(&e.enc);
     av_packet_free(&e.pkt);
@@ -618,7 +688,6 @@ end:
     av_free(e.frame_pts);
     av_free(e.frame_dur);
     av_frame_free(&frame);
-    av_frame_free(&tmp);
     if (ret < 0 && at->path[0]) {
         sh_temp_remove(at->path);
         at->path[0] = 0;
@@ -722,7 +791,7 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
             if (!(a[n].bitrate = next_bitrate(a, n, goal)))
                 break;
         }
-        ret = encode_attempt(j, &a[n], &j->rung, 1, 2, -1, &too_low);
+        ret = encode_attempt(j, &a[n], j->cache, &j->rung, 1, 2, -1, &too_low);
         if (ret < 0) {
             if (too_low)
                 break;
@@ -755,7 +824,7 @@ static int encode_floor(Job *j, Attempt *at)
 {
     int ret;
     at->bitrate = 0;
-    if ((ret = encode_attempt(j, at, &j->plan.floor, 0, 0, 51, NULL)) < 0)
+    if ((ret = encode_attempt(j, at, j->floor_cache, &j->plan.floor, 0, 0, 51, NULL)) < 0)
         return ret;
     j->final_rung = j->plan.floor;
     j->final_audio = 0;
@@ -803,8 +872,41 @@ static double now_seconds(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void fill_search(const ShSolverReport *sr, ShJobResult *r)
+{
+    r->searched = sr->searched;
+    r->chosen = sr->chosen;
+    r->ncandidates = FFMIN(sr->ncandidates, SH_MAX_CANDIDATES);
+    for (int i = 0; i < r->ncandidates; i++) {
+        const ShCandidate *c = &sr->cand[i];
+        ShCandidateInfo *o = &r->candidates[i];
+        o->width = c->rung.width;
+        o->height = c->rung.height;
+        o->fps = av_q2d(c->rung.fps);
+        o->video_bitrate = c->video_bps;
+        o->measures = c->nmeasures;
+        for (int k = 0; k < c->nmeasures; k++) {
+            o->crf[k] = c->crf[k];
+            o->sample_bitrate[k] = c->bps[k];
+            o->sample_ssim[k] = 1 - pow(10, -c->ssim_db[k] / 10);
+            o->sample_psnr[k] = c->psnr[k];
+        }
+        o->feasible = c->feasible;
+        o->ssim = c->pred_ssim;
+        o->psnr = c->pred_psnr;
+    }
+    r->eval_width = sr->eval_width;
+    r->eval_height = sr->eval_height;
+    r->sample_seconds = sr->sample_seconds;
+    r->sample_encodes = sr->encodes;
+    r->solver_seconds = sr->seconds;
+    r->predicted_ssim = sr->predicted_ssim;
+    r->predicted_psnr = sr->predicted_psnr;
+}
+
 static void fill_result(const Job *j, ShJobResult *r)
 {
+    fill_search(&j->search, r);
     snprintf(r->output, sizeof(r->output), "%s", j->output);
     r->duration = j->duration > 0 ? j->duration : j->plan.duration;
     r->codec = j->plan.venc ? j->plan.venc->codec : NULL;
@@ -828,6 +930,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     int ret;
 
     memset(res, 0, sizeof(*res));
+    j->t0 = t0;
     j->opt = opt;
     j->res = res;
     j->input = opt->input;
@@ -837,18 +940,37 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     if ((ret = check_paths(j)) < 0)
         goto end;
     phase = SH_PHASE_INPUT;
-    if ((ret = sh_input_open(&j->in, j->input)) < 0)
+    if ((ret = sh_input_open(&j->in, j->input)) < 0 ||
+        (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
+        (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0)
         goto end;
     j->info = sh_input_info(j->in);
-    j->origin = j->info->video_start;
+    j->origin = j->info->range_start;
 
     phase = SH_PHASE_PLAN;
     so.target_bytes = opt->target_bytes;
     so.no_audio = opt->no_audio;
-    if ((ret = sh_solver_plan(&j->plan, j->info, &so)) < 0) {
+    so.height = opt->height;
+    so.max_height = opt->max_height;
+    so.fps = opt->fps;
+    so.min_fps = opt->min_fps;
+    so.audio_bitrate = opt->audio_bitrate;
+    so.start = opt->start;
+    if ((ret = sh_solver_plan(&j->plan, j->input, j->info, &so, &j->search)) < 0) {
         sh_log(SH_LOG_ERROR, j->input, "no usable encoder: %s", av_err2str(ret));
         goto end;
     }
+    for (int i = 0; i < j->search.ncandidates; i++) {
+        const ShCandidate *c = &j->search.cand[i];
+        sh_log(SH_LOG_VERBOSE, j->input, "candidate %dx%d %.3g fps: crf %.1f -> %.0f b/s ssim %.2f dB%s; "
+               "at %.0f b/s predicted ssim %.4f (%.2f dB) psnr %.2f%s%s", c->rung.width, c->rung.height,
+               av_q2d(c->rung.fps), c->crf[0], c->bps[0], c->ssim_db[0],
+               c->nmeasures > 1 ? " (2 points)" : "", c->video_bps, c->pred_ssim, c->pred_ssim_db,
+               c->pred_psnr, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
+    }
+    if (j->search.searched)
+        sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples, %d encodes, %.2f s", j->search.sample_seconds,
+               j->search.encodes, j->search.seconds);
     j->rung = (ShRung){ j->plan.width, j->plan.height, j->plan.fps };
     j->time_scale = rate_time_scale(j, j->plan.video_bitrate);
     sh_log(SH_LOG_VERBOSE, j->input, "plan: %dx%d at %.3g fps, %.3f bits/pixel, audio %d b/s%s",
@@ -905,6 +1027,8 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
 end:
     if (ret == SH_ERROR_TARGET_TOO_SMALL)
         phase = SH_PHASE_PLAN;
+    else if (ret < 0 && j->output_failed)
+        phase = SH_PHASE_OUTPUT;
     if (best.path[0])
         sh_temp_remove(best.path);
     if (j->tmpdir[0])
@@ -917,6 +1041,7 @@ end:
     av_free(j->apkts);
     avcodec_parameters_free(&j->apar);
     sh_frame_cache_free(&j->cache);
+    sh_frame_cache_free(&j->floor_cache);
     sh_input_close(&j->in);
     return ret;
 }
@@ -930,6 +1055,7 @@ const char *sh_strerror(int err, char *buf, size_t len)
     case SH_ERROR_INTERRUPTED:      snprintf(buf, len, "interrupted"); break;
     case SH_ERROR_SAME_FILE:        snprintf(buf, len, "output is the input"); break;
     case SH_ERROR_EXISTS:           snprintf(buf, len, "output exists"); break;
+    case SH_ERROR_BAD_RANGE:        snprintf(buf, len, "trim outside the input"); break;
     default:                        av_strerror(err, buf, len); break;
     }
     return buf;

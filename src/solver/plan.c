@@ -46,13 +46,88 @@ static const int plan_heights[] = {
     216, 180, 144, 120, 108, 96, 72, 60, 48, SH_PLAN_MIN_HEIGHT,
 };
 
-int sh_solver_plan(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
+double sh_plan_video_bps(const ShPlan *p, double fps)
 {
-    double src_fps = info->frame_rate.num > 0 ? av_q2d(info->frame_rate) : 0;
-    AVRational base = info->frame_rate;
+    int64_t frames = (int64_t)(p->duration * fps) + 1;
+    int64_t apk = p->audio.bitrate ? (int64_t)(p->duration * 1000 / p->audio.frame_ms) + 1 : 0;
+    return (p->target_bytes - sh_budget_overhead(frames, apk)) * 8.0 / p->duration - p->audio.bitrate;
+}
+
+static double source_fps(const ShInputInfo *info, AVRational *base)
+{
+    double f = info->frame_rate.num > 0 ? av_q2d(info->frame_rate) : 0;
+    *base = info->frame_rate;
+    if (!(f > 0) || f > 240) {
+        *base = (AVRational){ 30, 1 };
+        f = 30;
+    }
+    return f;
+}
+
+static double display_height(const ShInputInfo *info)
+{
+    int swap = info->rotation == 90 || info->rotation == 270;
+    return swap ? info->width * av_q2d(info->sar) : info->height;
+}
+
+int sh_plan_heights(const ShInputInfo *info, const ShSolverOptions *o, int *out, int max)
+{
+    int src = (int)lrint(display_height(info)), n = 0;
+    if (o->height > 0) {
+        out[n++] = FFMIN(o->height, src);
+        return n;
+    }
+    for (size_t i = 0; i <= sizeof(plan_heights) / sizeof(plan_heights[0]) && n < max; i++) {
+        int h = i ? plan_heights[i - 1] : src;
+        if ((i && h >= src) || (o->max_height > 0 && h > o->max_height))
+            continue;
+        out[n++] = h;
+    }
+    if (!n && o->max_height > 0)
+        out[n++] = FFMIN(o->max_height, src);
+    return n;
+}
+
+int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *o, double min_fps,
+                  AVRational *out, int max)
+{
+    AVRational base;
+    double src = source_fps(info, &base);
+    int n = 0;
+    if (o->fps > 0) {
+        out[n++] = o->fps >= src ? base : av_d2q(o->fps, 1001000);
+        return n;
+    }
+    /* The source rate divided by a whole number: dropping keeps an even
+     * cadence. At most 30: above that the bits buy more as pixels. */
+    for (int d = 1; n < max && (d == 1 || src / d >= min_fps - 1e-9); d++) {
+        AVRational f = av_div_q(base, (AVRational){ d, 1 });
+        if (av_q2d(f) > 30.5)
+            continue;
+        if (o->min_fps > 0 && av_q2d(f) < FFMIN(o->min_fps, src) - 1e-6)
+            break;
+        out[n++] = f;
+    }
+    return n;
+}
+
+void sh_budget_audio_fixed(int bitrate, int src_channels, ShAudioBudget *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (src_channels <= 0 || bitrate <= 0)
+        return;
+    out->bitrate = FFMAX(bitrate, SH_AUDIO_MIN_BPS);
+    out->channels = (out->bitrate < 24000 || src_channels < 2) ? 1 : 2;
+    out->frame_ms = out->bitrate < 12000 ? 120 : out->bitrate < 32000 ? 60 : out->bitrate < 64000 ? 40 : 20;
+}
+
+int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
+{
+    AVRational base, rates[64];
+    double src_fps = source_fps(info, &base);
     double dur = info->duration;
-    double best_util = -1, best_rate = 0, disp_h, total_bps;
-    int64_t frames_est;
+    double best_util = -1, best_rate = 0, total_bps;
+    int heights[32], nh, nr;
     int swap = info->rotation == 90 || info->rotation == 270;
 
     memset(p, 0, sizeof(*p));
@@ -70,46 +145,36 @@ int sh_solver_plan(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *op
     }
     if (!p->venc)
         return AVERROR_ENCODER_NOT_FOUND;
-    if (!(src_fps > 0) || src_fps > 240) {
-        base = (AVRational){ 30, 1 };
-        src_fps = 30;
-    }
 
     /* Audio first: its share comes off the top. */
-    frames_est = (int64_t)(dur * fmin(src_fps, 30)) + 1;
-    total_bps = (opt->target_bytes - sh_budget_overhead(frames_est, 0)) * 8.0 / dur;
-    if (info->has_audio && !opt->no_audio && p->aenc)
-        sh_budget_audio(total_bps, info->audio_channels, &p->audio);
+    total_bps = (opt->target_bytes - sh_budget_overhead((int64_t)(dur * fmin(src_fps, 30)) + 1, 0)) * 8.0 / dur;
+    if (info->has_audio && !opt->no_audio && p->aenc) {
+        if (opt->audio_bitrate > 0)
+            sh_budget_audio_fixed(opt->audio_bitrate, info->audio_channels, &p->audio);
+        else
+            sh_budget_audio(total_bps, info->audio_channels, &p->audio);
+    }
     if (!p->audio.bitrate)
         p->aenc = NULL;
     p->audio_rate = 48000;
 
-    disp_h = swap ? info->width * av_q2d(info->sar) : info->height;
-    /* Every (height, fps) pair; fps is the source rate divided by a whole
-     * number so dropping keeps an even cadence, at most 30 (above that the
-     * bits buy more as pixels). The pair must afford SH_PLAN_MIN_BPP; among
-     * those the utility h * sqrt(fps) favours height over smoothness, with
-     * a steeper price below 10 fps, where motion turns into a slideshow. When
-     * none is affordable, the smallest pixel rate is the floor. */
-    for (size_t i = 0; i <= sizeof(plan_heights) / sizeof(plan_heights[0]); i++) {
-        int want_h = i ? plan_heights[i - 1] : (int)lrint(disp_h);
+    /* Every allowed (height, fps) pair. It must afford SH_PLAN_MIN_BPP;
+     * among those the utility h * sqrt(fps) favours height over smoothness,
+     * with a steeper price below 10 fps, where motion turns into a
+     * slideshow. When none is affordable, the smallest pixel rate is the floor. */
+    nh = sh_plan_heights(info, opt, heights, 32);
+    nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, rates, 64);
+    for (int i = 0; i < nh; i++) {
         int w, h;
-        if (i && want_h >= (int)lrint(disp_h))
-            continue;
-        sh_scale_dims(info->width, info->height, info->sar, info->rotation, want_h, &w, &h);
-        for (int n = 1; n == 1 || src_fps / n >= SH_PLAN_MIN_FPS - 1e-9; n++) {
-            AVRational fps = av_div_q(base, (AVRational){ n, 1 });
-            double f = av_q2d(fps);
-            int64_t frames = (int64_t)(dur * f) + 1;
-            int64_t apk = p->audio.bitrate ? (int64_t)(dur * 1000 / p->audio.frame_ms) + 1 : 0;
-            int64_t ov = sh_budget_overhead(frames, apk);
-            double vbps = (opt->target_bytes - ov) * 8.0 / dur - p->audio.bitrate;
-            double bpp = vbps / ((double)w * h * f);
-            double util = (swap ? w : h) * sqrt(fmin(f, 30)) * fmin(1.0, f / 10);
+        sh_scale_dims(info->width, info->height, info->sar, info->rotation, heights[i], &w, &h);
+        for (int r = 0; r < nr; r++) {
+            double f = av_q2d(rates[r]);
+            double vbps;
+            double bpp, util = (swap ? w : h) * sqrt(fmin(f, 30)) * fmin(1.0, f / 10);
             double rate = (double)w * h * f;
             int better;
-            if (f > 30.5)
-                continue;
+            vbps = sh_plan_video_bps(p, f);
+            bpp = vbps / rate;
             if (bpp >= SH_PLAN_MIN_BPP)
                 better = util > best_util;
             else
@@ -122,20 +187,25 @@ int sh_solver_plan(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *op
             p->width = w;
             p->height = h;
             p->display_height = swap ? w : h;
-            p->fps = fps;
+            p->fps = rates[r];
             p->bpp = bpp;
             p->video_bitrate = (int64_t)vbps;
-            p->overhead_bytes = ov;
+            p->overhead_bytes = sh_budget_overhead((int64_t)(dur * f) + 1, p->audio.bitrate ?
+                                                   (int64_t)(dur * 1000 / p->audio.frame_ms) + 1 : 0);
         }
     }
     p->at_floor = best_util < 0;
-    sh_scale_dims(info->width, info->height, info->sar, info->rotation, SH_PLAN_MIN_HEIGHT,
-                  &p->floor.width, &p->floor.height);
+    /* The floor: the smallest picture and rate, within what the user pinned. */
     {
-        int n = 1;
-        while (src_fps / (n + 1) >= SH_PLAN_MIN_FPS - 1e-9)
-            n++;
-        p->floor.fps = av_div_q(base, (AVRational){ n, 1 });
+        ShSolverOptions fo = *opt;
+        int fh[32];
+        fo.max_height = 0;
+        nh = sh_plan_heights(info, &fo, fh, 32);
+        sh_scale_dims(info->width, info->height, info->sar, info->rotation,
+                      opt->height > 0 ? fh[0] : FFMIN(SH_PLAN_MIN_HEIGHT, fh[nh - 1]),
+                      &p->floor.width, &p->floor.height);
+        nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, rates, 64);
+        p->floor.fps = rates[nr - 1];
     }
     return 0;
 }

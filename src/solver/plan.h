@@ -15,6 +15,8 @@
 /* The smallest picture and frame rate this solver goes to. */
 #define SH_PLAN_MIN_HEIGHT 36
 #define SH_PLAN_MIN_FPS 1.0
+/* The search goes lower: one frame every few seconds. */
+#define SH_SOLVER_MIN_FPS 0.2
 
 typedef struct ShAudioBudget {
     int bitrate;              /* bits per second; 0 = no audio */
@@ -31,7 +33,41 @@ typedef struct ShRung {
 typedef struct ShSolverOptions {
     int64_t target_bytes;
     int no_audio;
+    /* constraints (0: free) */
+    int height;               /* exact display height */
+    int max_height;
+    double fps;               /* exact frame rate */
+    double min_fps;
+    int audio_bitrate;        /* bits per second */
+    double start;             /* seconds into the input where the output starts */
+    int no_search;            /* the rule alone: no sampling */
 } ShSolverOptions;
+
+/* One point of the search: a rung measured on the sample. */
+typedef struct ShCandidate {
+    ShRung rung;
+    double video_bps;         /* what the budget leaves this rung's video */
+    int nmeasures;
+    double crf[2], bps[2], ssim_db[2], psnr[2];  /* measured on the sample */
+    int feasible;             /* can reach the budget (x264's quantiser range) */
+    double pred_ssim, pred_ssim_db, pred_psnr;   /* predicted at video_bps */
+} ShCandidate;
+
+#define SH_SOLVER_MAX_CANDIDATES 48
+
+/* What the solver did, for --plan and --json. */
+typedef struct ShSolverReport {
+    int searched;             /* 0: the rule alone decided */
+    int ncandidates;
+    ShCandidate cand[SH_SOLVER_MAX_CANDIDATES];
+    int chosen;               /* index into cand, -1 for none */
+    int eval_width, eval_height;
+    double sample_seconds;    /* length of the sample timeline */
+    int64_t sample_frames;
+    int encodes;              /* sample encodes run */
+    double seconds;           /* wall time of the search */
+    double predicted_ssim, predicted_psnr;  /* for the final encode, calibrated */
+} ShSolverReport;
 
 typedef struct ShPlan {
     const ShEncoderDesc *venc;
@@ -60,10 +96,32 @@ typedef struct ShPlan {
  */
 void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out);
 
+/* Audio at a bitrate the user chose (at least 6 kb/s); channels and frames as above. */
+void sh_budget_audio_fixed(int bitrate, int src_channels, ShAudioBudget *out);
+
+/* Allowed display heights, largest first, and frame rates, fastest first. */
+int sh_plan_heights(const ShInputInfo *info, const ShSolverOptions *opt, int *out, int max);
+int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *opt, double min_fps,
+                  AVRational *out, int max);
+
 /* MP4 container bytes for this many video frames and audio packets. */
 int64_t sh_budget_overhead(int64_t video_frames, int64_t audio_packets);
 
-/* The rule of the core issue: pick picture size and frame rate by bits per pixel. */
-int sh_solver_plan(ShPlan *plan, const ShInputInfo *info, const ShSolverOptions *opt);
+/*
+ * The rule: picture size and frame rate by bits per pixel. The search's
+ * prior and its fallback, and the whole plan with no_search.
+ */
+int sh_plan_rule(ShPlan *plan, const ShInputInfo *info, const ShSolverOptions *opt);
+
+/* Video bits per second the target leaves at a frame rate, after audio and container. */
+double sh_plan_video_bps(const ShPlan *plan, double fps);
+
+/*
+ * The solver: sample the input, measure candidate rungs, pick the best
+ * predicted quality at the budget. path is opened again for the samples.
+ * rep may be NULL.
+ */
+int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
+                   const ShSolverOptions *opt, ShSolverReport *rep);
 
 #endif

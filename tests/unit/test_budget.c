@@ -185,9 +185,9 @@ static ShPlan plan_for(const ShInputInfo *in, int64_t target, int no_audio)
 {
     ShSolverOptions opt = { .target_bytes = target, .no_audio = no_audio };
     ShPlan p;
-    int ret = sh_solver_plan(&p, in, &opt);
+    int ret = sh_plan_rule(&p, in, &opt);
     if (ret < 0)
-        fail_msg("sh_solver_plan(%lld bytes): %d", (long long)target, ret);
+        fail_msg("sh_plan_rule(%lld bytes): %d", (long long)target, ret);
     return p;
 }
 

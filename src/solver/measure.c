@@ -1,0 +1,232 @@
+/*
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <libavcodec/avcodec.h>
+#include <libavutil/mem.h>
+
+#include "common/log.h"
+#include "solver/measure.h"
+#include "stages/stage.h"
+
+typedef struct PacketList {
+    AVPacket **pkts;
+    int n, alloc;
+    int64_t bytes;
+} PacketList;
+
+static int list_add(PacketList *l, AVPacket *pkt)
+{
+    if (l->n == l->alloc) {
+        int na = l->alloc ? l->alloc * 2 : 256;
+        void *p = av_realloc_array(l->pkts, na, sizeof(*l->pkts));
+        if (!p)
+            return AVERROR(ENOMEM);
+        l->pkts = p;
+        l->alloc = na;
+    }
+    if (!(l->pkts[l->n] = av_packet_clone(pkt)))
+        return AVERROR(ENOMEM);
+    l->bytes += pkt->size;
+    l->n++;
+    return 0;
+}
+
+static void list_free(PacketList *l)
+{
+    for (int i = 0; i < l->n; i++)
+        av_packet_free(&l->pkts[i]);
+    av_freep(&l->pkts);
+    l->n = l->alloc = 0;
+}
+
+static int drain(ShEncoder *enc, AVPacket *pkt, PacketList *l)
+{
+    int ret;
+    while ((ret = sh_encoder_receive_packet(enc, pkt)) >= 0) {
+        ret = list_add(l, pkt);
+        av_packet_unref(pkt);
+        if (ret < 0)
+            return ret;
+    }
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : ret;
+}
+
+/* Encode the sample at the rung: master -> fps -> scale -> encoder -> packets. */
+static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
+                         double crf, int fast, PacketList *out, AVCodecParameters *par)
+{
+    ShStreamInfo si = { .type = AVMEDIA_TYPE_VIDEO, .time_base = s->time_base, .width = s->master_w,
+                        .height = s->master_h, .pix_fmt = AV_PIX_FMT_YUV420P, .sar = { 1, 1 } };
+    ShStageArgs sa = { .fps = rung->fps, .width = rung->width, .height = rung->height,
+                       .pix_fmt = desc->pix_fmt };
+    ShEncoderConfig cfg = { 0 };
+    ShStage *fps = NULL, *scale = NULL;
+    ShEncoder *enc = NULL;
+    AVFrame *f = av_frame_alloc(), *g = av_frame_alloc(), *h = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    int ret, eof = 0;
+
+    cfg.width = rung->width;
+    cfg.height = rung->height;
+    cfg.pix_fmt = desc->pix_fmt;
+    cfg.time_base = s->time_base;
+    cfg.frame_rate = rung->fps;
+    cfg.qp = -1;
+    cfg.crf = crf;
+    cfg.fast = fast;
+    if (!f || !g || !h || !pkt) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if ((ret = sh_stage_create(&fps, "fps", &si, &sa)) < 0 ||
+        (ret = sh_stage_create(&scale, "scale", &fps->out, &sa)) < 0 ||
+        (ret = sh_encoder_open(&enc, desc, &cfg)) < 0 ||
+        (ret = sh_frame_cache_rewind(s->master)) < 0)
+        goto end;
+    while (!eof) {
+        ret = sh_frame_cache_get(s->master, f);
+        if (ret == AVERROR_EOF)
+            eof = 1;
+        else if (ret < 0)
+            goto end;
+        if ((ret = sh_stage_send(fps, eof ? NULL : f)) < 0)
+            goto end;
+        av_frame_unref(f);
+        while ((ret = sh_stage_receive(fps, g)) >= 0) {
+            ret = sh_stage_send(scale, g);
+            av_frame_unref(g);
+            if (ret < 0 || (ret = sh_stage_receive(scale, h)) < 0)
+                goto end;
+            h->pict_type = AV_PICTURE_TYPE_NONE;
+            ret = sh_encoder_send_frame(enc, h);
+            av_frame_unref(h);
+            if (ret < 0 || (ret = drain(enc, pkt, out)) < 0)
+                goto end;
+        }
+        if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
+            goto end;
+    }
+    if ((ret = sh_encoder_send_frame(enc, NULL)) < 0 || (ret = drain(enc, pkt, out)) < 0)
+        goto end;
+    ret = avcodec_parameters_copy(par, enc->par);
+end:
+    sh_stage_free(&fps);
+    sh_stage_free(&scale);
+    sh_encoder_free(&enc);
+    av_frame_free(&f);
+    av_frame_free(&g);
+    av_frame_free(&h);
+    av_packet_free(&pkt);
+    return ret;
+}
+
+typedef struct Scorer {
+    const ShSample *s;
+    ShStage *up;              /* decoded picture -> evaluation size, gray */
+    AVFrame *shown;           /* what a viewer sees now (eval size) */
+    AVFrame *ref, *tmp;
+    ShQualityAcc acc;
+} Scorer;
+
+/* Score reference frames up to (not including) time `until` against the shown picture. */
+static int score_until(Scorer *sc, int64_t until)
+{
+    int ret;
+    for (;;) {
+        if (!sc->ref->buf[0]) {
+            ret = sh_frame_cache_get(sc->s->ref, sc->ref);
+            if (ret == AVERROR_EOF)
+                return 0;
+            if (ret < 0)
+                return ret;
+        }
+        if (sc->ref->pts >= until)
+            return 0;
+        if (sc->shown->buf[0]) {
+            ShQuality q;
+            if ((ret = sh_quality_frame(sc->ref, sc->shown, &q)) < 0)
+                return ret;
+            sh_quality_acc_add(&sc->acc, &q);
+        }
+        av_frame_unref(sc->ref);
+    }
+}
+
+static int show(Scorer *sc, AVFrame *decoded)
+{
+    int64_t pts = decoded->best_effort_timestamp;
+    int ret;
+    /* Everything before this picture's time saw the previous one. */
+    if ((ret = score_until(sc, pts)) < 0)
+        return ret;
+    decoded->pts = pts;
+    decoded->sample_aspect_ratio = (AVRational){ 1, 1 };
+    if ((ret = sh_stage_send(sc->up, decoded)) < 0)
+        return ret;
+    av_frame_unref(sc->shown);
+    return sh_stage_receive(sc->up, sc->shown);
+}
+
+int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
+                         double crf, int fast, ShMeasure *m)
+{
+    PacketList pl = { 0 };
+    AVCodecParameters *par = avcodec_parameters_alloc();
+    AVCodecContext *dec = NULL;
+    const AVCodec *codec;
+    Scorer sc = { .s = s };
+    AVFrame *d = av_frame_alloc();
+    ShStreamInfo ui = { .type = AVMEDIA_TYPE_VIDEO, .time_base = s->time_base,
+                        .width = rung->width, .height = rung->height, .sar = { 1, 1 } };
+    ShStageArgs ua = { .width = s->eval_w, .height = s->eval_h, .pix_fmt = AV_PIX_FMT_GRAY8 };
+    int ret;
+
+    sc.shown = av_frame_alloc();
+    sc.ref = av_frame_alloc();
+    if (!par || !d || !sc.shown || !sc.ref) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if ((ret = encode_sample(s, desc, rung, crf, fast, &pl, par)) < 0)
+        goto end;
+    codec = avcodec_find_decoder(par->codec_id);
+    if (!codec || !(dec = avcodec_alloc_context3(codec))) {
+        ret = AVERROR_DECODER_NOT_FOUND;
+        goto end;
+    }
+    if ((ret = avcodec_parameters_to_context(dec, par)) < 0)
+        goto end;
+    dec->pkt_timebase = s->time_base;
+    dec->thread_count = 1;
+    if ((ret = avcodec_open2(dec, codec, NULL)) < 0 ||
+        (ret = sh_stage_create(&sc.up, "scale", &ui, &ua)) < 0 ||
+        (ret = sh_frame_cache_rewind(s->ref)) < 0)
+        goto end;
+    for (int i = 0; i <= pl.n; i++) {
+        if ((ret = avcodec_send_packet(dec, i < pl.n ? pl.pkts[i] : NULL)) < 0)
+            goto end;
+        while ((ret = avcodec_receive_frame(dec, d)) >= 0) {
+            ret = show(&sc, d);
+            av_frame_unref(d);
+            if (ret < 0)
+                goto end;
+        }
+        if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
+            goto end;
+    }
+    /* The last picture stays up to the end of the sample. */
+    if ((ret = score_until(&sc, INT64_MAX)) < 0 ||
+        (ret = sh_quality_acc_result(&sc.acc, &m->q)) < 0)
+        goto end;
+    m->crf = crf;
+    m->bps = pl.bytes * 8.0 / s->seconds;
+end:
+    list_free(&pl);
+    avcodec_parameters_free(&par);
+    avcodec_free_context(&dec);
+    sh_stage_free(&sc.up);
+    av_frame_free(&sc.shown);
+    av_frame_free(&sc.ref);
+    av_frame_free(&d);
+    return ret;
+}

@@ -1,0 +1,26 @@
+/*
+ * Measure one candidate on the sample: encode at a picture size, frame rate
+ * and constant quality; decode; scale back up to the evaluation size; score
+ * every reference frame against the picture a viewer would see then (the
+ * last kept frame, held where frames were dropped).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_SOLVER_MEASURE_H
+#define SH_SOLVER_MEASURE_H
+
+#include "encoders/encoder.h"
+#include "metrics/metrics.h"
+#include "solver/plan.h"
+#include "solver/sample.h"
+
+typedef struct ShMeasure {
+    double crf;
+    double bps;               /* video bits per second of the sample's encode */
+    ShQuality q;              /* luma SSIM and PSNR at the evaluation size */
+} ShMeasure;
+
+/* fast: the quick preset (the search); else the final encode's preset (calibration). */
+int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *enc, const ShRung *rung,
+                         double crf, int fast, ShMeasure *m);
+
+#endif

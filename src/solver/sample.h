@@ -1,0 +1,34 @@
+/*
+ * Samples: a few short segments spread over the input, decoded by seeking,
+ * kept as frames to encode candidates from and as luma references to score
+ * them against. Segments are joined on one timeline (each follows the last),
+ * so a sample plays like a short clip.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_SOLVER_SAMPLE_H
+#define SH_SOLVER_SAMPLE_H
+
+#include "input/cache.h"
+#include "input/input.h"
+
+typedef struct ShSample {
+    ShFrameCache *master;     /* yuv420p, square pixels, the source's display height (<= 1080) */
+    ShFrameCache *ref;        /* gray8 at the evaluation size: display size, at most 720 high */
+    int master_w, master_h;
+    int eval_w, eval_h;
+    AVRational time_base;     /* of both caches' pts */
+    int64_t end_pts;          /* end of the sample timeline */
+    double seconds;           /* sample timeline length */
+    int segments;
+    int64_t source_frames;    /* decoded to make it (seeking decodes some extra) */
+} ShSample;
+
+/*
+ * Decode about `fraction` of the input's frames (at least min_frames, at most
+ * max_frames) from `segments` places between start and start+duration seconds.
+ */
+int sh_sample_collect(ShSample **s, const char *path, const ShInputInfo *info, double start,
+                      double duration, double fraction, int min_frames, int max_frames);
+void sh_sample_free(ShSample **s);
+
+#endif

@@ -1,0 +1,298 @@
+# Shared helpers for the CLI tests in tests/cli/test_*.sh. Source it, do not run it.
+#
+# tests/run.sh exports:
+#   SHRINK        the binary under test
+#   SHARED_MEDIA  a folder of real clips (may be absent)
+#   SH_TEST_TMP   a scratch dir for this run (removed afterwards)
+#   RESULTS       the file each script appends PASS/FAIL/SKIP lines to
+#
+# A script is a list of cases:
+#   case_begin NAME            fresh dir $CASE_DIR (work files), private $CASE_TMP (TMPDIR for shrink)
+#   run_shrink ARGS...         sets RC, OUT (stdout file), ERR (stderr file)
+#   expect_rc N / err MSG      record a failed assertion (the case goes on)
+#   check_output ...           everything about one output file (see below)
+#   no_leftovers DIR...        no *.part, nothing in $CASE_TMP, no new shrink-* in /tmp
+#   case_end                   one line: PASS name, or FAIL name: every failed assertion
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+set -u
+
+CLI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TEST_NAME=$(basename "$0" .sh)
+: "${SHRINK:?SHRINK must name the shrink binary (run tests/run.sh)}"
+: "${SH_TEST_TMP:?SH_TEST_TMP must name a scratch dir (run tests/run.sh)}"
+: "${RESULTS:?RESULTS must name the results file (run tests/run.sh)}"
+SHARED_MEDIA=${SHARED_MEDIA:-}
+SHRINK_TIMEOUT=${SHRINK_TIMEOUT:-600}     # seconds per shrink run (ASan is slow)
+
+TEST_DIR="$SH_TEST_TMP/$TEST_NAME"
+CLIP_DIR="$SH_TEST_TMP/clips"             # generated clips, made once per run, never handed to shrink
+export PROBE_CACHE="$SH_TEST_TMP/probe-cache"
+mkdir -p "$TEST_DIR" "$CLIP_DIR" "$PROBE_CACHE"
+case "$SHRINK" in /*) ;; *) SHRINK="$PWD/$SHRINK" ;; esac
+export LC_ALL=C
+
+_T_SCRIPT0=$(date +%s.%N)
+
+# ---- results ----
+
+_words() { tr '\n' ' ' | sed 's/ *$//'; }   # lines -> one line
+_oneline() { local s="$*"; s=${s//$'\n'/ | }; printf '%s' "${s//$'\r'/}"; }
+_result() { printf '%s\n' "$1" >> "$RESULTS"; printf '%s\n' "$1"; }
+pass() { _result "PASS $TEST_NAME/$1"; }
+fail() { local n=$1; shift; _result "FAIL $TEST_NAME/$n: $(_oneline "$*")"; }
+skip() { local n=$1; shift; _result "SKIP $TEST_NAME/$n: $(_oneline "$*")"; }
+
+elapsed() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
+script_done() { echo "-- $TEST_NAME: $(elapsed "$_T_SCRIPT0") s"; }
+
+# ---- cases ----
+
+declare -A SNAP=()
+CASE=""
+CASE_ERRS=()
+
+# Names of shrink temp dirs in the system temp dirs (not run.sh's shrink-tests.*).
+_sys_tmp_list() {
+    find /tmp "${TMPDIR:-/tmp}" -maxdepth 1 -name 'shrink-*' ! -name 'shrink-tests.*' 2>/dev/null | sort -u
+}
+
+case_begin() {
+    CASE=$1
+    CASE_ERRS=()
+    SNAP=()
+    CASE_DIR="$TEST_DIR/$CASE"
+    CASE_TMP="$CASE_DIR.tmp"
+    rm -rf "$CASE_DIR" "$CASE_TMP"
+    mkdir -p "$CASE_DIR" "$CASE_TMP"
+    _CASE_T0=$(date +%s.%N)
+    _SYS_TMP_BEFORE=$(_sys_tmp_list)
+    RC=""
+    OUT="$CASE_DIR.stdout"
+    ERR="$CASE_DIR.stderr"
+}
+
+err() { CASE_ERRS+=("$(_oneline "$*")"); }
+
+case_end() {
+    local msg="" e
+    if [ ${#CASE_ERRS[@]} -gt 0 ]; then
+        for e in "${CASE_ERRS[@]}"; do msg+="${msg:+; }$e"; done
+        fail "$CASE" "$msg"
+    else
+        pass "$CASE"
+    fi
+    echo "   ($CASE: $(elapsed "$_CASE_T0") s)"
+}
+
+# run_shrink ARGS...: shrink with TMPDIR=$CASE_TMP; RC, and stdout/stderr in $OUT/$ERR.
+# RUN_AS=(setpriv ...) runs it through a wrapper.
+RUN_AS=()
+run_shrink() {
+    TMPDIR="$CASE_TMP" timeout -s KILL "$SHRINK_TIMEOUT" "${RUN_AS[@]}" "$SHRINK" "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    if [ "$RC" = 137 ]; then
+        err "shrink $* was killed after ${SHRINK_TIMEOUT}s"
+    fi
+    return 0
+}
+
+stderr_text() { head -c 400 "$ERR" | tr '\n' ' '; }
+
+# expect_rc N [WHAT]
+expect_rc() {
+    [ "$RC" = "$1" ] || err "${2:-shrink}: exit $RC, expected $1 (stderr: $(stderr_text))"
+}
+
+# expect_one_line TEXT: stderr is exactly one line, and it contains TEXT.
+expect_one_line() {
+    local n
+    n=$(grep -c '' "$ERR")
+    [ "$n" = 1 ] || err "stderr has $n lines, expected 1: $(stderr_text)"
+    grep -qF -- "$1" "$ERR" || err "stderr does not mention '$1': $(stderr_text)"
+}
+
+# expect_json_error: stdout is one JSON object with a non-null error and a null output.
+expect_json_error() {
+    if ! json_valid "$OUT"; then
+        err "stdout is not one JSON object: $(head -c 300 "$OUT" | tr '\n' ' ')"
+        return
+    fi
+    [ "$(json_get "$OUT" error)" != null ] || err "JSON error is null on failure"
+    [ "$(json_get "$OUT" output)" = null ] || err "JSON output is $(json_get "$OUT" output) on failure"
+}
+
+# ---- files ----
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+fsize() { stat -c %s "$1"; }
+
+# snap_dir DIR: remember `ls -a DIR`; dir_expect DIR [NAME...]: since then exactly these names appeared.
+snap_dir() { SNAP[$1]=$(ls -a "$1" | sort); }
+dir_expect() {
+    local dir=$1 name added removed
+    shift
+    added=$(comm -13 <(printf '%s\n' "${SNAP[$dir]}") <(ls -a "$dir" | sort))
+    removed=$(comm -23 <(printf '%s\n' "${SNAP[$dir]}") <(ls -a "$dir" | sort))
+    [ -n "$removed" ] && err "vanished from $(basename "$dir"): $(_words <<<"$removed")"
+    for name in "$@"; do
+        grep -qxF -- "$name" <<<"$added" || err "expected new file $name in $(basename "$dir")"
+    done
+    while IFS= read -r name; do
+        [ -z "$name" ] && continue
+        printf '%s\n' "$@" | grep -qxF -- "$name" || err "unexpected file in $(basename "$dir"): $name"
+    done <<<"$added"
+}
+
+# no_leftovers DIR...: no *.part in the DIRs, $CASE_TMP empty, no new shrink-* in /tmp.
+no_leftovers() {
+    local d f new
+    for d in "$@"; do
+        f=$(find "$d" -maxdepth 1 -name '*.part' 2>/dev/null | head -5)
+        [ -n "$f" ] && err "left behind: $(_words <<<"$f")"
+    done
+    f=$(ls -A "$CASE_TMP" 2>/dev/null | head -5)
+    [ -n "$f" ] && err "left in TMPDIR: $(_words <<<"$f")"
+    # shrink runs with TMPDIR=$CASE_TMP, so nothing of ours belongs in /tmp. Other
+    # shrink processes on the machine (another test run) make their own: only
+    # blame us when none is running.
+    new=$(comm -13 <(printf '%s\n' "$_SYS_TMP_BEFORE") <(_sys_tmp_list))
+    if [ -n "$new" ]; then
+        if pgrep -x shrink >/dev/null 2>&1; then
+            echo "   (note: new in /tmp while other shrink processes run, not checked: $(_words <<<"$new"))"
+        else
+            err "new in /tmp: $(_words <<<"$new")"
+        fi
+    fi
+    return 0
+}
+
+# ---- JSON (python3's json module) ----
+
+# json_get FILE KEY[.SUB]: the value (strings raw, null as "null"); status 1 when
+# the key is missing, 2 when FILE is not exactly one JSON object.
+json_get() { python3 "$CLI_DIR/probe.py" json_get "$1" "$2"; }
+json_valid() { python3 "$CLI_DIR/probe.py" json_get "$1" input >/dev/null 2>&1; }
+
+# ---- probing ----
+
+# probe_info FILE: one JSON line about FILE (see probe.py info); probe FILE KEY: one value of it.
+probe_info() { python3 "$CLI_DIR/probe.py" info "$1"; }
+probe() {
+    local f=$1 k=$2 tmp
+    tmp=$(mktemp "$TEST_DIR/.probe.XXXXXX")
+    probe_info "$f" > "$tmp" 2>/dev/null && json_get "$tmp" "$k"
+    rm -f "$tmp"
+}
+# ffprobe shortcuts
+fmt_duration() { ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$1"; }
+# src_duration FILE: the video's length from its decoded frames (what shrink must keep)
+src_duration() { python3 "$CLI_DIR/probe.py" srcdur "$1" | cut -d' ' -f1; }
+has_audio() { [ -n "$(ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$1")" ]; }
+
+# check_output OUT SRC TARGET [--json FILE] [--fill 0.9] [--audio yes|no] [--channels N]
+#              [--expect-output PATH] [--rotation DEG] [--portrait] [--dar-of SRC]
+# size <= TARGET (and >= fill*TARGET), ffprobe opens it, h264 (+opus) in mp4, decodes
+# without errors, duration within 1/fps of the source video (max(1/fps, 0.12 s) with
+# audio), even WxH equal to the JSON's, audio iff JSON audio, frames = fps*duration +-2.
+check_output() {
+    local msgs
+    msgs=$(python3 "$CLI_DIR/probe.py" check "$@" 2>&1) && return 0
+    while IFS= read -r line; do
+        [ -n "$line" ] && err "$(basename "$1"): $line"
+    done <<<"$msgs"
+    return 1
+}
+
+# ---- synthetic clips ----
+
+# make_clip NAME [key=value...]: make $CLIP_DIR/NAME once per run; prints its path.
+#   src=testsrc2|mandelbrot|smptebars  size=640x360  rate=25  dur=10
+#   audio=sine|noise|none  ach=1|2  arate=48000
+#   vcodec=libx264|mpeg4|mjpeg|libvpx|mpeg2video  acodec=aac|libopus|libmp3lame|pcm_s16le|mp2
+#   (defaults follow the extension of NAME: .mp4 .mov .mkv .webm .avi .mpg .ts)
+#   rotate=90|180|270 (MP4/MOV display matrix, set by a remux)  sar=N/D (setsar)
+make_clip() {
+    local name=$1 path="$CLIP_DIR/$1"
+    shift
+    if [ -s "$path" ]; then
+        printf '%s\n' "$path"
+        return 0
+    fi
+    local src=testsrc2 size=640x360 rate=25 dur=10 audio=sine ach=1 arate=48000
+    local vcodec="" acodec="" rotate="" sar="" kv
+    for kv in "$@"; do
+        case "$kv" in
+            src=*) src=${kv#*=} ;; size=*) size=${kv#*=} ;; rate=*) rate=${kv#*=} ;;
+            dur=*) dur=${kv#*=} ;; audio=*) audio=${kv#*=} ;; ach=*) ach=${kv#*=} ;;
+            arate=*) arate=${kv#*=} ;; vcodec=*) vcodec=${kv#*=} ;; acodec=*) acodec=${kv#*=} ;;
+            rotate=*) rotate=${kv#*=} ;; sar=*) sar=${kv#*=} ;;
+            *) echo "make_clip: unknown option $kv" >&2; return 1 ;;
+        esac
+    done
+    local ext=${name##*.}
+    case "$ext" in
+        webm) : "${vcodec:=libvpx}" "${acodec:=libopus}" ;;
+        avi)  : "${vcodec:=mjpeg}" "${acodec:=pcm_s16le}" ;;
+        mpg)  : "${vcodec:=mpeg2video}" "${acodec:=mp2}" ;;
+        ts)   : "${vcodec:=libx264}" "${acodec:=mp2}" ;;
+        *)    : "${vcodec:=libx264}" "${acodec:=aac}" ;;
+    esac
+    local -a cmd=(ffmpeg -nostdin -v error -y)
+    case "$src" in
+        mandelbrot) cmd+=(-f lavfi -i "mandelbrot=size=$size:rate=$rate:maxiter=256") ;;
+        *)          cmd+=(-f lavfi -i "$src=size=$size:rate=$rate") ;;
+    esac
+    case "$audio" in
+        none) ;;
+        sine)
+            if [ "$ach" = 2 ]; then
+                cmd+=(-f lavfi -i "aevalsrc=0.4*sin(2*PI*440*t)|0.4*sin(2*PI*660*t):s=$arate:c=stereo")
+            else
+                cmd+=(-f lavfi -i "sine=frequency=440:sample_rate=$arate")
+            fi ;;
+        noise) cmd+=(-f lavfi -i "anoisesrc=color=pink:sample_rate=$arate:amplitude=0.3") ;;
+        *) echo "make_clip: audio=$audio?" >&2; return 1 ;;
+    esac
+    cmd+=(-t "$dur" -map 0:v)
+    [ "$audio" != none ] && cmd+=(-map 1:a -ac "$ach")
+    [ -n "$sar" ] && cmd+=(-vf "setsar=$sar")
+    case "$vcodec" in
+        libx264) cmd+=(-c:v libx264 -preset ultrafast -crf 23 -pix_fmt yuv420p) ;;
+        libvpx)  cmd+=(-c:v libvpx -deadline realtime -cpu-used 8 -b:v 1M) ;;
+        mjpeg)   cmd+=(-c:v mjpeg -q:v 5 -pix_fmt yuvj420p) ;;
+        *)       cmd+=(-c:v "$vcodec" -q:v 5) ;;
+    esac
+    [ "$audio" != none ] && cmd+=(-c:a "$acodec")
+    local tmp="$CLIP_DIR/.tmp.$$.$name"
+    if ! "${cmd[@]}" "$tmp"; then
+        rm -f "$tmp"
+        echo "make_clip: ffmpeg failed for $name" >&2
+        return 1
+    fi
+    if [ -n "$rotate" ]; then
+        # FFmpeg 5.1 has no -display_rotation; the mov muxer turns this tag into a matrix
+        if ! ffmpeg -nostdin -v error -y -i "$tmp" -map 0 -c copy -metadata:s:v:0 rotate="$rotate" "$tmp.r.$ext"; then
+            rm -f "$tmp" "$tmp.r.$ext"
+            return 1
+        fi
+        mv "$tmp.r.$ext" "$tmp"
+    fi
+    mv "$tmp" "$path"
+    printf '%s\n' "$path"
+}
+
+# clip_into NAME DIR [key=value...]: make_clip, then copy it into DIR (a case works on its own copy).
+clip_into() {
+    local name=$1 dir=$2 src
+    shift 2
+    src=$(make_clip "$name" "$@") || return 1
+    cp "$src" "$dir/$name" && printf '%s\n' "$dir/$name"
+}
+
+# shared_clips: the real clips in $SHARED_MEDIA, one path a line (nothing when absent).
+shared_clips() {
+    [ -d "$SHARED_MEDIA" ] || return 0
+    find "$SHARED_MEDIA" -maxdepth 1 -type f ! -name '*.md' ! -name '*.txt' ! -name '.*' | sort
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Fill the cap: every clip in $SHARED_MEDIA at 400, 100 and 20 kb/s
+# (target = rate/8 x duration). Every output is <= its target, and the median
+# of size/target is >= 0.95 at each budget and over all runs. Prints a table.
+# Skipped without shared media and with SHRINK_TEST_QUICK=1. Takes minutes.
+# SPDX-License-Identifier: GPL-3.0-or-later
+. "$(dirname "$0")/lib.sh"
+
+RATES="400000 100000 20000"
+MEDIAN_MIN=0.95
+
+if [ "${SHRINK_TEST_QUICK:-0}" = 1 ]; then
+    skip fill "SHRINK_TEST_QUICK=1"
+    exit 0
+fi
+if [ -z "$SHARED_MEDIA" ] || [ ! -d "$SHARED_MEDIA" ]; then
+    skip fill "no shared media folder (${SHARED_MEDIA:-unset})"
+    exit 0
+fi
+
+table="$TEST_DIR/table.txt"     # clip rate target bytes ratio rc seconds
+: > "$table"
+mkdir -p "$TEST_DIR"
+printf '%-36s %7s %10s %10s %6s %s\n' clip budget target bytes ratio note
+for rate in $RATES; do
+    while IFS= read -r src; do
+        name=$(basename "$src")
+        dur=$(fmt_duration "$src")
+        case "$dur" in ''|N/A) continue ;; esac
+        target=$(python3 -c "import sys; print(int(float(sys.argv[1]) / 8 * float(sys.argv[2])))" "$rate" "$dur")
+        case_begin "$((rate / 1000))k_${name}"
+        out="$CASE_DIR/out.mp4"
+        t0=$(date +%s.%N)
+        run_shrink "$src" --target "$target" -o "$out" -q
+        secs=$(elapsed "$t0")
+        bytes=0
+        [ -f "$out" ] && bytes=$(fsize "$out")
+        r=$(python3 -c "import sys; print('%.4f' % (int(sys.argv[1]) / int(sys.argv[2])))" "$bytes" "$target")
+        note=""
+        if [ "$RC" != 0 ]; then
+            note="exit $RC: $(stderr_text | cut -c1-120)"
+            err "shrink --target $target: exit $RC ($(stderr_text))"
+        elif [ "$bytes" -gt "$target" ]; then
+            note="OVER"
+            err "output $bytes B > target $target B"
+        fi
+        no_leftovers "$CASE_DIR"
+        printf '%s %s %s %s %s %s %s\n' "$name" "$rate" "$target" "$bytes" "$r" "$RC" "$secs" >> "$table"
+        printf '%-36s %6sk %10s %10s %6s %s%s\n' "$name" "$((rate / 1000))" "$target" "$bytes" "$r" "${secs}s" "${note:+ $note}"
+        # one line per run only when it fails; the medians below summarise the rest
+        if [ ${#CASE_ERRS[@]} -gt 0 ]; then
+            case_end >/dev/null
+        fi
+        rm -f "$out"
+    done < <(shared_clips)
+done
+
+# Medians: per budget and overall; a failed run counts as ratio 0.
+python3 - "$table" "$MEDIAN_MIN" "$RATES" <<'EOF' > "$TEST_DIR/medians.txt"
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+lim = float(sys.argv[2])
+groups = [(r, [x for x in rows if x[1] == r]) for r in sys.argv[3].split()]
+groups.append(("all", rows))
+for label, g in groups:
+    if not g:
+        continue
+    ratios = [float(x[4]) if x[5] == "0" else 0.0 for x in g]
+    med = statistics.median(ratios)
+    name = label if label == "all" else "%dk" % (int(label) // 1000)
+    over = sum(1 for x in g if int(x[3]) > int(x[2]))
+    print("%s %s %.4f %d %d %.4f %.1f" % (name, "ok" if med >= lim else "low", med, len(g), over,
+                                          min(ratios), sum(float(x[6]) for x in g)))
+EOF
+echo
+printf '%-6s %7s %5s %5s %7s %8s\n' budget median runs over min seconds
+while read -r name ok med n over mn secs; do
+    printf '%-6s %7s %5s %5s %7s %8s\n' "$name" "$med" "$n" "$over" "$mn" "$secs"
+    if [ "$ok" = ok ]; then
+        pass "median_$name (median size/target $med over $n runs)"
+    else
+        fail "median_$name" "median size/target $med < $MEDIAN_MIN over $n runs"
+    fi
+done < "$TEST_DIR/medians.txt"
+
+script_done

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Real clips from $SHARED_MEDIA at 100 kb/s each: every output checked in full
+# (size, fill, plays, duration, dimensions, audio), plus the special cases:
+# rotation kept, portrait stays portrait, non-square pixels keep the display
+# aspect. SHRINK_TEST_QUICK=1: five short clips only (the ASan run).
+# SPDX-License-Identifier: GPL-3.0-or-later
+. "$(dirname "$0")/lib.sh"
+
+RATE=100000   # bits per second of budget
+
+if [ -z "$SHARED_MEDIA" ] || [ ! -d "$SHARED_MEDIA" ]; then
+    skip shared_media "no shared media folder (${SHARED_MEDIA:-unset})"
+    exit 0
+fi
+
+# name duration, for every clip
+list="$TEST_DIR/clips.txt"
+: > "$list"
+while IFS= read -r f; do
+    d=$(fmt_duration "$f")
+    [ -n "$d" ] && [ "$d" != N/A ] && printf '%s %s\n' "$(basename "$f")" "$d" >> "$list"
+done < <(shared_clips)
+if [ ! -s "$list" ]; then
+    skip shared_media "no clips in $SHARED_MEDIA"
+    exit 0
+fi
+
+SPECIAL=(fire_dog_handheld_720p.mp4 phone_screenrec_vfr_1080x2280.mp4 pool_cleaning_340x256.mp4)
+if [ "${SHRINK_TEST_QUICK:-0}" = 1 ]; then
+    # the special cases that exist, then the shortest others: five in all
+    picked=$( { for s in "${SPECIAL[@]}"; do grep "^$s " "$list"; done
+                sort -k2 -g "$list" | grep -v -F -f <(printf '%s \n' "${SPECIAL[@]}"); } | head -5)
+    printf '%s\n' "$picked" > "$list"
+    echo "(quick: $(cut -d' ' -f1 "$list" | tr '\n' ' '))"
+fi
+
+while read -r name dur; do
+    src="$SHARED_MEDIA/$name"
+    case_begin "$name"
+    target=$(python3 -c "import sys; print(int(float(sys.argv[1]) / 8 * float(sys.argv[2])))" "$RATE" "$dur")
+    out="$CASE_DIR/${name%.*}.mp4"
+    opts=(--json "$OUT" --fill 0.9 --expect-output "$out")
+    has_audio "$src" || opts+=(--audio no)
+    case "$name" in
+        fire_dog_handheld_720p.mp4)        opts+=(--rotation 180) ;;
+        phone_screenrec_vfr_1080x2280.mp4) opts+=(--portrait) ;;
+        pool_cleaning_340x256.mp4)         opts+=(--dar-of "$src" --dar-tol 0.03) ;;
+    esac
+    before=$(stat -c '%s %Y' "$src")$(sha "$src")
+    run_shrink "$src" --target "$target" -o "$out" --json
+    expect_rc 0 "shrink $name --target $target"
+    if [ "$RC" = 0 ]; then
+        check_output "$out" "$src" "$target" "${opts[@]}"
+        printf '   %s: %s B of %s (%.3f), %sx%s %s fps, audio %s\n' "$name" "$(fsize "$out")" "$target" \
+            "$(json_get "$OUT" ratio)" "$(json_get "$OUT" width)" "$(json_get "$OUT" height)" \
+            "$(json_get "$OUT" fps)" "$(json_get "$OUT" audio)"
+    fi
+    [ "$(stat -c '%s %Y' "$src")$(sha "$src")" = "$before" ] || err "the input changed"
+    no_leftovers "$CASE_DIR"
+    rm -f "$out"
+    case_end
+done < "$list"
+
+script_done
