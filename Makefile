@@ -3,6 +3,8 @@
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 PKGS    := libavformat libavcodec libswscale libswresample libavutil
 BUILD   ?= build
@@ -18,7 +20,7 @@ LDLIBS  += $(PKG_LIBS) -lm
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
                              src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ := $(BUILD)/src/cli/main.o
+CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -51,25 +53,75 @@ deps:
 	@tests/deps.sh
 
 check: deps
-	$(MAKE) all $(UNIT_BIN) headers
+	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY) headers
 	tests/run.sh $(BUILD)
+
+# shrink against the usual ffmpeg two-pass recipe on ../shared/media: docs/BENCHMARKS.md.
+# BENCH_ARGS="--clips bbb,sintel --rates 100" narrows it.
+bench: deps all
+	tests/bench/bench.py --shrink $(BUILD)/shrink --out docs/BENCHMARKS.md $(BENCH_ARGS)
 
 demo: deps all
 	tests/demo.sh $(BUILD)/shrink
 
 asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	        LDFLAGS="-fsanitize=address,undefined" all $(UNIT_BIN:$(BUILD)/%=build-asan/%) headers
+	        LDFLAGS="-fsanitize=address,undefined" all $(UNIT_BIN:$(BUILD)/%=build-asan/%) $(FUZZ_REPLAY:$(BUILD)/%=build-asan/%) headers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh build-asan
 
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(BUILD)/shrink $(DESTDIR)$(BINDIR)/shrink
+	install -m 644 docs/shrink.1 $(DESTDIR)$(MANDIR)/man1/shrink.1
+	install -m 644 docs/shrink.bash-completion $(DESTDIR)$(BASHCOMPDIR)/shrink
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/shrink
+	rm -f $(DESTDIR)$(BINDIR)/shrink $(DESTDIR)$(MANDIR)/man1/shrink.1 $(DESTDIR)$(BASHCOMPDIR)/shrink
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+# ---- reliability (docs/RELIABILITY.md): fuzzing and valgrind ----
+# tests/fuzz/fuzz_NAME.c is one libFuzzer harness. Each is built twice:
+#   $(BUILD)/tests/fuzz_NAME_replay  with tests/fuzz/replay.c's main(), any compiler: the
+#                                    suite replays tests/fuzz/corpus/NAME/ with it
+#   build-fuzz/fuzz/fuzz_NAME        with libFuzzer (clang): `make fuzz` runs each for
+#                                    FUZZ_SECONDS (CI: 10)
+# fuzz_args is the CLI's own main() (renamed) with the batch replaced at link time.
+FUZZERS      := size args input
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_REPLAY  := $(FUZZERS:%=$(BUILD)/tests/fuzz_%_replay)
+FUZZ_DEPS_size  = $(BUILD)/libshrink.a
+FUZZ_DEPS_input = $(BUILD)/libshrink.a
+FUZZ_DEPS_args  = $(BUILD)/fuzz/cli_main.o $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ)) $(BUILD)/libshrink.a
+FUZZ_LINK_args  = -Wl,--wrap=batch_run,--wrap=make_dirs
+
+.PHONY: fuzz fuzz-build valgrind
+
+$(BUILD)/fuzz/cli_main.o: src/cli/main.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Dmain=sh_cli_main -c -o $@ $<
+
+.SECONDEXPANSION:
+$(BUILD)/tests/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_DEPS_$$*)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(FUZZ_LINK_$*) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_LINK_$*) -o $@ $^ $(LDLIBS)
+
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	        LDFLAGS="$(FUZZ_SAN)" $(FUZZERS:%=build-fuzz/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
+# One real shrink of a short synthetic clip under valgrind: no definite leak, no invalid access.
+valgrind: all
+	tests/valgrind.sh $(BUILD)/shrink
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <libavcodec/avcodec.h>
@@ -35,7 +37,12 @@ struct ShInput {
     /* sh_input_set_range: [range_start, range_end) in video_tb */
     int trimmed;
     int64_t range_end;
+    int64_t probe_end;        /* where the probe says the video ends */
     int video_ended, audio_ended; /* reached range_end: demux stops when both have */
+    AVFrame *before;          /* the last frame before the start: on screen there? */
+    int64_t before_dur;
+    AVFrame *after;           /* the frame that showed it was, delivered next */
+    int64_t after_dur;
 };
 
 static int open_decoder(ShInput *in, InputStream *s, int threads)
@@ -101,6 +108,46 @@ static void use_audio_stream(ShInput *in, int index)
     info->audio_tb = in->a.st->time_base;
 }
 
+/* The format libav would take the file for, judged from its first bytes, or NULL. */
+static const char *probe_format(const char *path)
+{
+    uint8_t buf[4096 + AVPROBE_PADDING_SIZE] = { 0 };
+    AVProbeData pd = { .filename = path, .buf = buf };
+    const AVInputFormat *f = NULL;
+    FILE *fp = fopen(path, "rb");
+    int score = 0;
+    if (!fp)
+        return NULL;
+    pd.buf_size = (int)fread(buf, 1, sizeof(buf) - AVPROBE_PADDING_SIZE, fp);
+    fclose(fp);
+    if (pd.buf_size > 0)
+        f = av_probe_input_format3(&pd, 1, &score);
+    return f && score > AVPROBE_SCORE_RETRY ? (f->long_name ? f->long_name : f->name) : NULL;
+}
+
+/* Why avformat_open_input failed, in the user's words: a known format that
+ * cannot be read (cut short, damaged: with libav's own reason), or not one. */
+static void log_open_error(const char *path, int err)
+{
+    const char *why = sh_log_av_error();
+    const char *format = probe_format(path);
+    if (format)
+        sh_log(SH_LOG_ERROR, path, "damaged or incomplete %s file%s%s%s", format,
+               *why ? " (" : "", why, *why ? ")" : "");
+    else if (err == AVERROR_INVALIDDATA)
+        sh_log(SH_LOG_ERROR, path, "not a recognised video file");
+    else
+        sh_log(SH_LOG_ERROR, path, "cannot open: %s", av_err2str(err));
+}
+
+/* Image demuxers ("image2", "png_pipe", ...) give one picture, not a video. */
+static int is_still_image(const AVFormatContext *fmt)
+{
+    const char *name = fmt->iformat->name;
+    size_t n = strlen(name);
+    return !strcmp(name, "image2") || (n > 5 && !strcmp(name + n - 5, "_pipe"));
+}
+
 int sh_input_open(ShInput **pin, const char *path)
 {
     ShInput *in = av_mallocz(sizeof(*in));
@@ -131,11 +178,9 @@ int sh_input_open(ShInput **pin, const char *path)
         sh_log(SH_LOG_ERROR, path, "empty file");
         goto fail;
     }
+    sh_log_av_error_clear();
     if ((ret = avformat_open_input(&in->fmt, path, NULL, NULL)) < 0) {
-        if (ret == AVERROR_INVALIDDATA)
-            sh_log(SH_LOG_ERROR, path, "not a recognised video file");
-        else
-            sh_log(SH_LOG_ERROR, path, "cannot open: %s", av_err2str(ret));
+        log_open_error(path, ret);
         goto fail;
     }
     if ((ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
@@ -147,12 +192,19 @@ int sh_input_open(ShInput **pin, const char *path)
         sh_log(SH_LOG_ERROR, path, "no video stream");
         goto fail;
     }
+    if (is_still_image(in->fmt)) {
+        ret = AVERROR_INVALIDDATA;
+        sh_log(SH_LOG_ERROR, path, "a still image (%s), not a video",
+               avcodec_get_name(in->fmt->streams[vi]->codecpar->codec_id));
+        goto fail;
+    }
     in->v.index = vi;
     in->v.st = in->fmt->streams[vi];
     par = in->v.st->codecpar;
     if (par->width <= 0 || par->height <= 0 || (int64_t)par->width * par->height > SH_MAX_PIXELS) {
         ret = AVERROR_INVALIDDATA;
-        sh_log(SH_LOG_ERROR, path, "invalid picture size %dx%d", par->width, par->height);
+        sh_log(SH_LOG_ERROR, path, "invalid picture size %dx%d%s%s%s", par->width, par->height,
+               *sh_log_av_error() ? " (" : "", sh_log_av_error(), *sh_log_av_error() ? ")" : "");
         goto fail;
     }
     info->video_codec = avcodec_get_name(par->codec_id);
@@ -225,10 +277,9 @@ void sh_input_want_audio(ShInput *in, int want)
         in->a.st->discard = in->want_audio ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 }
 
-/* Fill in the pts; returns 0 for a frame outside the range, to be dropped. */
-static int fix_video_timestamps(ShInput *in, AVFrame *f)
+/* Fill in the pts; returns the frame's duration (video_tb). */
+static int64_t fix_video_timestamps(ShInput *in, AVFrame *f)
 {
-    ShInputStats *s = &in->stats;
     int64_t dur = f->pkt_duration;
     f->pts = f->best_effort_timestamp;
     if (f->pts == AV_NOPTS_VALUE)
@@ -240,27 +291,82 @@ static int fix_video_timestamps(ShInput *in, AVFrame *f)
     if (dur <= 0)
         dur = 1;
     in->next_video_pts = f->pts + dur;
-    if (in->trimmed) {
-        int64_t start = in->info.range_start;
-        if (in->range_end != AV_NOPTS_VALUE && f->pts >= in->range_end) {
-            in->video_ended = 1;
-            return 0;
-        }
-        if (f->pts + dur <= start)
-            return 0;
-        if (f->pts < start) {
-            /* On screen at the cut: it opens the output, from the cut on. */
-            dur -= start - f->pts;
-            f->pts = start;
-        }
-        if (in->range_end != AV_NOPTS_VALUE)
-            dur = FFMIN(dur, in->range_end - f->pts);
-    }
+    return dur;
+}
+
+/* A video frame delivered: what the stats say about the stream. */
+static void count_video_frame(ShInput *in, const AVFrame *f, int64_t dur)
+{
+    ShInputStats *s = &in->stats;
     if (s->first_pts == AV_NOPTS_VALUE || f->pts < s->first_pts)
         s->first_pts = f->pts;
     if (s->end_pts == AV_NOPTS_VALUE || f->pts + dur > s->end_pts)
         s->end_pts = f->pts + dur;
     s->video_frames++;
+    if (f->decode_error_flags || f->flags & AV_FRAME_FLAG_CORRUPT)
+        s->damaged_frames++;
+}
+
+/*
+ * The trim, on a video frame with its pts filled in. Returns 1 with a frame
+ * to deliver in f, 0 when f was dropped or held back. Frames before the
+ * start are held: the last of them is the picture on screen at the start,
+ * whatever duration it declares (variable-rate files declare a tick for
+ * frames that stay for seconds), so when the next frame comes after the
+ * start, the held one opens the range at the start and that one follows.
+ */
+static int trim_video_frame(ShInput *in, AVFrame *f, int64_t *dur)
+{
+    int64_t start = in->info.range_start, end = in->range_end, next = f->pts;
+    if (f->pts < start) {
+        av_frame_unref(in->before);
+        av_frame_move_ref(in->before, f);
+        in->before_dur = *dur;
+        return 0;
+    }
+    if (end != AV_NOPTS_VALUE && f->pts >= end) {
+        /* The film goes on past the end: the last frame stays until then,
+         * whatever duration it declared. */
+        if (!in->video_ended && in->stats.end_pts != AV_NOPTS_VALUE)
+            in->stats.end_pts = FFMAX(in->stats.end_pts, end);
+        in->video_ended = 1;
+        av_frame_unref(f);
+        if (!in->before->buf[0])
+            return 0;
+        /* The whole range lies within the held frame's time on screen. */
+    } else if (in->before->buf[0] && f->pts > start) {
+        av_frame_move_ref(in->after, f);
+        in->after_dur = *dur;
+    } else {
+        av_frame_unref(in->before);
+        if (end != AV_NOPTS_VALUE)
+            *dur = FFMIN(*dur, end - f->pts);
+        return 1;
+    }
+    av_frame_move_ref(f, in->before);
+    f->pts = start;
+    *dur = end != AV_NOPTS_VALUE ? FFMIN(next, end) - start : next - start;
+    return 1;
+}
+
+/* The held frames, when the stream ends before anything after them came. Returns 1 with one. */
+static int trim_flush(ShInput *in, AVFrame *f)
+{
+    int64_t start = in->info.range_start, dur;
+    if (in->after && in->after->buf[0]) {
+        dur = in->after_dur;
+        av_frame_move_ref(f, in->after);
+    } else if (in->before && in->before->buf[0]) {
+        /* The range starts within the last frame: it lasts to the end. */
+        dur = FFMAX(in->before->pts + in->before_dur, in->probe_end) - start;
+        av_frame_move_ref(f, in->before);
+        f->pts = start;
+    } else {
+        return 0;
+    }
+    if (in->range_end != AV_NOPTS_VALUE)
+        dur = FFMIN(dur, in->range_end - f->pts);
+    count_video_frame(in, f, FFMAX(dur, 1));
     return 1;
 }
 
@@ -268,16 +374,21 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
 {
     int ret;
     for (;;) {
+        /* The frame that followed the one opening a trimmed range. */
+        if (in->after && in->after->buf[0]) {
+            *type = AVMEDIA_TYPE_VIDEO;
+            return trim_flush(in, frame) ? 0 : AVERROR_BUG;
+        }
         if (in->pending) {
             InputStream *s = in->pending;
             ret = avcodec_receive_frame(s->dec, frame);
             if (ret >= 0) {
                 if (s == &in->v) {
+                    int64_t dur = fix_video_timestamps(in, frame);
                     *type = AVMEDIA_TYPE_VIDEO;
-                    if (!fix_video_timestamps(in, frame)) {
-                        av_frame_unref(frame);
+                    if (in->trimmed && !trim_video_frame(in, frame, &dur))
                         continue;
-                    }
+                    count_video_frame(in, frame, dur);
                 } else {
                     *type = AVMEDIA_TYPE_AUDIO;
                     frame->pts = frame->best_effort_timestamp;
@@ -307,8 +418,10 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
                 s = &in->v;
             else if (in->want_audio && in->a.dec && !in->a.flushed)
                 s = &in->a;
-            if (!s)
-                return AVERROR_EOF;
+            if (!s) {
+                *type = AVMEDIA_TYPE_VIDEO;
+                return in->trimmed && trim_flush(in, frame) ? 0 : AVERROR_EOF;
+            }
             s->flushed = 1;
             avcodec_send_packet(s->dec, NULL);
             in->pending = s;
@@ -362,6 +475,10 @@ int sh_input_seek(ShInput *in, int64_t ts)
     in->pending = NULL;
     in->next_video_pts = AV_NOPTS_VALUE;
     in->video_ended = in->audio_ended = 0;
+    if (in->before)
+        av_frame_unref(in->before);
+    if (in->after)
+        av_frame_unref(in->after);
     return 0;
 }
 
@@ -396,8 +513,8 @@ int sh_input_set_range(ShInput *in, double start, double end)
     double total = info->duration;
     int ret;
 
-    if (!(start >= 0) || (end && !(end > start))) {
-        sh_log(SH_LOG_ERROR, info->path, "the trim's end (%.3f s) is not after its start (%.3f s)", end, start);
+    if (!(start >= 0) || !(end >= 0) || (end && !(end > start))) {
+        sh_log(SH_LOG_ERROR, info->path, "the trim %.3f-%.3f s is empty or negative", start, end);
         return SH_ERROR_BAD_RANGE;
     }
     if (start >= total) {
@@ -407,7 +524,12 @@ int sh_input_set_range(ShInput *in, double start, double end)
     }
     if (!start && (!end || end >= total))
         return 0;
+    if (!in->before && !(in->before = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    if (!in->after && !(in->after = av_frame_alloc()))
+        return AVERROR(ENOMEM);
     in->trimmed = 1;
+    in->probe_end = info->video_start + av_rescale_q(llrint(total * AV_TIME_BASE), AV_TIME_BASE_Q, tb);
     info->range_start = info->video_start + av_rescale_q(llrint(start * AV_TIME_BASE), AV_TIME_BASE_Q, tb);
     in->range_end = end && end < total
                   ? info->video_start + av_rescale_q(llrint(end * AV_TIME_BASE), AV_TIME_BASE_Q, tb)
@@ -418,6 +540,40 @@ int sh_input_set_range(ShInput *in, double start, double end)
         sh_log(SH_LOG_VERBOSE, info->path, "cannot seek to the start (%s); decoding up to it",
                av_err2str(ret));
     return 0;
+}
+
+int64_t sh_input_source_bytes(ShInput *in, int64_t from, int64_t to)
+{
+    int n = avformat_index_get_entries_count(in->v.st);
+    int64_t bytes = 0;
+    int ret;
+
+    /* An index that covers the stream: sizes without reading anything. */
+    if (n > 1) {
+        const AVIndexEntry *last = avformat_index_get_entry(in->v.st, n - 1);
+        if (last && last->size > 0 && last->timestamp >= to - (to - from) / 8) {
+            for (int i = 0; i < n; i++) {
+                const AVIndexEntry *e = avformat_index_get_entry(in->v.st, i);
+                if (e->timestamp >= from && e->timestamp < to)
+                    bytes += e->size;
+            }
+            return bytes;
+        }
+    }
+    if ((ret = av_seek_frame(in->fmt, in->v.index, from, AVSEEK_FLAG_BACKWARD)) < 0 && from > 0)
+        return ret;
+    while ((ret = av_read_frame(in->fmt, in->pkt)) >= 0) {
+        int64_t t = in->pkt->pts != AV_NOPTS_VALUE ? in->pkt->pts : in->pkt->dts;
+        int v = in->pkt->stream_index == in->v.index;
+        if (v && t != AV_NOPTS_VALUE && t >= to) {
+            av_packet_unref(in->pkt);
+            break;
+        }
+        if (v && (t == AV_NOPTS_VALUE || t >= from))
+            bytes += in->pkt->size;
+        av_packet_unref(in->pkt);
+    }
+    return ret < 0 && ret != AVERROR_EOF ? ret : bytes;
 }
 
 static void close_stream(InputStream *s)
@@ -432,6 +588,8 @@ void sh_input_close(ShInput **pin)
         return;
     close_stream(&in->v);
     close_stream(&in->a);
+    av_frame_free(&in->before);
+    av_frame_free(&in->after);
     av_packet_free(&in->pkt);
     avformat_close_input(&in->fmt);
     av_freep(pin);

@@ -39,6 +39,7 @@ typedef struct ShInputStats {
     int64_t first_pts;        /* video, video_tb */
     int64_t end_pts;          /* video: last pts + its duration */
     int64_t decode_errors;    /* packets the decoder rejected (concealed) */
+    int64_t damaged_frames;   /* video frames decoded with errors concealed (of video_frames) */
 } ShInputStats;
 
 typedef struct ShInput ShInput;
@@ -64,12 +65,13 @@ int sh_input_select_audio(ShInput *in, int track);
  * from the video's start, as a player counts). The info then describes the
  * range: range_start is where it begins and duration its length, so a plan
  * made from the info budgets the trimmed length. Demux seeks to the keyframe
- * before start; frames that end before start are dropped and one that
- * straddles it comes out with its pts moved to range_start (the picture
- * shown there opens the output, with no gap); frames at or after end are
- * dropped, audio frames from end on too, and reading stops there. Call
- * before the first read. Returns 0, or SH_ERROR_BAD_RANGE (logged) when
- * start is at or past the end of the video or end <= start.
+ * before start. Of the frames before start only the last one comes out, the
+ * picture on screen at start, with its pts moved to range_start (so the
+ * output opens there, with no gap, whatever durations a variable-rate file
+ * declares); frames at or after end are dropped, audio frames from end on
+ * too, the last frame lasts until end, and reading stops there. Call before
+ * the first read. Returns 0, or SH_ERROR_BAD_RANGE (logged) when start is at
+ * or past the end of the video or end <= start.
  */
 int sh_input_set_range(ShInput *in, double start, double end);
 
@@ -87,6 +89,15 @@ int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type);
  * are the caller's to skip. Returns 0 or a negative error (not seekable).
  */
 int sh_input_seek(ShInput *in, int64_t ts);
+
+/*
+ * The source's own video bytes between two times (video_tb), from the
+ * container's index where it has one (no reading), else by demuxing (no
+ * decoding). The source's encoder spent bits where the film is hard, so
+ * this says how hard a stretch is compared with the whole. Returns the
+ * bytes, or a negative error. Leaves the read position undefined: seek after.
+ */
+int64_t sh_input_source_bytes(ShInput *in, int64_t from, int64_t to);
 
 void sh_input_close(ShInput **in);
 

@@ -30,6 +30,7 @@
 #include "encoders/encoder.h"
 #include "input/cache.h"
 #include "input/input.h"
+#include "job/report.h"
 #include "job/job.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
@@ -149,6 +150,8 @@ static int check_paths(Job *j)
     } else if ((ret = default_output(j->output, sizeof(j->output), j->input)) < 0) {
         return ret;
     }
+    if (o->plan_only)
+        return 0;   /* nothing will be written */
     if (stat(j->output, &so) == 0) {
         if (stat(j->input, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
             sh_log(SH_LOG_ERROR, j->output, "is the input file; refusing to overwrite it");
@@ -969,9 +972,14 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
                c->pred_psnr, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
     }
     if (j->search.searched)
-        sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples, %d encodes, %.2f s", j->search.sample_seconds,
-               j->search.encodes, j->search.seconds);
+        sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples (%.2fx the film's difficulty), %d encodes, %.2f s",
+               j->search.sample_seconds, j->search.difficulty, j->search.encodes, j->search.seconds);
     j->rung = (ShRung){ j->plan.width, j->plan.height, j->plan.fps };
+    if (opt->plan_only) {
+        ret = 0;
+        phase = SH_PHASE_NONE;
+        goto end;
+    }
     j->time_scale = rate_time_scale(j, j->plan.video_bitrate);
     sh_log(SH_LOG_VERBOSE, j->input, "plan: %dx%d at %.3g fps, %.3f bits/pixel, audio %d b/s%s",
            j->rung.width, j->rung.height, av_q2d(j->rung.fps), j->plan.bpp, j->plan.audio.bitrate,
@@ -989,11 +997,22 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
             ret = AVERROR_INVALIDDATA;
             goto end;
         }
-        if (st->decode_errors)
-            sh_log(SH_LOG_WARNING, j->input, "%lld damaged packets were skipped or concealed",
-                   (long long)st->decode_errors);
+        if (st->damaged_frames == st->video_frames) {
+            /* Concealment over every picture (a header with the wrong size, say): nothing to keep. */
+            sh_log(SH_LOG_ERROR, j->input, "every video frame is damaged (%lld of %lld concealed)",
+                   (long long)st->damaged_frames, (long long)st->video_frames);
+            ret = AVERROR_INVALIDDATA;
+            goto end;
+        }
+        if (st->decode_errors || st->damaged_frames)
+            sh_log(SH_LOG_WARNING, j->input, "damaged: %lld packets skipped, %lld of %lld frames concealed",
+                   (long long)st->decode_errors, (long long)st->damaged_frames, (long long)st->video_frames);
         j->end_pts = st->end_pts;
         j->duration = (st->end_pts - j->origin) * av_q2d(j->info->video_tb);
+        /* Cut short (an interrupted download or copy): the output is what could be read. */
+        if (j->duration < j->info->duration - FFMAX(1.0, 0.05 * j->info->duration))
+            sh_log(SH_LOG_WARNING, j->input, "the video stops at %.2f s of the %.2f s the file announces "
+                   "(cut short?): the output is that long", j->duration, j->info->duration);
     }
 
     phase = SH_PHASE_ENCODE;
@@ -1021,6 +1040,18 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     phase = SH_PHASE_OUTPUT;
     if ((ret = finish_output(j, &best)) < 0)
         goto end;
+    if (opt->report) {
+        ShQuality q;
+        int w = j->search.eval_width, h = j->search.eval_height;
+        if (!w)
+            sh_scale_dims(j->info->width, j->info->height, j->info->sar, j->info->rotation, 720, &w, &h);
+        if (sh_report_measure(j->input, j->output, opt->start, j->duration, w, h, &q) >= 0) {
+            res->measured_ssim = q.ssim;
+            res->measured_psnr = q.psnr;
+        } else {
+            sh_log(SH_LOG_WARNING, j->output, "could not measure the result against the source");
+        }
+    }
     res->bytes = best.bytes;
     best.path[0] = 0;
     phase = SH_PHASE_NONE;

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <libavcodec/avcodec.h>
+#include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 
 #include "common/log.h"
@@ -167,6 +168,39 @@ static int show(Scorer *sc, AVFrame *decoded)
     return sh_stage_receive(sc->up, sc->shown);
 }
 
+/*
+ * The bytes the counted part of the sample would cost inside the film. The
+ * warm-ups are not counted, but they hold the keyframe each segment starts
+ * with; the film has one every GOP (x264's default: 250 frames), so that
+ * share of keyframe cost is added back. Keyframes inside the counted part
+ * (real scene cuts) count as they are.
+ */
+static int64_t film_bytes(const ShSample *s, const PacketList *pl)
+{
+    int64_t counted = 0, ncounted = 0, key = 0, nkey = 0, other = 0, nother = 0;
+    for (int i = 0; i < pl->n; i++) {
+        const AVPacket *p = pl->pkts[i];
+        int in_count = 0;
+        for (int k = 0; k < s->segments; k++)
+            if (p->pts >= s->seg_measure[k] && p->pts < s->seg_end[k])
+                in_count = 1;
+        if (p->flags & AV_PKT_FLAG_KEY) {
+            key += p->size;
+            nkey++;
+        } else {
+            other += p->size;
+            nother++;
+        }
+        if (in_count) {
+            counted += p->size;
+            ncounted++;
+        }
+    }
+    if (nkey && nother)
+        counted += (int64_t)(ncounted / 250.0 * FFMAX((double)key / nkey - (double)other / nother, 0));
+    return counted;
+}
+
 int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
                          double crf, int fast, ShMeasure *m)
 {
@@ -219,7 +253,7 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
         (ret = sh_quality_acc_result(&sc.acc, &m->q)) < 0)
         goto end;
     m->crf = crf;
-    m->bps = pl.bytes * 8.0 / s->seconds;
+    m->bps = film_bytes(s, &pl) * 8.0 / s->seconds / s->difficulty;
 end:
     list_free(&pl);
     avcodec_parameters_free(&par);

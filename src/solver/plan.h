@@ -62,7 +62,8 @@ typedef struct ShSolverReport {
     ShCandidate cand[SH_SOLVER_MAX_CANDIDATES];
     int chosen;               /* index into cand, -1 for none */
     int eval_width, eval_height;
-    double sample_seconds;    /* length of the sample timeline */
+    double sample_seconds;    /* counted length of the samples */
+    double difficulty;        /* the samples' source bitrate over the film's */
     int64_t sample_frames;
     int encodes;              /* sample encodes run */
     double seconds;           /* wall time of the search */

@@ -21,14 +21,15 @@ typedef struct SampleCtx {
     AVFrame *tmp, *tmp2;
 } SampleCtx;
 
-/* Scale one source frame to the master size and the reference size, and keep both. */
-static int keep_frame(SampleCtx *c, const AVFrame *f)
+/* Scale one source frame to the master size, and (counted frames) to the reference size. */
+static int keep_frame(SampleCtx *c, const AVFrame *f, int counted)
 {
     int ret;
     if ((ret = sh_stage_send(c->to_master, f)) < 0 ||
         (ret = sh_stage_receive(c->to_master, c->tmp)) < 0)
         return ret;
-    if ((ret = sh_frame_cache_put(c->s->master, c->tmp)) >= 0 &&
+    ret = sh_frame_cache_put(c->s->master, c->tmp);
+    if (ret >= 0 && counted &&
         (ret = sh_stage_send(c->to_ref, c->tmp)) >= 0 &&
         (ret = sh_stage_receive(c->to_ref, c->tmp2)) >= 0)
         ret = sh_frame_cache_put(c->s->ref, c->tmp2);
@@ -47,8 +48,9 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
     ShStageArgs ma = { 0 }, ra = { 0 };
     AVFrame *frame = av_frame_alloc();
     double fps = info->frame_rate.num > 0 ? av_q2d(info->frame_rate) : 25;
-    int64_t total = (int64_t)(duration * fps), want, per_seg, last_pts = AV_NOPTS_VALUE;
+    int64_t total = (int64_t)(duration * fps), want, per_seg, warm, last_pts = AV_NOPTS_VALUE;
     int swap = info->rotation == 90 || info->rotation == 270;
+    int64_t seg_src[8][2] = { { 0 } };   /* source pts of each counted stretch */
     int ret, seg = 0, seq;
     enum AVMediaType type;
 
@@ -62,14 +64,17 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
     if (fps > 120)
         fps = 25;
     want = av_clip64((int64_t)(total * fraction), min_frames, max_frames);
-    /* A segment every ~10 s of film, 1 to 6 of them. */
-    s->segments = (int)av_clip64(llrint(duration / 10), 1, 6);
+    /* A segment every ~20 s of film, 1 to 6 of them, each after a warm-up of
+     * half its counted length (at most a second). */
+    s->segments = (int)av_clip64(llrint(duration / 20), 1, 6);  /* <= seg_start's size */
     per_seg = FFMAX(want / s->segments, 1);
+    warm = FFMIN(per_seg / 2, (int64_t)fps);
     /* Short inputs: read straight through, skipping between the segments. */
     seq = want * 2 >= total;
     if (seq) {
         s->segments = 1;
         per_seg = FFMIN(want, FFMAX(total, 1));
+        warm = FFMIN(per_seg / 4, (int64_t)fps);
     }
 
     s->time_base = info->video_tb;
@@ -99,16 +104,18 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
 
     for (seg = 0; seg < s->segments; seg++) {
         double centre = start + duration * (seg + 0.5) / s->segments;
-        double seg_len = per_seg / fps;
+        double seg_len = (per_seg + warm) / fps;
         double t0 = seq ? start : FFMAX(start, centre - seg_len / 2);
         int64_t ts = info->video_start + (int64_t)(t0 / av_q2d(info->video_tb));
-        int64_t got = 0, first = AV_NOPTS_VALUE, offset = s->end_pts;
+        int64_t got = 0, first = AV_NOPTS_VALUE, offset = s->end_pts, src_pts = 0;
+
+        s->seg_start[seg] = s->seg_measure[seg] = offset;
 
         if ((seg || t0 > start + 0.5) && sh_input_seek(in, ts) < 0 && seg) {
             /* Not seekable: what was sampled from the start will do. */
             break;
         }
-        while (got < per_seg && (ret = sh_input_read(in, frame, &type)) >= 0) {
+        while (got < per_seg + warm && (ret = sh_input_read(in, frame, &type)) >= 0) {
             if (type != AVMEDIA_TYPE_VIDEO || frame->pts < ts) {
                 av_frame_unref(frame);
                 continue;
@@ -117,13 +124,19 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
             if (first == AV_NOPTS_VALUE)
                 first = frame->pts;
             /* One timeline: this segment follows the last one. */
+            src_pts = frame->pts;
             frame->pts = offset + (frame->pts - first);
             if (last_pts != AV_NOPTS_VALUE && frame->pts <= last_pts) {
                 av_frame_unref(frame);
                 continue;
             }
             last_pts = frame->pts;
-            ret = keep_frame(&c, frame);
+            if (got == warm) {
+                s->seg_measure[seg] = frame->pts;
+                seg_src[seg][0] = src_pts;
+            }
+            seg_src[seg][1] = src_pts + 1;
+            ret = keep_frame(&c, frame, got >= warm);
             av_frame_unref(frame);
             if (ret < 0)
                 goto end;
@@ -133,14 +146,44 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
             goto end;
         if (last_pts != AV_NOPTS_VALUE)
             s->end_pts = last_pts + FFMAX(av_rescale_q(1, av_inv_q(av_d2q(fps, 100000)), info->video_tb), 1);
+        s->seg_end[seg] = s->end_pts;
+        if (got > warm)
+            s->seconds += (s->seg_end[seg] - s->seg_measure[seg]) * av_q2d(info->video_tb);
         ret = 0;
+        if (got < per_seg + warm)
+            seg++;  /* the input ended: no more segments */
+        if (got < per_seg + warm)
+            break;
     }
+    s->segments = FFMIN(seg, s->segments);
     if (!sh_frame_cache_count(s->master)) {
         sh_log(SH_LOG_ERROR, path, "no video frame could be decoded");
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
-    s->seconds = s->end_pts * av_q2d(info->video_tb);
+    /* Difficulty: the source's bitrate over the counted stretches against
+     * its bitrate over the whole range. */
+    s->difficulty = 1;
+    if (!seq && s->seconds > 0) {
+        int64_t from = info->video_start + (int64_t)(start / av_q2d(info->video_tb));
+        int64_t to = from + (int64_t)(duration / av_q2d(info->video_tb));
+        int64_t whole = sh_input_source_bytes(in, from, to), part = 0;
+        for (int k = 0; k < s->segments && whole > 0; k++) {
+            int64_t b = sh_input_source_bytes(in, seg_src[k][0], seg_src[k][1]);
+            if (b < 0) {
+                part = 0;
+                break;
+            }
+            part += b;
+        }
+        if (whole > 0 && part > 0)
+            s->difficulty = av_clipd((part / s->seconds) / (whole / duration), 0.25, 4);
+    }
+    if (!sh_frame_cache_count(s->ref) || !(s->seconds > 0)) {
+        sh_log(SH_LOG_ERROR, path, "too short to sample");
+        ret = AVERROR(EINVAL);
+        goto end;
+    }
     *ps = s;
     s = NULL;
 end:

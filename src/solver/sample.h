@@ -13,14 +13,24 @@
 
 typedef struct ShSample {
     ShFrameCache *master;     /* yuv420p, square pixels, the source's display height (<= 1080) */
-    ShFrameCache *ref;        /* gray8 at the evaluation size: display size, at most 720 high */
+    ShFrameCache *ref;        /* gray8 at the evaluation size (display, at most 720 high), counted frames only */
     int master_w, master_h;
     int eval_w, eval_h;
     AVRational time_base;     /* of both caches' pts */
     int64_t end_pts;          /* end of the sample timeline */
-    double seconds;           /* sample timeline length */
+    double seconds;           /* counted time: the segments without their warm-ups */
     int segments;
+    /* Each segment begins with a warm-up the encoder sees but nobody counts:
+     * a short clip's first frames cost far more than the same frames inside
+     * the film (a keyframe, no references, an empty lookahead). */
+    int64_t seg_start[8];     /* warm-up begins, on the sample timeline */
+    int64_t seg_measure[8];   /* counting begins */
+    int64_t seg_end[8];
     int64_t source_frames;    /* decoded to make it (seeking decodes some extra) */
+    /* How much harder the counted stretches are than the whole film, by the
+     * source's own bitrate there (1: as hard; unknown is 1). Rates measured
+     * on the sample are divided by it. */
+    double difficulty;
 } ShSample;
 
 /*

@@ -14,9 +14,8 @@
  *   4. The winner is measured once more with the final encode's preset, so
  *      the predicted quality reported is for the encode that will be made.
  *
- * The search is coarse then fine: heights at the prior's frame rate first,
- * then frame rates around the best height. The prior is the bits-per-pixel
- * rule (plan.c), which is also the fallback.
+ * The search climbs from the prior, the bits-per-pixel rule (plan.c), which
+ * is also the fallback.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
@@ -29,10 +28,10 @@
 #include "solver/sample.h"
 #include "stages/stage.h"
 
-/* Sample: 8% of the frames, between 36 and 300 of them. */
-#define SH_SAMPLE_FRACTION 0.08
+/* Sample: 6% of the frames counted, between 36 and 240 of them, plus warm-ups. */
+#define SH_SAMPLE_FRACTION 0.06
 #define SH_SAMPLE_MIN 36
-#define SH_SAMPLE_MAX 300
+#define SH_SAMPLE_MAX 240
 /* Slopes (per doubling of the bitrate) until a rung has two points of its own. */
 #define SH_SLOPE_SSIM_DB 1.2
 #define SH_SLOPE_PSNR 2.0
@@ -200,11 +199,6 @@ static ShRung rung_at(const ShInputInfo *info, int display_h, AVRational fps)
     return r;
 }
 
-static int rung_display_h(const ShInputInfo *info, const ShRung *r)
-{
-    return info->rotation == 90 || info->rotation == 270 ? r->width : r->height;
-}
-
 /* Nearest entry of a descending list. */
 static int nearest_height(const int *h, int n, int want)
 {
@@ -224,48 +218,73 @@ static int nearest_rate(const AVRational *r, int n, double want)
     return best;
 }
 
+/* Measure (height index, rate index) and return its predicted quality, or -inf. */
+static double try_rung(Search *s, const int *heights, const AVRational *rates, int hi, int ri, int *err)
+{
+    ShRung r = rung_at(s->info, heights[hi], rates[ri]);
+    int i = measure_rung(s, &r), best;
+    if (i < 0) {
+        if (i != AVERROR(ERANGE))
+            *err = i;
+        return -INFINITY;
+    }
+    best = best_candidate(s->rep);   /* refreshes every prediction */
+    (void)best;
+    return s->rep->cand[i].feasible ? s->rep->cand[i].pred_ssim_db : -INFINITY;
+}
+
+/*
+ * Hill-climb over the grid: along heights from the prior (the source's own
+ * size is always tried), then along frame rates at the best height, then
+ * heights again at the best rate. Quality against rung is single-peaked in
+ * practice (too small blurs, too large starves), so this finds the peak in
+ * a handful of sample encodes instead of the whole grid.
+ */
 static int search(Search *s, const ShSolverOptions *opt)
 {
     const ShInputInfo *info = s->info;
-    int heights[32], nh, nr, hi0, ri0, best, ret;
+    int heights[32], nh, nr, bh, br, err = 0;
     AVRational rates[64];
-    ShRung r;
+    double best;
 
     nh = sh_plan_heights(info, opt, heights, 32);
     nr = sh_plan_rates(info, opt, SH_SOLVER_MIN_FPS, rates, 64);
     if (!nh || !nr)
         return AVERROR(EINVAL);
-    hi0 = nearest_height(heights, nh, s->plan->display_height);
-    ri0 = nearest_rate(rates, nr, av_q2d(s->plan->fps));
-
-    /* Coarse: heights around the prior, at the prior's rate. */
-    for (int i = FFMAX(hi0 - 2, 0); i <= FFMIN(hi0 + 2, nh - 1); i++) {
-        r = rung_at(info, heights[i], rates[ri0]);
-        if ((ret = measure_rung(s, &r)) < 0 && ret != AVERROR(ERANGE))
-            return ret;
+    bh = nearest_height(heights, nh, s->plan->display_height);
+    br = nearest_rate(rates, nr, av_q2d(s->plan->fps));
+    best = try_rung(s, heights, rates, bh, br, &err);
+    if (bh > 0) {
+        double q = try_rung(s, heights, rates, 0, br, &err);
+        if (q > best)
+            best = q, bh = 0;
     }
-    if ((best = best_candidate(s->rep)) < 0)
-        return 0;
-    /* Fine: rates from a third to twice the prior's, at the best height
-     * and its neighbours. */
-    {
-        int bh = nearest_height(heights, nh, rung_display_h(info, &s->rep->cand[best].rung));
-        double f0 = av_q2d(rates[ri0]);
-        static const double mult[] = { 2, 1, 0.5, 0.33 };
-        for (int i = FFMAX(bh - 1, 0); i <= FFMIN(bh + 1, nh - 1); i++) {
-            int last = -1;
-            for (size_t m = 0; m < sizeof(mult) / sizeof(mult[0]); m++) {
-                int k = nearest_rate(rates, nr, f0 * mult[m]);
-                if (k == last)
-                    continue;
-                last = k;
-                r = rung_at(info, heights[i], rates[k]);
-                if ((ret = measure_rung(s, &r)) < 0 && ret != AVERROR(ERANGE))
-                    return ret;
+    for (int pass = 0; pass < 3 && !err; pass++) {
+        int along_rates = pass == 1, moved = 1;
+        while (moved && !err) {
+            moved = 0;
+            for (int dir = -1; dir <= 1; dir += 2) {
+                int h = bh, r = br;
+                double q;
+                if (along_rates) {
+                    /* Rates are dense (source/n): step by about half or double. */
+                    r = nearest_rate(rates, nr, av_q2d(rates[br]) * (dir < 0 ? 2 : 0.5));
+                    if (r == br)
+                        continue;
+                } else {
+                    h = bh + dir;
+                    if (h < 0 || h >= nh)
+                        continue;
+                }
+                q = try_rung(s, heights, rates, h, r, &err);
+                if (q > best + 0.02) {
+                    best = q, bh = h, br = r, moved = 1;
+                    break;
+                }
             }
         }
     }
-    return 0;
+    return err;
 }
 
 int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
@@ -293,6 +312,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     rep->eval_width = sample->eval_w;
     rep->eval_height = sample->eval_h;
     rep->sample_seconds = sample->seconds;
+    rep->difficulty = sample->difficulty;
     rep->sample_frames = sh_frame_cache_count(sample->master);
     s.sample = sample;
     s.enc = plan->venc;

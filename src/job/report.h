@@ -1,0 +1,19 @@
+/*
+ * --report: the output's quality against the source, measured the way the
+ * solver predicts it (luma SSIM and PSNR at the display size capped at 720p,
+ * every source frame against the output picture shown at that time).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_JOB_REPORT_H
+#define SH_JOB_REPORT_H
+
+#include "metrics/metrics.h"
+
+/*
+ * Decode both files again. Source frames from start for duration seconds are
+ * compared with the output from its beginning. Returns 0 or a negative error.
+ */
+int sh_report_measure(const char *source, const char *output, double start, double duration,
+                      int eval_w, int eval_h, ShQuality *q);
+
+#endif

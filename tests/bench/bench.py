@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""make bench: shrink against the usual ffmpeg two-pass recipe, side by side.
+
+For each clip of ../shared/media and each budget (kb/s x duration = target):
+  shrink   build/shrink CLIP --target T
+  recipe   ffmpeg -c:v libx264 -b:v V -pass 1 ... -pass 2, at the source's
+           resolution and frame rate, V = T*8/duration - the audio bitrate
+           (the arithmetic people do by hand), same audio as shrink chose
+           (Opus at shrink's bitrate, or none).
+Both are scored by FFmpeg's own ssim and psnr filters (independent of
+shrink's code) at the source's coded size, every source frame against the
+picture shown at that time (dropped frames held). Wall time is measured for
+both on the same machine, one after the other.
+
+Usage: tests/bench/bench.py [--clips a,b] [--rates 400,100,20] [--out docs/BENCHMARKS.md]
+"""
+import argparse, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def probe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_format", "-show_streams", path],
+                         capture_output=True, text=True, check=True).stdout
+    j = json.loads(out)
+    v = next(s for s in j["streams"] if s["codec_type"] == "video")
+    a = [s for s in j["streams"] if s["codec_type"] == "audio"]
+    return {"duration": float(j["format"]["duration"]), "w": v["width"], "h": v["height"],
+            "audio": bool(a), "size": int(j["format"]["size"])}
+
+
+def run(cmd, **kw):
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    return p, time.monotonic() - t0
+
+
+def score(src, out, w, h):
+    """SSIM and PSNR (luma) by FFmpeg's filters at the source's coded size."""
+    lavfi = (f"[0:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
+             f"[1:v]setpts=PTS-STARTPTS,scale={w}:{h}:flags=bicubic,format=yuv420p[d];"
+             f"[r][d]ssim;[0:v]setpts=PTS-STARTPTS,format=yuv420p[r2];"
+             f"[1:v]setpts=PTS-STARTPTS,scale={w}:{h}:flags=bicubic,format=yuv420p[d2];[r2][d2]psnr")
+    p, _ = run(["ffmpeg", "-hide_banner", "-nostats", "-i", src, "-i", out, "-lavfi", lavfi, "-f", "null", "-"])
+    s = re.search(r"SSIM Y:([0-9.]+)", p.stderr)
+    q = re.search(r"PSNR y:([0-9.inf]+)", p.stderr)
+    return (float(s.group(1)) if s else float("nan"), float(q.group(1)) if q else float("nan"))
+
+
+def recipe(src, target, dur, audio_bps, out, tmp):
+    """The usual two-pass recipe at the source's size."""
+    vb = int(target * 8 / dur - audio_bps)
+    if vb <= 0:
+        return None, 0.0
+    log = os.path.join(tmp, "recipe")
+    p1 = ["ffmpeg", "-y", "-v", "error", "-i", src, "-c:v", "libx264", "-preset", "medium", "-b:v", str(vb),
+          "-pass", "1", "-passlogfile", log, "-an", "-f", "null", "-"]
+    a = ["-c:a", "libopus", "-b:a", str(audio_bps)] if audio_bps else ["-an"]
+    p2 = ["ffmpeg", "-y", "-v", "error", "-i", src, "-c:v", "libx264", "-preset", "medium", "-b:v", str(vb),
+          "-pass", "2", "-passlogfile", log] + a + ["-movflags", "+faststart", out]
+    r1, t1 = run(p1)
+    r2, t2 = run(p2)
+    if r1.returncode or r2.returncode:
+        return None, t1 + t2
+    return os.path.getsize(out), t1 + t2
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--media", default=os.path.join(ROOT, "..", "shared", "media"))
+    ap.add_argument("--clips", default="")
+    ap.add_argument("--rates", default="400,100,20")
+    ap.add_argument("--shrink", default=os.path.join(ROOT, "build", "shrink"))
+    ap.add_argument("--out", default="")
+    args = ap.parse_args()
+    if not os.path.isdir(args.media):
+        print(f"bench: {args.media} not found: nothing to measure", file=sys.stderr)
+        return 0
+    clips = sorted(f for f in os.listdir(args.media) if not f.endswith(".md"))
+    if args.clips:
+        want = args.clips.split(",")
+        clips = [c for c in clips if any(w in c for w in want)]
+    rates = [int(r) * 1000 for r in args.rates.split(",")]
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="shrink-bench.")
+    try:
+        for clip in clips:
+            src = os.path.join(args.media, clip)
+            info = probe(src)
+            for rate in rates:
+                target = int(rate / 8 * info["duration"])
+                out_s = os.path.join(tmp, "s.mp4")
+                out_r = os.path.join(tmp, "r.mp4")
+                p, ts = run([args.shrink, src, "--target", str(target), "-o", out_s, "--force", "--json"])
+                try:
+                    js = json.loads(p.stdout.strip().splitlines()[-1])
+                except Exception:
+                    js = {"error": p.stderr.strip()}
+                if p.returncode:
+                    rows.append({"clip": clip, "rate": rate, "target": target, "error": js.get("error")})
+                    print(f"{clip} {rate//1000}k: shrink failed: {js.get('error')}", flush=True)
+                    continue
+                abps = js["audio"]["bitrate"] if js.get("audio") else 0
+                rsize, tr = recipe(src, target, info["duration"], abps, out_r, tmp)
+                ss, sp = score(src, out_s, info["w"], info["h"])
+                rs, rp = score(src, out_r, info["w"], info["h"]) if rsize else (float("nan"), float("nan"))
+                row = {"clip": clip, "rate": rate, "target": target, "bytes": js["bytes"],
+                       "ratio": js["bytes"] / target, "w": js["width"], "h": js["height"], "fps": js["fps"],
+                       "ssim": ss, "psnr": sp, "pred": js.get("predicted", {}) if isinstance(js.get("predicted"), dict) else None,
+                       "r_ratio": (rsize / target) if rsize else float("nan"), "r_ssim": rs, "r_psnr": rp,
+                       "t_s": ts, "t_r": tr, "t_ratio": ts / tr if tr else float("nan"), "attempts": js.get("attempts")}
+                rows.append(row)
+                print(f"{clip:38s} {rate//1000:4d}k  shrink {row['ratio']:.3f} {row['w']}x{row['h']}@{row['fps']:.3g} "
+                      f"ssim {ss:.4f} psnr {sp:.2f} {ts:6.1f}s | recipe {row['r_ratio']:.3f} ssim {rs:.4f} "
+                      f"psnr {rp:.2f} {tr:6.1f}s | time x{row['t_ratio']:.2f}", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ok = [r for r in rows if "ssim" in r]
+    wins = sum(1 for r in ok if r["ssim"] >= r["r_ssim"] or r["r_ssim"] != r["r_ssim"])
+    over = sum(1 for r in ok if r["ratio"] > 1)
+    r_over = sum(1 for r in ok if r["r_ratio"] > 1)
+    med_t = statistics.median([r["t_ratio"] for r in ok]) if ok else float("nan")
+    med_fill = statistics.median([r["ratio"] for r in ok]) if ok else float("nan")
+    summary = (f"points: {len(ok)} (failed: {len(rows) - len(ok)}); shrink SSIM >= recipe: {wins}/{len(ok)}; "
+               f"shrink over target: {over}; recipe over target: {r_over}; median fill {med_fill:.3f}; "
+               f"median wall-time ratio shrink/recipe: {med_t:.2f}")
+    print(summary)
+    if args.out:
+        write_md(args.out, rows, summary)
+    return 0
+
+
+def write_md(path, rows, summary):
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except Exception:
+        pass
+    ff = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.splitlines()[0]
+    with open(path, "w") as f:
+        f.write("# Benchmarks\n\n")
+        f.write("Generated by `make bench` (tests/bench/bench.py). shrink against the usual two-pass recipe:\n"
+                "`ffmpeg -c:v libx264 -preset medium -b:v V -pass 1/2` at the source's resolution and frame rate,\n"
+                "V = target x 8 / duration - audio bitrate, the same audio as shrink chose (Opus at its bitrate, "
+                "or none).\nQuality is luma SSIM and PSNR from FFmpeg's own `ssim`/`psnr` filters at the source's "
+                "coded size,\nevery source frame against the picture shown at its time (dropped frames held). "
+                "Ratio = output bytes / target.\nTime = wall seconds, the two run one after the other on the same "
+                "machine.\n\n")
+        f.write(f"Machine: {platform.node()}, {cpu}, {os.cpu_count()} cores, {platform.platform()}; {ff}.\n"
+                f"Date: {time.strftime('%Y-%m-%d')}.\n\n**{summary}**\n\n")
+        f.write("| clip | budget | shrink ratio | picture | SSIM | PSNR | s | recipe ratio | SSIM | PSNR | s | time ratio |\n")
+        f.write("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+        for r in rows:
+            if "ssim" not in r:
+                f.write(f"| {r['clip']} | {r['rate']//1000}k | failed: {r.get('error')} |||||||||\n")
+                continue
+            f.write(f"| {r['clip']} | {r['rate']//1000}k | {r['ratio']:.3f} | {r['w']}x{r['h']}@{r['fps']:.3g} | "
+                    f"{r['ssim']:.4f} | {r['psnr']:.2f} | {r['t_s']:.1f} | {r['r_ratio']:.3f} | {r['r_ssim']:.4f} | "
+                    f"{r['r_psnr']:.2f} | {r['t_r']:.1f} | {r['t_ratio']:.2f} |\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
