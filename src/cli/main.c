@@ -1,43 +1,32 @@
 /*
- * The shrink command: options, messages, exit codes. The only part that prints.
+ * The shrink command: options, messages, signals. The batch, the results and
+ * the progress line are in the other files of src/cli/ (see cli.h).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "shrink/shrink.h"
 #include "shrink/size.h"
 
-enum {
-    EXIT_OK = 0,
-    EXIT_FAILURE_OTHER = 1,
-    EXIT_USAGE = 2,
-    EXIT_INPUT = 3,
-    EXIT_TOO_SMALL = 4,
-    EXIT_ENCODER = 5,
-    EXIT_OUTPUT = 6,
-};
-
-typedef struct Cli {
-    int verbosity;            /* -1 quiet, 0 normal, 1 verbose, 2 debug */
-    int json;
-} Cli;
-
-static volatile sig_atomic_t got_signal;
+volatile sig_atomic_t cli_signal;
 
 static void on_signal(int sig)
 {
-    if (got_signal) {
+    if (cli_signal) {
         /* Second signal: no more waiting for the job to unwind. */
         sh_temp_cleanup_all();
         _exit(128 + sig);
     }
-    got_signal = sig;
+    cli_signal = sig;
     sh_job_interrupt();
 }
 
@@ -51,149 +40,262 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Over a file-size limit (ulimit -f) a write fails with EFBIG, reported and cleaned up. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
 {
-    const Cli *cli = opaque;
+    Cli *cli = opaque;
     static const char *const names[] = { "error", "warning", "info", "verbose", "debug" };
     /* errors always; warnings unless -q; info and verbose with -v; debug with -vv */
     int need = level <= SH_LOG_ERROR ? -1 : level == SH_LOG_WARNING ? 0 : level <= SH_LOG_VERBOSE ? 1 : 2;
     if (cli->verbosity < need)
         return;
+    progress_clear(&cli->progress);
     if (file)
         fprintf(stderr, "shrink: %s: %s: %s\n", file, names[level], msg);
     else
         fprintf(stderr, "shrink: %s: %s\n", names[level], msg);
 }
 
+/* 1457664 -> "1,457,664": a byte count people can read. */
+static const char *group_digits(char *buf, size_t len, int64_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof(digits), "%lld", (long long)v), o = 0;
+    for (int i = 0; i < n && o + 2 < (int)len; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* Words of s on lines of at most width columns, each after indent spaces. */
+static void print_wrapped(FILE *f, const char *s, int indent, int width)
+{
+    int col = 0;
+    while (*s) {
+        int w = (int)strcspn(s, " ");
+        if (col && col + 1 + w > width) {
+            fputc('\n', f);
+            col = 0;
+        }
+        if (!col)
+            col = fprintf(f, "%*s", indent, "");
+        else
+            col += fprintf(f, " ");
+        col += fprintf(f, "%.*s", w, s);
+        s += w;
+        s += strspn(s, " ");
+    }
+    fputc('\n', f);
+}
+
 static void usage(FILE *f)
 {
+    char size[32];
     fprintf(f,
-"Usage: shrink INPUT --target SIZE [options]\n"
-"Fit a video into SIZE bytes: the output is never larger.\n"
+"Usage: shrink INPUT... (--target SIZE | --for SERVICE) [options]\n"
+"Fit videos into a size: each output is never larger than the target.\n"
+"INPUT is a file or a directory (walked for video files, by extension).\n"
 "\n"
-"  -t, --target SIZE   the ceiling for the output file (required)\n"
-"                      units, case-insensitive: B; k or KB = 1000; KiB = 1024;\n"
-"                      M or MB = 1000^2; MiB = 1024^2; G or GB = 1000^3; GiB = 1024^3\n"
-"                      fractions are fine: 1.44MB, 0.5GiB; a bare number is bytes\n"
-"  -o, --output FILE   where to write (default: INPUT's stem + .shrunk.mp4, beside it)\n"
-"  -f, --force         replace FILE if it exists (never the input itself)\n"
-"      --no-audio      drop the audio whatever the budget\n"
-"      --json          print the result as one JSON object on stdout\n"
-"  -q, --quiet         print nothing but errors\n"
-"  -v, --verbose       print the plan and each encode attempt on stderr (-vv: libav too)\n"
-"  -h, --help          this help\n"
-"  -V, --version       the version\n"
+"Target (one of):\n"
+"  -t, --target SIZE     the ceiling for each output file: a size with a unit,\n"
+"                        case-insensitive: B; k or KB = 1000; KiB = 1024;\n"
+"                        M or MB = 1000^2; MiB = 1024^2; G or GB = 1000^3;\n"
+"                        GiB = 1024^3 (1.44MB is fine; a bare number is bytes);\n"
+"                        or N%% of each input's size (30%%)\n"
+"      --for SERVICE     the target for a service's upload limit (see below)\n"
 "\n"
-"Exit codes: 0 done; 1 other failure; 2 usage error; 3 input unreadable or not a\n"
-"video; 4 target too small (the message says the smallest size that works);\n"
-"5 encoder failure; 6 output cannot be written (exists, is the input, no room);\n"
-"128+N killed by signal N (130 Ctrl-C, 143 SIGTERM): no partial file is left.\n");
-}
-
-static void json_string(FILE *f, const char *s)
-{
-    if (!s) {
-        fputs("null", f);
-        return;
+"Output:\n"
+"  -o, --output FILE     where to write, for one input (default: INPUT's stem +\n"
+"                        .shrunk.mp4, beside it)\n"
+"      --outdir DIR      write every output into DIR (created if missing),\n"
+"                        keeping the layout under a named directory\n"
+"  -f, --force           replace an output that exists (never an input)\n"
+"      --skip-existing   skip inputs whose output exists: a rerun resumes a batch\n"
+"      --skip-fitting    skip inputs that already fit (default: copy them as they\n"
+"                        are, to STEM.shrunk.EXT: never bigger than the input)\n"
+"\n"
+"Trim and select:\n"
+"      --start TIME      begin at TIME into the input (default: 0)\n"
+"      --end TIME        stop at TIME into the input (default: its end)\n"
+"      --duration TIME   stop TIME after the start (instead of --end)\n"
+"                        TIME is seconds (90, 12.5) or [HH:]MM:SS[.mmm]\n"
+"      --audio-track N   use the N-th audio stream of the file, from 1\n"
+"                        (default: the best one)\n"
+"      --no-audio        drop the audio whatever the budget\n"
+"\n"
+"Picture and sound (default: the solver measures samples and chooses):\n"
+"      --height N        output display height in pixels\n"
+"      --max-height N    at most N pixels high\n"
+"      --fps F           output frame rate (frames are dropped, never added)\n"
+"      --min-fps F       at least F frames per second\n"
+"      --audio-bitrate R Opus bitrate, e.g. 24k (default: about 12%% of the budget,\n"
+"                        6k to 128k; none when it would take over a third)\n"
+"      --plan            print the solver's decision (candidates, predicted\n"
+"                        quality and size) and write nothing\n"
+"      --report          after encoding, measure the output against the source:\n"
+"                        luma SSIM and PSNR at the display size (at most 720p),\n"
+"                        as the solver predicts them (docs/SOLVER.md)\n"
+"\n"
+"Messages:\n"
+"      --json            print one JSON object per input on stdout (docs/JSON.md)\n"
+"      --progress        show progress on stderr even when it is not a terminal\n"
+"                        (default: only on a terminal)\n"
+"      --no-progress     never show progress\n"
+"  -q, --quiet           print nothing but errors (and --json's objects)\n"
+"  -v, --verbose         print the plan and each encode on stderr (-vv: libav's\n"
+"                        messages too)\n"
+"  -h, --help            this help\n"
+"  -V, --version         the version\n"
+"\n"
+"Services for --for (upload limits as commonly documented, checked %s):\n",
+            PRESETS_CHECKED);
+    for (const Preset *p = cli_presets; p->name; p++) {
+        fprintf(f, "  %-9s %13s B, for a limit of %s:\n", p->name, group_digits(size, sizeof(size), p->bytes),
+                p->limit);
+        print_wrapped(f, p->basis, 14, 79);
     }
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
+    fprintf(f,
+"\n"
+"Exit codes: 0 done; 1 other failure; 2 usage error (also a trim outside the\n"
+"input); 3 input unreadable or not a video (also no such audio track); 4 target\n"
+"too small (the message says the smallest size that works); 5 encoder failure;\n"
+"6 output cannot be written (exists, is the input, no room); 7 some inputs of a\n"
+"batch failed (when all fail: the code they share, or 1); 128+N stopped by\n"
+"signal N (130 Ctrl-C, 143 SIGTERM): no partial file is left and the rest of a\n"
+"batch is not run.\n");
+}
+
+#ifdef __GNUC__
+__attribute__((format(printf, 1, 2)))
+#endif
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("shrink: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'shrink --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_time(const char *opt, const char *arg, double *out)
+{
+    if (time_parse(arg, out) < 0) {
+        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, arg);
+        return -1;
     }
-    fputc('"', f);
+    return 0;
 }
 
-static void print_json(const ShOptions *o, const ShJobResult *r, int err)
-{
-    char ebuf[128];
-    printf("{\"input\":");
-    json_string(stdout, o->input);
-    printf(",\"output\":");
-    json_string(stdout, err ? NULL : r->output);
-    printf(",\"target\":%lld,\"bytes\":%lld,\"ratio\":%.4f", (long long)o->target_bytes,
-           (long long)r->bytes, o->target_bytes ? (double)r->bytes / o->target_bytes : 0);
-    printf(",\"codec\":");
-    json_string(stdout, r->codec);
-    printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"duration\":%.3f", r->width, r->height, r->fps, r->duration);
-    if (r->audio)
-        printf(",\"audio\":{\"codec\":\"%s\",\"bitrate\":%d,\"channels\":%d}", r->audio_codec,
-               r->audio_bitrate, r->audio_channels);
-    else
-        printf(",\"audio\":null");
-    printf(",\"video_bitrate\":%lld,\"attempts\":%d,\"seconds\":%.2f", (long long)r->video_bitrate,
-           r->attempts, r->seconds);
-    if (err == SH_ERROR_TARGET_TOO_SMALL && r->min_bytes > 0)
-        printf(",\"min_bytes\":%lld", (long long)r->min_bytes);
-    printf(",\"error\":");
-    json_string(stdout, err ? sh_strerror(err, ebuf, sizeof(ebuf)) : NULL);
-    printf("}\n");
-}
-
-static void print_summary(const ShOptions *o, const ShJobResult *r)
-{
-    char got[32], tgt[32];
-    printf("%s: %s of %s (%.1f%%), %s %dx%d %.3g fps", r->output,
-           sh_size_format(got, sizeof(got), r->bytes), sh_size_format(tgt, sizeof(tgt), o->target_bytes),
-           100.0 * r->bytes / o->target_bytes, r->codec, r->width, r->height, r->fps);
-    if (r->audio)
-        printf(", %s %d kb/s %s", r->audio_codec, r->audio_bitrate / 1000,
-               r->audio_channels == 1 ? "mono" : "stereo");
-    else
-        printf(", no audio");
-    printf(", %d encode%s, %.1f s\n", r->attempts, r->attempts == 1 ? "" : "s", r->seconds);
-}
-
-static int exit_code(int err, ShPhase phase)
-{
-    if (err >= 0)
-        return EXIT_OK;
-    if (err == SH_ERROR_INTERRUPTED)
-        return 128 + (got_signal ? got_signal : SIGINT);
-    if (err == SH_ERROR_TARGET_TOO_SMALL)
-        return EXIT_TOO_SMALL;
-    switch (phase) {
-    case SH_PHASE_SETUP:
-    case SH_PHASE_OUTPUT: return EXIT_OUTPUT;
-    case SH_PHASE_INPUT:  return EXIT_INPUT;
-    case SH_PHASE_ENCODE: return EXIT_ENCODER;
-    default:              return EXIT_FAILURE_OTHER;
-    }
-}
+enum {
+    OPT_FOR = 256,
+    OPT_OUTDIR,
+    OPT_SKIP_EXISTING,
+    OPT_SKIP_FITTING,
+    OPT_START,
+    OPT_END,
+    OPT_DURATION,
+    OPT_AUDIO_TRACK,
+    OPT_NO_AUDIO,
+    OPT_JSON,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_PLAN,
+    OPT_REPORT,
+    OPT_SOLVER,
+};
 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "target",   required_argument, NULL, 't' },
-        { "output",   required_argument, NULL, 'o' },
-        { "force",    no_argument,       NULL, 'f' },
-        { "no-audio", no_argument,       NULL, 'A' },
-        { "json",     no_argument,       NULL, 'J' },
-        { "quiet",    no_argument,       NULL, 'q' },
-        { "verbose",  no_argument,       NULL, 'v' },
-        { "help",     no_argument,       NULL, 'h' },
-        { "version",  no_argument,       NULL, 'V' },
+        { "target",        required_argument, NULL, 't' },
+        { "for",           required_argument, NULL, OPT_FOR },
+        { "output",        required_argument, NULL, 'o' },
+        { "outdir",        required_argument, NULL, OPT_OUTDIR },
+        { "force",         no_argument,       NULL, 'f' },
+        { "skip-existing", no_argument,       NULL, OPT_SKIP_EXISTING },
+        { "skip-fitting",  no_argument,       NULL, OPT_SKIP_FITTING },
+        { "start",         required_argument, NULL, OPT_START },
+        { "end",           required_argument, NULL, OPT_END },
+        { "duration",      required_argument, NULL, OPT_DURATION },
+        { "audio-track",   required_argument, NULL, OPT_AUDIO_TRACK },
+        { "no-audio",      no_argument,       NULL, OPT_NO_AUDIO },
+        { "json",          no_argument,       NULL, OPT_JSON },
+        { "progress",      no_argument,       NULL, OPT_PROGRESS },
+        { "no-progress",   no_argument,       NULL, OPT_NO_PROGRESS },
+        { "plan",          no_argument,       NULL, OPT_PLAN },
+        { "report",        no_argument,       NULL, OPT_REPORT },
+        { "height",        required_argument, NULL, OPT_SOLVER },
+        { "max-height",    required_argument, NULL, OPT_SOLVER },
+        { "fps",           required_argument, NULL, OPT_SOLVER },
+        { "min-fps",       required_argument, NULL, OPT_SOLVER },
+        { "audio-bitrate", required_argument, NULL, OPT_SOLVER },
+        { "quiet",         no_argument,       NULL, 'q' },
+        { "verbose",       no_argument,       NULL, 'v' },
+        { "help",          no_argument,       NULL, 'h' },
+        { "version",       no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     Cli cli = { 0 };
-    ShOptions o = { 0 };
-    ShJobResult r;
-    const char *target = NULL;
+    ShOptions *o = &cli.job;
+    const char *target = NULL, *preset = NULL;
+    double duration = 0;
+    int progress = 0;         /* 1 --progress, -1 --no-progress */
     int c, ret;
 
-    while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, NULL)) != -1) {
+    int optidx = 0;
+    while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {
         case 't': target = optarg; break;
-        case 'o': o.output = optarg; break;
-        case 'f': o.force = 1; break;
-        case 'A': o.no_audio = 1; break;
-        case 'J': cli.json = 1; break;
+        case OPT_FOR: preset = optarg; break;
+        case 'o': o->output = optarg; break;
+        case OPT_OUTDIR: cli.outdir = optarg; break;
+        case 'f': o->force = 1; break;
+        case OPT_SKIP_EXISTING: cli.skip_existing = 1; break;
+        case OPT_SKIP_FITTING: cli.skip_fitting = 1; break;
+        case OPT_START:
+            if (parse_time("--start", optarg, &o->start) < 0)
+                return EXIT_USAGE;
+            break;
+        case OPT_END:
+            if (parse_time("--end", optarg, &o->end) < 0)
+                return EXIT_USAGE;
+            if (!(o->end > 0))
+                return usage_error("--end '%s': must be after 0", optarg);
+            break;
+        case OPT_DURATION:
+            if (parse_time("--duration", optarg, &duration) < 0)
+                return EXIT_USAGE;
+            if (!(duration > 0))
+                return usage_error("--duration '%s': must be more than 0", optarg);
+            break;
+        case OPT_AUDIO_TRACK: {
+            char *end;
+            long n;
+            errno = 0;
+            n = strtol(optarg, &end, 10);
+            if (optarg[0] < '1' || optarg[0] > '9' || *end || errno || n > 1000)
+                return usage_error("--audio-track '%s': a number from 1 (the first audio stream)", optarg);
+            o->audio_track = (int)n;
+            break;
+        }
+        case OPT_NO_AUDIO: o->no_audio = 1; break;
+        case OPT_JSON: cli.json = 1; break;
+        case OPT_PROGRESS: progress = 1; break;
+        case OPT_NO_PROGRESS: progress = -1; break;
+        case OPT_PLAN: o->plan_only = 1; break;
+        case OPT_REPORT: o->report = 1; break;
+        case OPT_SOLVER:
+            if (solver_option(longopts[optidx].name, optarg, o) < 0)
+                return EXIT_USAGE;
+            break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
         case 'h': usage(stdout); return EXIT_OK;
@@ -203,44 +305,54 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "shrink: error: no input file\nTry 'shrink --help'.\n");
+
+    if (optind >= argc)
+        return usage_error("no input file");
+    if (target && preset)
+        return usage_error("--target and --for both set the target: give one");
+    if (!target && !preset)
+        return usage_error("--target SIZE or --for SERVICE is required (e.g. --target 25MB)");
+    if (preset && !(cli.target.preset = preset_find(preset))) {
+        fprintf(stderr, "shrink: error: --for '%s': not a service I know; these are:", preset);
+        for (const Preset *p = cli_presets; p->name; p++)
+            fprintf(stderr, " %s", p->name);
+        fprintf(stderr, "\n");
         return EXIT_USAGE;
     }
-    if (argc - optind > 1) {
-        fprintf(stderr, "shrink: error: one input file at a time\n");
-        return EXIT_USAGE;
-    }
-    o.input = argv[optind];
-    if (!target) {
-        fprintf(stderr, "shrink: error: --target SIZE is required (e.g. --target 25MB)\n");
-        return EXIT_USAGE;
-    }
-    if ((ret = sh_size_parse(target, &o.target_bytes)) < 0) {
-        fprintf(stderr, "shrink: error: --target '%s': %s (e.g. 25MB, 8MiB, 500k)\n", target,
+    if (target && (ret = target_parse(target, &cli.target)) < 0) {
+        fprintf(stderr, "shrink: error: --target '%s': %s (e.g. 25MB, 8MiB, 500k, 30%%)\n", target,
                 ret == AVERROR(ERANGE) ? "too large" : "not a size");
         return EXIT_USAGE;
     }
+    if (o->output) {
+        struct stat sb;
+        if (cli.outdir)
+            return usage_error("-o names one output, --outdir a directory for them: give one");
+        if (argc - optind > 1 || (stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode)))
+            return usage_error("-o names one output: for several inputs use --outdir DIR");
+    }
+    if (o->force && cli.skip_existing)
+        return usage_error("--force replaces outputs that exist, --skip-existing keeps them: give one");
+    if (o->end > 0 && duration > 0)
+        return usage_error("--end and --duration both set the end: give one");
+    if (duration > 0)
+        o->end = o->start + duration;
+    if (o->end > 0 && o->end <= o->start) {
+        fprintf(stderr, "shrink: error: --end %.3f s is not after --start %.3f s\nTry 'shrink --help'.\n",
+                o->end, o->start);
+        return EXIT_USAGE;
+    }
+    if (o->audio_track && o->no_audio)
+        return usage_error("--audio-track picks the audio, --no-audio drops it: give one");
 
+    if (cli.verbosity >= 0 && progress >= 0)
+        cli.progress.mode = isatty(STDERR_FILENO) ? PROGRESS_TTY : progress > 0 ? PROGRESS_LINES : PROGRESS_OFF;
     sh_log_set_callback(log_sink, &cli);
     install_signals();
-    ret = sh_job_run(&o, &r);
-
-    if (ret == SH_ERROR_TARGET_TOO_SMALL) {
-        char tgt[32], min[32];
-        if (r.min_bytes > 0)
-            fprintf(stderr, "shrink: %s: error: target %s is too small; the smallest output that works is %s (--target %lld)\n",
-                    o.input, sh_size_format(tgt, sizeof(tgt), o.target_bytes),
-                    sh_size_format(min, sizeof(min), r.min_bytes), (long long)r.min_bytes);
-        else
-            fprintf(stderr, "shrink: %s: error: target %s is too small for this video\n", o.input,
-                    sh_size_format(tgt, sizeof(tgt), o.target_bytes));
-    } else if (ret == SH_ERROR_INTERRUPTED && cli.verbosity >= 0) {
-        fprintf(stderr, "shrink: %s: interrupted; nothing was written\n", o.input);
+    if (cli.outdir && (ret = make_dirs(cli.outdir)) < 0) {
+        fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", cli.outdir,
+                av_err2str(ret));
+        return EXIT_OUTPUT;
     }
-    if (cli.json)
-        print_json(&o, &r, ret < 0 ? ret : 0);
-    else if (ret >= 0 && cli.verbosity >= 0)
-        print_summary(&o, &r);
-    return exit_code(ret, r.failed_phase);
+    return batch_run(&cli, argv + optind, argc - optind);
 }

@@ -13,6 +13,8 @@
 static ShLogFn log_fn;
 static void *log_opaque;
 static atomic_int x264_too_low;
+/* The last error libav logged on this thread: the cause its error codes leave out. */
+static _Thread_local char av_error[160], av_error_from[32];
 
 void sh_log_set_callback(ShLogFn fn, void *opaque)
 {
@@ -40,6 +42,21 @@ static void av_bridge(void *avcl, int level, const char *fmt, va_list vl)
 
     if (level > AV_LOG_VERBOSE)
         return;
+    if (level <= AV_LOG_ERROR) {
+        char msg[sizeof(av_error)];
+        va_list copy;
+        va_copy(copy, vl);
+        vsnprintf(msg, sizeof(msg), fmt, copy);
+        va_end(copy);
+        n = strcspn(msg, "\r\n");
+        msg[n] = 0;
+        if (n >= 4) {       /* not a continuation such as "." */
+            const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
+            memcpy(av_error, msg, n + 1);
+            snprintf(av_error_from, sizeof(av_error_from), "%s",
+                     cls && cls->item_name ? cls->item_name(avcl) : "");
+        }
+    }
     av_log_format_line2(avcl, level, fmt, vl, line, sizeof(line), &print_prefix);
     if (strstr(line, "bitrate is too low"))
         atomic_fetch_add(&x264_too_low, 1);
@@ -56,6 +73,16 @@ static void av_bridge(void *avcl, int level, const char *fmt, va_list vl)
 void sh_log_install_av_bridge(void)
 {
     av_log_set_callback(av_bridge);
+}
+
+const char *sh_log_av_error(const char *from)
+{
+    return !from || !strcmp(from, av_error_from) ? av_error : "";
+}
+
+void sh_log_av_error_clear(void)
+{
+    av_error[0] = 0;
 }
 
 int sh_log_x264_too_low_count(void)

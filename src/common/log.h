@@ -26,4 +26,14 @@ void sh_log_install_av_bridge(void);
  */
 int sh_log_x264_too_low_count(void);
 
+/*
+ * The last error line libav logged on the calling thread, without its
+ * "[context @ 0x...]" prefix; "" when none since sh_log_av_error_clear(),
+ * or when from is not NULL and the line came from another context than the
+ * one named so (e.g. "libx264"). For the cause libav's error codes leave
+ * out ("moov atom not found").
+ */
+const char *sh_log_av_error(const char *from);
+void sh_log_av_error_clear(void);
+
 #endif

@@ -120,6 +120,20 @@ int sh_temp_create_beside(char *path, size_t len, const char *dest)
     return ret;
 }
 
+const char *sh_temp_dest_name(char *buf, size_t len, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(base);
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    /* ".NAME" + ".XXXXXX.part": the inverse of sh_temp_create_beside's pattern */
+    if (base[0] == '.' && n > 1 + 12 && !strcmp(base + n - 5, ".part") && base[n - 12] == '.')
+        snprintf(buf, len, "%.*s%.*s", dirlen, path, (int)(n - 13), base + 1);
+    else
+        snprintf(buf, len, "%s", path);
+    return buf;
+}
+
 int sh_temp_mkdir(char *path, size_t len)
 {
     const char *tmp = getenv("TMPDIR");

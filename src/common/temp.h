@@ -14,6 +14,13 @@
  */
 int sh_temp_create_beside(char *path, size_t len, const char *dest);
 
+/*
+ * The destination a path made by sh_temp_create_beside stands for
+ * ("DIR/.NAME.XXXXXX.part" -> "DIR/NAME"), for messages: the temporary name
+ * is gone by the time the user reads them. Other paths are copied as they are.
+ */
+const char *sh_temp_dest_name(char *buf, size_t len, const char *path);
+
 /* Create a private directory under $TMPDIR (or /tmp) and register it. */
 int sh_temp_mkdir(char *path, size_t len);
 

@@ -126,18 +126,22 @@ static const char *probe_format(const char *path)
 }
 
 /* Why avformat_open_input failed, in the user's words: a known format that
- * cannot be read (cut short, damaged: with libav's own reason), or not one. */
-static void log_open_error(const char *path, int err)
+ * cannot be read (cut short, damaged: with libav's own reason), or not one.
+ * Returns the error to report: demuxers return odd codes for bad data (EBUSY). */
+static int open_error(const char *path, int err)
 {
-    const char *why = sh_log_av_error();
+    const char *why = sh_log_av_error(NULL);
     const char *format = probe_format(path);
-    if (format)
+    if (format) {
         sh_log(SH_LOG_ERROR, path, "damaged or incomplete %s file%s%s%s", format,
                *why ? " (" : "", why, *why ? ")" : "");
-    else if (err == AVERROR_INVALIDDATA)
+        return AVERROR_INVALIDDATA;
+    }
+    if (err == AVERROR_INVALIDDATA)
         sh_log(SH_LOG_ERROR, path, "not a recognised video file");
     else
         sh_log(SH_LOG_ERROR, path, "cannot open: %s", av_err2str(err));
+    return err;
 }
 
 /* Image demuxers ("image2", "png_pipe", ...) give one picture, not a video. */
@@ -180,7 +184,7 @@ int sh_input_open(ShInput **pin, const char *path)
     }
     sh_log_av_error_clear();
     if ((ret = avformat_open_input(&in->fmt, path, NULL, NULL)) < 0) {
-        log_open_error(path, ret);
+        ret = open_error(path, ret);
         goto fail;
     }
     if ((ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
@@ -204,7 +208,7 @@ int sh_input_open(ShInput **pin, const char *path)
     if (par->width <= 0 || par->height <= 0 || (int64_t)par->width * par->height > SH_MAX_PIXELS) {
         ret = AVERROR_INVALIDDATA;
         sh_log(SH_LOG_ERROR, path, "invalid picture size %dx%d%s%s%s", par->width, par->height,
-               *sh_log_av_error() ? " (" : "", sh_log_av_error(), *sh_log_av_error() ? ")" : "");
+               *sh_log_av_error(NULL) ? " (" : "", sh_log_av_error(NULL), *sh_log_av_error(NULL) ? ")" : "");
         goto fail;
     }
     info->video_codec = avcodec_get_name(par->codec_id);

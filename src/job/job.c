@@ -39,7 +39,7 @@
 #include "stages/stage.h"
 
 /* Frames kept in memory before the cache spills to a temporary file. */
-#define SH_CACHE_MEM_LIMIT ((size_t)192 << 20)
+#define SH_CACHE_MEM_LIMIT ((size_t)96 << 20)
 /* Pass-2 encodes at most, and the band a result is accepted in. */
 #define SH_MAX_ATTEMPTS 6
 #define SH_AIM 0.985
@@ -83,6 +83,7 @@ typedef struct Job {
     ShFrameCache *cache;
     ShFrameCache *floor_cache; /* the floor picture and rate, from the source too */
     int output_failed;       /* the failure was writing the output */
+    int encoder_failed;      /* ... or an encoder's */
     AVPacket **apkts;        /* encoded audio, in the audio encoder's time base */
     int napkts, apkts_alloc;
     int64_t audio_bytes;
@@ -185,7 +186,13 @@ static int make_stats_paths(Job *j)
     static const char *const suffix[4] = { "", ".mbtree", ".temp", ".mbtree.temp" };
     int ret;
     if ((ret = sh_temp_mkdir(j->tmpdir, sizeof(j->tmpdir))) < 0) {
-        sh_log(SH_LOG_ERROR, j->tmpdir, "cannot create a temporary directory: %s", av_err2str(ret));
+        /* Name the directory ($TMPDIR), not the template that was not made. */
+        const char *slash = strrchr(j->tmpdir, '/');
+        int n = slash && slash != j->tmpdir ? (int)(slash - j->tmpdir) : 1;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%.*s", n, j->tmpdir);
+        j->tmpdir[0] = 0;
+        sh_log(SH_LOG_ERROR, dir, "cannot create a temporary directory there (TMPDIR): %s", av_err2str(ret));
         return ret;
     }
     if (strlen(j->tmpdir) + 32 > sizeof(j->stats))
@@ -268,9 +275,13 @@ static int keep_audio_packet(Job *j, AVPacket *pkt)
     return 0;
 }
 
-static int encoder_failed(const Job *j, const ShEncoder *enc, int ret)
+static int encoder_failed(Job *j, const ShEncoder *enc, int ret)
 {
-    sh_log(SH_LOG_ERROR, j->input, "%s encoder failed: %s", enc->desc->name, av_err2str(ret));
+    /* libav's reason, e.g. a pass log it cannot write */
+    const char *why = enc->desc->lavc_name ? sh_log_av_error(enc->desc->lavc_name) : "";
+    sh_log(SH_LOG_ERROR, j->input, "%s encoder failed: %s%s%s%s", enc->desc->name, av_err2str(ret),
+           *why ? " (" : "", why, *why ? ")" : "");
+    j->encoder_failed = 1;    /* the encoder's fault even in the decode pass, not the input's */
     return ret;
 }
 
@@ -917,7 +928,10 @@ static void fill_result(const Job *j, ShJobResult *r)
     r->width = rung->width;
     r->height = rung->height;
     r->fps = rung->fps.num ? av_q2d(rung->fps) : 0;
-    r->audio = j->final_rung.width ? j->final_audio : j->apar != NULL;
+    /* Planned only (--plan, or a failure before the decode): what the plan says. */
+    r->audio = j->final_rung.width ? j->final_audio : j->cache ? j->apar != NULL : j->plan.aenc != NULL;
+    if (!r->video_bitrate)
+        r->video_bitrate = j->plan.video_bitrate;
     r->audio_codec = r->audio && j->plan.aenc ? j->plan.aenc->codec : NULL;
     r->audio_bitrate = r->audio ? j->plan.audio.bitrate : 0;
     r->audio_channels = r->audio ? j->plan.audio.channels : 0;
@@ -1060,6 +1074,8 @@ end:
         phase = SH_PHASE_PLAN;
     else if (ret < 0 && j->output_failed)
         phase = SH_PHASE_OUTPUT;
+    else if (ret < 0 && j->encoder_failed)
+        phase = SH_PHASE_ENCODE;
     if (best.path[0])
         sh_temp_remove(best.path);
     if (j->tmpdir[0])

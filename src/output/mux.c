@@ -1,6 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <libavformat/avformat.h>
 
 #include "common/log.h"
+#include "common/temp.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
 
@@ -19,6 +21,7 @@ struct ShMuxer {
     AVFormatContext *fmt;
     AVRational src_tb[SH_MAX_STREAMS];
     const char *path;
+    char name[PATH_MAX];      /* for messages: the destination, not the temporary name */
     int header_written;
 };
 
@@ -29,6 +32,7 @@ int sh_mux_open(ShMuxer **pmx, const char *path, const char *format)
     if (!mx)
         return AVERROR(ENOMEM);
     mx->path = path;
+    sh_temp_dest_name(mx->name, sizeof(mx->name), path);
     if ((ret = avformat_alloc_output_context2(&mx->fmt, NULL, format, path)) < 0)
         goto fail;
     *pmx = mx;
@@ -68,7 +72,7 @@ int sh_mux_write_header(ShMuxer *mx)
 
     if (!(mx->fmt->oformat->flags & AVFMT_NOFILE) &&
         (ret = avio_open(&mx->fmt->pb, mx->path, AVIO_FLAG_WRITE)) < 0) {
-        sh_log(SH_LOG_ERROR, mx->path, "cannot write: %s", av_err2str(ret));
+        sh_log(SH_LOG_ERROR, mx->name, "cannot write: %s", av_err2str(ret));
         return ret;
     }
     /* faststart: players can start before the whole file has arrived. */
@@ -77,7 +81,7 @@ int sh_mux_write_header(ShMuxer *mx)
     ret = avformat_write_header(mx->fmt, &opts);
     av_dict_free(&opts);
     if (ret < 0) {
-        sh_log(SH_LOG_ERROR, mx->path, "cannot write the header: %s", av_err2str(ret));
+        sh_log(SH_LOG_ERROR, mx->name, "cannot write the header: %s", av_err2str(ret));
         return ret;
     }
     mx->header_written = 1;
@@ -92,7 +96,7 @@ int sh_mux_write(ShMuxer *mx, int stream, AVPacket *pkt)
     av_packet_rescale_ts(pkt, mx->src_tb[stream], mx->fmt->streams[stream]->time_base);
     ret = av_interleaved_write_frame(mx->fmt, pkt);
     if (ret < 0)
-        sh_log(SH_LOG_ERROR, mx->path, "write failed: %s", av_err2str(ret));
+        sh_log(SH_LOG_ERROR, mx->name, "write failed: %s", av_err2str(ret));
     return ret;
 }
 
@@ -101,12 +105,12 @@ int sh_mux_finish(ShMuxer *mx)
     int ret = av_write_trailer(mx->fmt);
     mx->header_written = 0;
     if (ret < 0)
-        sh_log(SH_LOG_ERROR, mx->path, "cannot finish the file: %s", av_err2str(ret));
+        sh_log(SH_LOG_ERROR, mx->name, "cannot finish the file: %s", av_err2str(ret));
     if (mx->fmt->pb) {
         int r2 = avio_closep(&mx->fmt->pb);
         if (ret >= 0 && r2 < 0) {
             ret = r2;
-            sh_log(SH_LOG_ERROR, mx->path, "cannot close: %s", av_err2str(ret));
+            sh_log(SH_LOG_ERROR, mx->name, "cannot close: %s", av_err2str(ret));
         }
     }
     return ret;
@@ -133,7 +137,8 @@ static int verify_fail(const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    sh_log(SH_LOG_ERROR, path, "output check failed: %s", msg);
+    char name[PATH_MAX];
+    sh_log(SH_LOG_ERROR, sh_temp_dest_name(name, sizeof(name), path), "output check failed: %s", msg);
     return SH_ERROR_VERIFY;
 }
 

@@ -12,8 +12,8 @@
 
 #define SH_SAMPLE_MASTER_MAX_H 1080
 #define SH_SAMPLE_EVAL_MAX_H 720
-#define SH_SAMPLE_MASTER_MEM ((size_t)96 << 20)
-#define SH_SAMPLE_REF_MEM ((size_t)48 << 20)
+#define SH_SAMPLE_MASTER_MEM ((size_t)48 << 20)
+#define SH_SAMPLE_REF_MEM ((size_t)32 << 20)
 
 typedef struct SampleCtx {
     ShSample *s;

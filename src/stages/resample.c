@@ -68,6 +68,11 @@ static int resample_setup(ResamplePriv *s, const AVFrame *in)
     /* Place the first sample in time relative to the video's first frame. */
     if (in->pts != AV_NOPTS_VALUE) {
         int64_t off = av_rescale_q(in->pts - s->origin, s->in_tb, (AVRational){ 1, s->out_rate });
+        /* Never more silence than will be emitted: a first timestamp far after
+         * the video (damaged, or audio that starts after the film ends) would
+         * otherwise cost gigabytes. */
+        if (s->max_samples > 0)
+            off = FFMIN(off, s->max_samples);
         if (off < 0)
             s->to_drop = -off;
         else if (off > 0 && (ret = swr_inject_silence(s->swr, (int)FFMIN(off, INT_MAX))) < 0)

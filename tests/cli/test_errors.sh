@@ -32,7 +32,7 @@ usage_case target_no_value x.mp4 --target
 usage_case bad_unit        x.mp4 --target 12XB
 usage_case negative        x.mp4 --target -5MB
 usage_case not_a_number    x.mp4 --target lots
-usage_case two_inputs      x.mp4 y.mp4 --target 1MB
+usage_case two_inputs_one_output x.mp4 y.mp4 --target 1MB -o z.mp4
 usage_case unknown_option  x.mp4 --target 1MB --frobnicate
 usage_case unknown_short   x.mp4 --target 1MB -Z
 

@@ -1,0 +1,470 @@
+/*
+ * The batch: every input named on the command line, directories walked for
+ * video files, each through one job. One bad file does not stop the others;
+ * a signal does, once the current job has cleaned up.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libavutil/error.h>
+#include <libavutil/mem.h>
+
+#include "cli/cli.h"
+#include "shrink/size.h"
+
+/* Deeper than this is a loop the inode check missed (or not worth walking). */
+#define WALK_MAX_DEPTH 64
+
+/* What a directory walk picks up, by extension (case-insensitive). */
+static const char *const video_extensions[] = {
+    "3g2", "3gp", "asf", "avi", "divx", "f4v", "flv", "m2t", "m2ts", "m2v", "m4v", "mkv", "mov",
+    "mp4", "mpeg", "mpg", "mts", "mxf", "ogv", "qt", "rm", "rmvb", "ts", "vob", "webm", "wmv",
+    NULL,
+};
+
+typedef struct Item {
+    char *path;               /* as named, or as found under a named directory */
+    char *sub;                /* found in a walk: its directory under the named one ("" or "a/b/") */
+    int empty_dir;            /* a named directory without one video file in it */
+} Item;
+
+typedef struct FileId {
+    dev_t dev;
+    ino_t ino;
+} FileId;
+
+typedef struct Batch {
+    Item *items;
+    int nitems, items_alloc;
+    FileId *dirs, *files;     /* directories walked and inputs taken, to take each once */
+    int ndirs, dirs_alloc, nfiles, files_alloc;
+    char **outputs;           /* written by this run: a later input may not replace one */
+    int noutputs, outputs_alloc;
+} Batch;
+
+static int grow(void *pptr, int *alloc, int n, size_t size)
+{
+    void *p;
+    int want;
+    if (n < *alloc)
+        return 0;
+    want = *alloc ? *alloc * 2 : 16;
+    if (!(p = av_realloc_array(*(void **)pptr, want, size)))
+        return AVERROR(ENOMEM);
+    *(void **)pptr = p;
+    *alloc = want;
+    return 0;
+}
+
+/* Returns 1 when the id was new (and is now remembered), 0 when seen, < 0 on error. */
+static int remember(FileId **ids, int *n, int *alloc, const struct stat *sb)
+{
+    for (int i = 0; i < *n; i++)
+        if ((*ids)[i].dev == sb->st_dev && (*ids)[i].ino == sb->st_ino)
+            return 0;
+    if (grow(ids, alloc, *n, sizeof(**ids)) < 0)
+        return AVERROR(ENOMEM);
+    (*ids)[(*n)++] = (FileId){ sb->st_dev, sb->st_ino };
+    return 1;
+}
+
+static int add_item(Batch *b, const char *path, const char *sub, int empty_dir)
+{
+    Item *it;
+    if (grow(&b->items, &b->items_alloc, b->nitems, sizeof(*b->items)) < 0)
+        return AVERROR(ENOMEM);
+    it = &b->items[b->nitems];
+    memset(it, 0, sizeof(*it));
+    if (!(it->path = av_strdup(path)) || (sub && !(it->sub = av_strdup(sub)))) {
+        av_freep(&it->path);
+        return AVERROR(ENOMEM);
+    }
+    it->empty_dir = empty_dir;
+    b->nitems++;
+    return 0;
+}
+
+static const char *extension(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && dot != name ? dot + 1 : NULL;
+}
+
+static int is_video_name(const char *name)
+{
+    const char *ext = extension(name);
+    if (!ext)
+        return 0;
+    for (const char *const *e = video_extensions; *e; e++)
+        if (!strcasecmp(ext, *e))
+            return 1;
+    return 0;
+}
+
+/* STEM.shrunk.EXT: our own output, which a walk must not shrink again on a rerun. */
+static int is_shrink_output(const char *name)
+{
+    const char *ext = extension(name);
+    size_t stem = ext ? (size_t)(ext - 1 - name) : strlen(name);
+    return stem >= 7 && !strncmp(name + stem - 7, ".shrunk", 7);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int join(char *out, size_t len, const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    int r = snprintf(out, len, "%s%s%s", dir, n && dir[n - 1] != '/' ? "/" : "", name);
+    return r < 0 || (size_t)r >= len ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+static void warn(const Cli *cli, const char *path, const char *msg)
+{
+    if (cli->verbosity >= 0)
+        fprintf(stderr, "shrink: %s: warning: %s\n", path, msg);
+}
+
+/*
+ * Files in name order (byte order, whatever the locale), each directory's
+ * entries sorted and walked in place. Symbolic links are followed, but a
+ * directory already walked (a link loop, or named twice) is not walked
+ * again; names starting with a dot are skipped.
+ */
+static int walk(Cli *cli, Batch *b, const char *dir, const char *sub, int depth)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    int n = 0, alloc = 0, ret = 0;
+
+    if (!d) {
+        warn(cli, dir, "cannot read this directory; skipped");
+        return 0;
+    }
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if ((ret = grow(&names, &alloc, n, sizeof(*names))) < 0 || !(names[n] = av_strdup(de->d_name))) {
+            ret = AVERROR(ENOMEM);
+            goto end;
+        }
+        n++;
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_names);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX], subdir[PATH_MAX];
+        struct stat sb;
+        if (join(path, sizeof(path), dir, names[i]) < 0 || stat(path, &sb) < 0)
+            continue;   /* a dangling link, or a name too long to open */
+        if (S_ISDIR(sb.st_mode)) {
+            if (depth >= WALK_MAX_DEPTH || (ret = remember(&b->dirs, &b->ndirs, &b->dirs_alloc, &sb)) == 0)
+                continue;
+            if (ret < 0)
+                goto end;
+            if (snprintf(subdir, sizeof(subdir), "%s%s/", sub, names[i]) >= (int)sizeof(subdir))
+                continue;
+            if ((ret = walk(cli, b, path, subdir, depth + 1)) < 0)
+                goto end;
+        } else if (S_ISREG(sb.st_mode) && is_video_name(names[i]) && !is_shrink_output(names[i])) {
+            if ((ret = remember(&b->files, &b->nfiles, &b->files_alloc, &sb)) < 0)
+                goto end;
+            if (ret && (ret = add_item(b, path, sub, 0)) < 0)
+                goto end;
+        }
+    }
+    ret = 0;
+end:
+    for (int i = 0; i < n; i++)
+        av_free(names[i]);
+    av_free(names);
+    closedir(d);
+    return ret;
+}
+
+static int collect(Cli *cli, Batch *b, char *const *args, int nargs)
+{
+    int ret;
+    for (int i = 0; i < nargs; i++) {
+        struct stat sb;
+        int before = b->nitems;
+        if (stat(args[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            if ((ret = remember(&b->dirs, &b->ndirs, &b->dirs_alloc, &sb)) < 0 ||
+                (ret && (ret = walk(cli, b, args[i], "", 0)) < 0))
+                return ret;
+            if (b->nitems == before && (ret = add_item(b, args[i], NULL, 1)) < 0)
+                return ret;
+            continue;
+        }
+        /* Named files are taken as they are (any extension), once each. */
+        if (stat(args[i], &sb) == 0 && (ret = remember(&b->files, &b->nfiles, &b->files_alloc, &sb)) <= 0) {
+            if (ret < 0)
+                return ret;
+            continue;
+        }
+        if ((ret = add_item(b, args[i], NULL, 0)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static void batch_free(Batch *b)
+{
+    for (int i = 0; i < b->nitems; i++) {
+        av_free(b->items[i].path);
+        av_free(b->items[i].sub);
+    }
+    for (int i = 0; i < b->noutputs; i++)
+        av_free(b->outputs[i]);
+    av_free(b->items);
+    av_free(b->dirs);
+    av_free(b->files);
+    av_free(b->outputs);
+}
+
+int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    struct stat sb;
+    if (!n || n >= sizeof(buf))
+        return AVERROR(ENAMETOOLONG);
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+                return AVERROR(errno);
+            if (stat(buf, &sb) < 0)
+                return AVERROR(errno);
+            if (!S_ISDIR(sb.st_mode))
+                return AVERROR(ENOTDIR);
+            *p = c;
+            if (!c)
+                return 0;
+        }
+    }
+}
+
+/*
+ * The output for an input: -o as given; else STEM.shrunk.mp4, or
+ * STEM.shrunk.EXT for a copy (a copy keeps its container), beside the input
+ * or in --outdir, under the input's directory relative to the walked one.
+ * *dir gets the part of the path that --outdir may have to create.
+ */
+static int output_name(const Cli *cli, const Item *it, int copy, char *out, size_t len, size_t *dirlen)
+{
+    const char *slash = strrchr(it->path, '/');
+    const char *base = slash ? slash + 1 : it->path;
+    const char *ext = extension(base);
+    int stem = ext ? (int)(ext - 1 - base) : (int)strlen(base);
+    char dir[PATH_MAX];
+    int n;
+
+    *dirlen = 0;
+    if (cli->job.output) {
+        n = snprintf(out, len, "%s", cli->job.output);
+        return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
+    }
+    if (cli->outdir) {
+        if ((n = join(dir, sizeof(dir), cli->outdir, it->sub ? it->sub : "")) < 0)
+            return n;
+        *dirlen = strlen(dir);
+    } else {
+        /* Beside the input: its directory part as written ("" for a bare name). */
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - it->path + 1) : 0, it->path);
+    }
+    n = snprintf(out, len, "%s%.*s.shrunk%s%s", dir, stem, base, copy ? (ext ? "." : "") : ".mp4",
+                 copy ? (ext ? ext : "") : "");
+    return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+/* Anything asked of the content (a trim, a stream, a size, a rate) rules out a plain copy. */
+static int changes_content(const ShOptions *o)
+{
+    return o->start > 0 || o->end > 0 || o->audio_track > 0 || o->no_audio || o->height > 0 ||
+           o->max_height > 0 || o->fps > 0 || o->min_fps > 0 || o->audio_bitrate > 0 || o->plan_only ||
+           o->report;
+}
+
+static void log_error(Cli *cli, const char *file, const char *msg)
+{
+    progress_clear(&cli->progress);
+    fprintf(stderr, "shrink: %s: error: %s\n", file, msg);
+}
+
+/* One input, start to result line. Returns its exit code; *action says what became of it. */
+static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *res, Action *action)
+{
+    ShOptions o = cli->job;
+    Outcome oc = { .input = it->path, .input_bytes = -1, .action = ACTION_FAILED };
+    char output[PATH_MAX], ebuf[128];
+    struct stat sb;
+    size_t dirlen;
+    int fits = 0, copy = 0, ret;
+
+    oc.target = target_for(&cli->target, -1);   /* known now unless it is a share of the input */
+    if (it->empty_dir) {
+        oc.err = AVERROR(ENOENT);
+        oc.error = "no video files in this directory";
+        log_error(cli, it->path, oc.error);
+        oc.exit_code = EXIT_INPUT;
+        goto done;
+    }
+    if (stat(it->path, &sb) < 0) {
+        oc.err = AVERROR(errno);
+        log_error(cli, it->path, av_make_error_string(ebuf, sizeof(ebuf), oc.err));
+        oc.exit_code = EXIT_INPUT;
+        goto done;
+    }
+    if (S_ISREG(sb.st_mode))
+        oc.input_bytes = sb.st_size;
+    if (!(oc.target = target_for(&cli->target, oc.input_bytes))) {
+        oc.err = AVERROR(EINVAL);
+        oc.error = "a share of the input's size needs a regular file";
+        log_error(cli, it->path, oc.error);
+        oc.exit_code = EXIT_USAGE;
+        goto done;
+    }
+    /* Never bigger than the input: what fits is copied (or skipped); with a
+     * trim or any other change the input's size is the ceiling. */
+    fits = oc.input_bytes >= 0 && oc.input_bytes <= oc.target;
+    copy = fits && !changes_content(&o);
+    if (fits && !copy)
+        oc.target = oc.input_bytes;
+    if (copy && cli->skip_fitting) {
+        oc.action = ACTION_SKIPPED_FITTING;
+        goto done;
+    }
+    if ((ret = output_name(cli, it, copy, output, sizeof(output), &dirlen)) < 0) {
+        oc.err = ret;
+        log_error(cli, it->path, "the output's name would be too long");
+        oc.exit_code = EXIT_OUTPUT;
+        goto done;
+    }
+    if (cli->skip_existing && stat(output, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        oc.action = ACTION_SKIPPED_EXISTING;
+        oc.output = output;
+        goto done;
+    }
+    for (int i = 0; i < b->noutputs; i++) {
+        if (strcmp(b->outputs[i], output))
+            continue;
+        oc.err = SH_ERROR_EXISTS;
+        oc.error = "its output is also an earlier input's output";
+        fprintf(stderr, "shrink: %s: error: %s was written from an earlier input; use -o or rename one\n",
+                it->path, output);
+        oc.exit_code = EXIT_OUTPUT;
+        goto done;
+    }
+    if (dirlen) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%.*s", (int)dirlen, output);
+        if ((ret = make_dirs(dir)) < 0) {
+            oc.err = ret;
+            log_error(cli, dir, av_make_error_string(ebuf, sizeof(ebuf), ret));
+            oc.exit_code = EXIT_OUTPUT;
+            goto done;
+        }
+    }
+
+    o.input = it->path;
+    o.output = output;
+    o.target_bytes = oc.target;
+    if (cli->progress.mode != PROGRESS_OFF) {
+        o.progress = progress_update;
+        o.progress_opaque = &cli->progress;
+    }
+    progress_start(&cli->progress, it->path, index + 1, b->nitems);
+    ret = copy ? sh_job_copy(&o, res) : sh_job_run(&o, res);
+    progress_clear(&cli->progress);
+    oc.res = res;
+    oc.err = ret;
+    oc.exit_code = exit_code_for(ret, res->failed_phase);
+    if (ret >= 0) {
+        oc.action = copy ? ACTION_COPIED : ACTION_SHRUNK;
+        oc.output = res->output;
+        if (!grow(&b->outputs, &b->outputs_alloc, b->noutputs, sizeof(*b->outputs)) &&
+            (b->outputs[b->noutputs] = av_strdup(output)))
+            b->noutputs++;
+    } else if (ret == SH_ERROR_TARGET_TOO_SMALL) {
+        char tgt[32], min[32];
+        if (res->min_bytes > 0)
+            fprintf(stderr, "shrink: %s: error: target %s is too small; the smallest output that works is %s (--target %lld)\n",
+                    it->path, sh_size_format(tgt, sizeof(tgt), oc.target),
+                    sh_size_format(min, sizeof(min), res->min_bytes), (long long)res->min_bytes);
+        else
+            fprintf(stderr, "shrink: %s: error: target %s is too small for this video\n", it->path,
+                    sh_size_format(tgt, sizeof(tgt), oc.target));
+    } else if (ret == SH_ERROR_INTERRUPTED && cli->verbosity >= 0) {
+        fprintf(stderr, "shrink: %s: interrupted; nothing was written\n", it->path);
+    }
+done:
+    if (oc.err >= 0)
+        oc.exit_code = EXIT_OK;
+    report_outcome(cli, &oc);
+    *action = oc.action;
+    return oc.exit_code;
+}
+
+int batch_run(Cli *cli, char *const *args, int nargs)
+{
+    Batch b = { 0 };
+    ShJobResult *res = av_malloc(sizeof(*res));
+    int count[ACTION_FAILED + 1] = { 0 };
+    int first_code = -1, same_code = 1, ret;
+
+    if (!res || (ret = collect(cli, &b, args, nargs)) < 0) {
+        fprintf(stderr, "shrink: error: out of memory\n");
+        ret = EXIT_OTHER;
+        goto end;
+    }
+    for (int i = 0; i < b.nitems; i++) {
+        Action action;
+        int code;
+        /* A job clears the library's interrupt flag when it starts: a signal
+         * between two jobs is only seen here. */
+        if (cli_signal)
+            break;
+        code = run_item(cli, &b, &b.items[i], i, res, &action);
+        if (code >= 128) {
+            ret = code;
+            goto end;
+        }
+        count[action]++;
+        if (code && first_code < 0)
+            first_code = code;
+        else if (code && code != first_code)
+            same_code = 0;
+    }
+    if (cli_signal) {
+        ret = 128 + cli_signal;
+        goto end;
+    }
+    if (b.nitems > 1 && cli->verbosity >= 0)
+        fprintf(stderr, "shrink: %d inputs: %d shrunk, %d copied, %d skipped, %d failed\n", b.nitems,
+                count[ACTION_SHRUNK], count[ACTION_COPIED],
+                count[ACTION_SKIPPED_EXISTING] + count[ACTION_SKIPPED_FITTING], count[ACTION_FAILED]);
+    /* None failed: 0; some: 7; all: the code they share, or 1 when they differ. */
+    if (!count[ACTION_FAILED])
+        ret = EXIT_OK;
+    else if (count[ACTION_FAILED] < b.nitems)
+        ret = EXIT_PARTIAL;
+    else
+        ret = same_code ? first_code : EXIT_OTHER;
+end:
+    batch_free(&b);
+    av_free(res);
+    return ret;
+}

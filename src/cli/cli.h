@@ -1,0 +1,137 @@
+/*
+ * The shrink command's parts: options and targets (main.c, targets.c), the
+ * batch (batch.c), result lines and JSON (report.c), the progress line
+ * (progress.c). Only the CLI prints.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_CLI_CLI_H
+#define SH_CLI_CLI_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shrink/shrink.h"
+
+/* Exit codes: --help, docs/shrink.1 and README.md list the same. */
+enum {
+    EXIT_OK = 0,
+    EXIT_OTHER = 1,
+    EXIT_USAGE = 2,
+    EXIT_INPUT = 3,
+    EXIT_TOO_SMALL = 4,
+    EXIT_ENCODER = 5,
+    EXIT_OUTPUT = 6,
+    EXIT_PARTIAL = 7,       /* a batch where some inputs failed and some did not */
+};
+
+/* ---- targets.c ---- */
+
+/* A service's upload limit, as a target. */
+typedef struct Preset {
+    const char *name;
+    int64_t bytes;
+    const char *limit;        /* the limit as the service states it */
+    const char *basis;        /* why this many bytes: the margin taken, and where it comes from */
+} Preset;
+
+/* When the presets' limits were last checked against what is documented. */
+#define PRESETS_CHECKED "2026-11-21"
+
+extern const Preset cli_presets[];    /* ends with a NULL name */
+const Preset *preset_find(const char *name);
+
+typedef struct Target {
+    int64_t bytes;            /* > 0: this many bytes */
+    double percent;           /* > 0: this share of each input's size */
+    const Preset *preset;     /* --for: bytes come from it */
+} Target;
+
+/* "25MB", "8MiB", "500k" or "30%". Returns 0 or a negative AVERROR. */
+int target_parse(const char *s, Target *t);
+/* The ceiling for one input of this size (< 0: unknown). 0 when it cannot be known. */
+int64_t target_for(const Target *t, int64_t input_size);
+/* Seconds: "90", "1.5", "1:30", "01:02:03.250". Returns 0 or AVERROR(EINVAL). */
+int time_parse(const char *s, double *seconds);
+
+/* ---- progress.c ---- */
+
+typedef enum ProgressMode {
+    PROGRESS_OFF = 0,
+    PROGRESS_TTY,             /* one line on a terminal, redrawn in place */
+    PROGRESS_LINES,           /* --progress on a pipe or file: a line a second */
+} ProgressMode;
+
+typedef struct Progress {
+    ProgressMode mode;
+    int shown;                /* a terminal line is on screen */
+    double last;              /* when it was last drawn */
+    const char *name;         /* the input being worked on */
+    int index, count;         /* its place in the batch, from 1 */
+} Progress;
+
+void progress_start(Progress *p, const char *name, int index, int count);
+/* An ShProgressFn; opaque is the Progress. */
+void progress_update(void *opaque, const ShProgress *sp);
+/* Take the line off the screen: before anything else goes to stderr, and after each file. */
+void progress_clear(Progress *p);
+
+/* ---- the command ---- */
+
+typedef struct Cli {
+    int verbosity;            /* -1 quiet, 0 normal, 1 verbose, 2 debug */
+    int json;
+    int skip_existing, skip_fitting;
+    const char *outdir;
+    Target target;
+    ShOptions job;            /* what every job shares; input, output and target are per file */
+    Progress progress;
+} Cli;
+
+/* The signal that stopped us (0: none yet); set by main.c's handler. */
+extern volatile sig_atomic_t cli_signal;
+
+/* ---- batch.c ---- */
+
+/* Every input named (files, directories walked) through a job each. Returns the exit code. */
+int batch_run(Cli *cli, char *const *args, int nargs);
+/* mkdir -p. Returns 0 or a negative AVERROR. */
+int make_dirs(const char *path);
+
+/* ---- report.c ---- */
+
+typedef enum Action {
+    ACTION_SHRUNK,
+    ACTION_COPIED,            /* it already fitted: copied as it is */
+    ACTION_SKIPPED_EXISTING,  /* --skip-existing: its output is there */
+    ACTION_SKIPPED_FITTING,   /* --skip-fitting: it already fits */
+    ACTION_FAILED,
+} Action;
+
+/* What became of one input: the result line and the JSON object are made from it. */
+typedef struct Outcome {
+    const char *input;
+    const char *output;       /* NULL: none written */
+    Action action;
+    int64_t input_bytes;      /* -1: unknown */
+    int64_t target;           /* 0: unknown */
+    int err;                  /* < 0 on failure */
+    const char *error;        /* message for err, when sh_strerror's is not the best */
+    int exit_code;
+    const ShJobResult *res;   /* NULL when no job ran */
+} Outcome;
+
+int exit_code_for(int err, ShPhase phase);
+const char *action_name(Action a);
+/* One line on stdout per input: JSON with --json, else text (none with -q). */
+void report_outcome(const Cli *cli, const Outcome *oc);
+
+/* ---- plan.c ---- */
+
+/* --height, --max-height, --fps, --min-fps, --audio-bitrate (long option name, no dashes). */
+int solver_option(const char *name, const char *arg, ShOptions *o);
+/* --plan's output for one input: the candidates and the choice (JSON with --json). */
+void print_plan(const Cli *cli, const Outcome *oc);
+
+#endif

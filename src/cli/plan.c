@@ -1,0 +1,122 @@
+/*
+ * The solver's options (--height, --max-height, --fps, --min-fps,
+ * --audio-bitrate) and --plan's output: the candidates measured, their
+ * predictions, the choice.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "shrink/size.h"
+
+int solver_option(const char *name, const char *arg, ShOptions *o)
+{
+    char *end;
+    double v;
+    int64_t bits;
+
+    if (!strcmp(name, "audio-bitrate")) {
+        /* 24k, 24000: the size units, read as bits per second */
+        if (sh_size_parse(arg, &bits) < 0 || bits > 1000000) {
+            fprintf(stderr, "shrink: error: --audio-bitrate '%s': not a bitrate from 1 to 1000k (e.g. 24k)\n", arg);
+            return AVERROR(EINVAL);
+        }
+        o->audio_bitrate = (int)bits;
+        return 0;
+    }
+    v = strtod(arg, &end);
+    if (end == arg || *end || !(v > 0) || v > 100000) {
+        fprintf(stderr, "shrink: error: --%s '%s': not a positive number\n", name, arg);
+        return AVERROR(EINVAL);
+    }
+    if (!strcmp(name, "height"))
+        o->height = (int)v;
+    else if (!strcmp(name, "max-height"))
+        o->max_height = (int)v;
+    else if (!strcmp(name, "fps"))
+        o->fps = v;
+    else if (!strcmp(name, "min-fps"))
+        o->min_fps = v;
+    else
+        return AVERROR(EINVAL);
+    return 0;
+}
+
+static void plan_json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+static void plan_json(const Outcome *oc, const ShJobResult *r)
+{
+    printf("{\"input\":");
+    plan_json_string(oc->input);
+    printf(",\"target\":%lld,\"duration\":%.3f,\"searched\":%s,\"eval\":[%d,%d],\"sample_seconds\":%.2f,"
+           "\"sample_encodes\":%d,\"solver_seconds\":%.2f,\"candidates\":[",
+           (long long)oc->target, r->duration, r->searched ? "true" : "false", r->eval_width, r->eval_height,
+           r->sample_seconds, r->sample_encodes, r->solver_seconds);
+    for (int i = 0; i < r->ncandidates; i++) {
+        const ShCandidateInfo *c = &r->candidates[i];
+        printf("%s{\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%.0f,\"feasible\":%s,"
+               "\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f,\"samples\":[",
+               i ? "," : "", c->width, c->height, c->fps, c->video_bitrate, c->feasible ? "true" : "false",
+               c->ssim, c->psnr);
+        for (int k = 0; k < c->measures; k++)
+            printf("%s{\"crf\":%.2f,\"bitrate\":%.0f,\"ssim\":%.5f,\"psnr\":%.3f}", k ? "," : "", c->crf[k],
+                   c->sample_bitrate[k], c->sample_ssim[k], c->sample_psnr[k]);
+        printf("]}");
+    }
+    printf("],\"chosen\":{\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%lld,\"audio\":",
+           r->width, r->height, r->fps, (long long)r->video_bitrate);
+    if (r->audio)
+        printf("{\"codec\":\"%s\",\"bitrate\":%d,\"channels\":%d}", r->audio_codec, r->audio_bitrate,
+               r->audio_channels);
+    else
+        printf("null");
+    printf(",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f}}\n",
+           (long long)oc->target, r->predicted_ssim, r->predicted_psnr);
+}
+
+void print_plan(const Cli *cli, const Outcome *oc)
+{
+    const ShJobResult *r = oc->res;
+    char t[32];
+
+    if (cli->json) {
+        plan_json(oc, r);
+        return;
+    }
+    if (cli->verbosity < 0)
+        return;
+    printf("%s -> at most %s", oc->input, sh_size_format(t, sizeof(t), oc->target));
+    if (r->searched)
+        printf("; quality (luma SSIM, PSNR) predicted at %dx%d from %.1f s of samples (%d encodes, %.1f s)\n",
+               r->eval_width, r->eval_height, r->sample_seconds, r->sample_encodes, r->solver_seconds);
+    else
+        printf("; no search: the target is below every picture's floor, or the input is too short to sample\n");
+    if (r->ncandidates)
+        printf("  %-11s %7s %10s %8s %7s\n", "picture", "fps", "video b/s", "SSIM", "PSNR");
+    for (int i = 0; i < r->ncandidates; i++) {
+        const ShCandidateInfo *c = &r->candidates[i];
+        printf("  %5dx%-5d %7.3g %10.0f %8.4f %7.2f%s\n", c->width, c->height, c->fps, c->video_bitrate,
+               c->ssim, c->psnr, i == r->chosen ? "  <- chosen" : c->feasible ? "" : "  (cannot reach it)");
+    }
+    printf("chosen: %dx%d at %.3g fps, video %lld b/s, ", r->width, r->height, r->fps, (long long)r->video_bitrate);
+    if (r->audio)
+        printf("%s %d b/s %s", r->audio_codec, r->audio_bitrate, r->audio_channels == 1 ? "mono" : "stereo");
+    else
+        printf("no audio");
+    if (r->predicted_ssim > 0)
+        printf("; predicted SSIM %.4f, PSNR %.2f dB\n", r->predicted_ssim, r->predicted_psnr);
+    else
+        printf("\n");
+}

@@ -1,0 +1,218 @@
+/*
+ * What became of each input: exit codes, the result line, the JSON object
+ * (the schema is docs/JSON.md). Results go to stdout, one line per input;
+ * diagnostics never do.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "shrink/size.h"
+
+int exit_code_for(int err, ShPhase phase)
+{
+    if (err >= 0)
+        return EXIT_OK;
+    if (err == SH_ERROR_INTERRUPTED)
+        return 128 + (cli_signal ? cli_signal : SIGINT);
+    if (err == SH_ERROR_TARGET_TOO_SMALL)
+        return EXIT_TOO_SMALL;
+    if (err == SH_ERROR_BAD_RANGE)
+        return EXIT_USAGE;
+    switch (phase) {
+    case SH_PHASE_SETUP:
+    case SH_PHASE_OUTPUT: return EXIT_OUTPUT;
+    case SH_PHASE_INPUT:  return EXIT_INPUT;
+    case SH_PHASE_ENCODE: return EXIT_ENCODER;
+    default:              return EXIT_OTHER;
+    }
+}
+
+const char *action_name(Action a)
+{
+    static const char *const names[] = {
+        [ACTION_SHRUNK] = "shrunk",
+        [ACTION_COPIED] = "copied",
+        [ACTION_SKIPPED_EXISTING] = "skipped-existing",
+        [ACTION_SKIPPED_FITTING] = "skipped-fitting",
+        [ACTION_FAILED] = "failed",
+    };
+    return names[a];
+}
+
+static const char *error_text(const Outcome *oc, char *buf, size_t len)
+{
+    if (oc->err >= 0)
+        return NULL;
+    return oc->error ? oc->error : sh_strerror(oc->err, buf, len);
+}
+
+/* ---- JSON ---- */
+
+static void json_string(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+static void json_key(const char *key)
+{
+    printf(",\"%s\":", key);
+}
+
+/* Counts and sizes: null when unknown (0 or less). */
+static void json_count(const char *key, int64_t v)
+{
+    json_key(key);
+    if (v > 0)
+        printf("%lld", (long long)v);
+    else
+        fputs("null", stdout);
+}
+
+static void json_real(const char *key, const char *fmt, double v)
+{
+    json_key(key);
+    if (v > 0)
+        printf(fmt, v);
+    else
+        fputs("null", stdout);
+}
+
+/* {"ssim":..,"psnr":..}, or null when neither is known (0). */
+static void json_quality(const char *key, double ssim, double psnr)
+{
+    json_key(key);
+    if (!(ssim > 0) && !(psnr > 0)) {
+        fputs("null", stdout);
+        return;
+    }
+    fputs("{\"ssim\":", stdout);
+    if (ssim > 0)
+        printf("%.6f", ssim);
+    else
+        fputs("null", stdout);
+    fputs(",\"psnr\":", stdout);
+    if (psnr > 0)
+        printf("%.3f", psnr);
+    else
+        fputs("null", stdout);
+    putchar('}');
+}
+
+static void print_json(const Cli *cli, const Outcome *oc)
+{
+    /* Stream details only for a file that is there: not for a failure's plan. */
+    const ShJobResult *r = oc->output && oc->err >= 0 ? oc->res : NULL;
+    int64_t bytes = r ? r->bytes : 0;
+    char ebuf[128];
+
+    fputs("{\"input\":", stdout);
+    json_string(oc->input);
+    json_key("output");
+    json_string(oc->output);
+    json_key("action");
+    json_string(action_name(oc->action));
+    json_key("preset");
+    json_string(cli->target.preset ? cli->target.preset->name : NULL);
+    json_count("target", oc->target);
+    json_count("input_bytes", oc->input_bytes);
+    json_count("bytes", bytes);
+    json_real("ratio", "%.4f", bytes > 0 && oc->target > 0 ? (double)bytes / oc->target : 0);
+    json_key("codec");
+    json_string(r ? r->codec : NULL);
+    json_count("width", r ? r->width : 0);
+    json_count("height", r ? r->height : 0);
+    json_real("fps", "%.4f", r ? r->fps : 0);
+    json_real("duration", "%.3f", r ? r->duration : 0);
+    json_key("audio");
+    if (r && r->audio) {
+        fputs("{\"codec\":", stdout);
+        json_string(r->audio_codec);
+        json_count("bitrate", r->audio_bitrate);
+        json_count("channels", r->audio_channels);
+        putchar('}');
+    } else {
+        fputs("null", stdout);
+    }
+    json_count("video_bitrate", r ? r->video_bitrate : 0);
+    json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_psnr : 0);
+    json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_psnr : 0);
+    json_key("attempts");
+    printf("%d", oc->res ? oc->res->attempts : 0);
+    json_key("seconds");
+    if (oc->res)
+        printf("%.2f", oc->res->seconds);
+    else
+        fputs("null", stdout);
+    if (oc->err == SH_ERROR_TARGET_TOO_SMALL && oc->res && oc->res->min_bytes > 0)
+        printf(",\"min_bytes\":%lld", (long long)oc->res->min_bytes);
+    json_key("exit");
+    printf("%d", oc->exit_code);
+    json_key("error");
+    json_string(error_text(oc, ebuf, sizeof(ebuf)));
+    fputs("}\n", stdout);
+}
+
+/* ---- text ---- */
+
+static void print_text(const Outcome *oc)
+{
+    const ShJobResult *r = oc->res;
+    char got[32], tgt[32], ebuf[128];
+
+    switch (oc->action) {
+    case ACTION_SHRUNK:
+        printf("%s: %s of %s (%.1f%%), %s %dx%d %.3g fps", oc->output,
+               sh_size_format(got, sizeof(got), r->bytes), sh_size_format(tgt, sizeof(tgt), oc->target),
+               100.0 * r->bytes / oc->target, r->codec, r->width, r->height, r->fps);
+        if (r->audio)
+            printf(", %s %d kb/s %s", r->audio_codec, r->audio_bitrate / 1000,
+                   r->audio_channels == 1 ? "mono" : "stereo");
+        else
+            printf(", no audio");
+        printf(", %d encode%s, %.1f s\n", r->attempts, r->attempts == 1 ? "" : "s", r->seconds);
+        break;
+    case ACTION_COPIED:
+        printf("%s: %s of %s (%.1f%%), copied: %s already fits\n", oc->output,
+               sh_size_format(got, sizeof(got), r->bytes), sh_size_format(tgt, sizeof(tgt), oc->target),
+               100.0 * r->bytes / oc->target, oc->input);
+        break;
+    case ACTION_SKIPPED_EXISTING:
+        printf("%s: skipped: %s exists\n", oc->input, oc->output);
+        break;
+    case ACTION_SKIPPED_FITTING:
+        printf("%s: skipped: %s already fits in %s\n", oc->input,
+               sh_size_format(got, sizeof(got), oc->input_bytes), sh_size_format(tgt, sizeof(tgt), oc->target));
+        break;
+    case ACTION_FAILED:
+        printf("%s: failed: %s (exit %d)\n", oc->input, error_text(oc, ebuf, sizeof(ebuf)), oc->exit_code);
+        break;
+    }
+}
+
+void report_outcome(const Cli *cli, const Outcome *oc)
+{
+    if (cli->job.plan_only && oc->res && oc->err >= 0 && oc->action == ACTION_SHRUNK) {
+        print_plan(cli, oc);
+        fflush(stdout);
+        return;
+    }
+    if (cli->json)
+        print_json(cli, oc);
+    else if (cli->verbosity >= 0)
+        print_text(oc);
+    fflush(stdout);
+}

@@ -1,0 +1,216 @@
+/*
+ * The input already fits: copy it, byte for byte, the way a job writes its
+ * output (temporary file beside the destination, then a rename that never
+ * replaces a file without force). Re-encoding it could only make it worse.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/common.h>
+
+#include "common/log.h"
+#include "common/temp.h"
+#include "input/input.h"
+#include "job/job.h"
+#include "shrink/shrink.h"
+
+/* STEM.shrunk.EXT beside the input: a copy keeps its container, so its extension. */
+static int copy_name(char *out, size_t len, const char *input)
+{
+    const char *slash = strrchr(input, '/');
+    const char *base = slash ? slash + 1 : input;
+    const char *dot = strrchr(base, '.');
+    int n;
+    if (dot && dot != base)
+        n = snprintf(out, len, "%.*s.shrunk%s", (int)(dot - input), input, dot);
+    else
+        n = snprintf(out, len, "%s.shrunk", input);
+    return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+/* The refusals of sh_job_run: the input itself, a directory, an existing file without force. */
+static int check_output(const char *input, const char *output, int force)
+{
+    struct stat si, so;
+    if (stat(output, &so) < 0)
+        return 0;
+    if (stat(input, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+        sh_log(SH_LOG_ERROR, output, "is the input file; refusing to overwrite it");
+        return SH_ERROR_SAME_FILE;
+    }
+    if (S_ISDIR(so.st_mode)) {
+        sh_log(SH_LOG_ERROR, output, "is a directory");
+        return AVERROR(EISDIR);
+    }
+    if (!force) {
+        sh_log(SH_LOG_ERROR, output, "exists (use --force to replace it)");
+        return SH_ERROR_EXISTS;
+    }
+    return 0;
+}
+
+/* *phase becomes SH_PHASE_INPUT when reading failed. */
+static int copy_bytes(int in, int out, const char *input, const char *output, int64_t *bytes,
+                      ShPhase *phase)
+{
+    static char buf[1 << 16];
+    ssize_t n;
+    int ret;
+    *bytes = 0;
+    while ((n = read(in, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ret = AVERROR(errno);
+            sh_log(SH_LOG_ERROR, input, "read error: %s", av_err2str(ret));
+            *phase = SH_PHASE_INPUT;
+            return ret;
+        }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                ret = AVERROR(errno);
+                sh_log(SH_LOG_ERROR, output, "write error: %s", av_err2str(ret));
+                return ret;
+            }
+            off += w;
+        }
+        *bytes += n;
+        if (sh_job_interrupted())
+            return SH_ERROR_INTERRUPTED;
+    }
+    return 0;
+}
+
+/* Decode up to the first video frame. */
+static int first_frame(ShInput *in, const char *path)
+{
+    AVFrame *frame = av_frame_alloc();
+    enum AVMediaType type;
+    int ret;
+    if (!frame)
+        return AVERROR(ENOMEM);
+    while ((ret = sh_input_read(in, frame, &type)) >= 0 && type != AVMEDIA_TYPE_VIDEO)
+        av_frame_unref(frame);
+    av_frame_free(&frame);
+    if (ret == AVERROR_EOF) {
+        sh_log(SH_LOG_ERROR, path, "no video frame could be decoded");
+        return AVERROR_INVALIDDATA;
+    }
+    return ret;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int sh_job_copy(const ShOptions *opt, ShJobResult *res)
+{
+    char output[PATH_MAX], tmp[PATH_MAX] = "";
+    ShInput *probe = NULL;
+    double t0 = now_seconds();
+    ShPhase phase = SH_PHASE_SETUP;
+    int fin = -1, fout = -1, ret;
+    int64_t bytes = 0;
+
+    memset(res, 0, sizeof(*res));
+    sh_log_install_av_bridge();
+    if (opt->output) {
+        if (strlen(opt->output) >= sizeof(output)) {
+            ret = AVERROR(ENAMETOOLONG);
+            goto end;
+        }
+        strcpy(output, opt->output);
+    } else if ((ret = copy_name(output, sizeof(output), opt->input)) < 0) {
+        goto end;
+    }
+    snprintf(res->output, sizeof(res->output), "%s", output);
+    if ((ret = check_output(opt->input, output, opt->force)) < 0)
+        goto end;
+
+    /* A file that fits but is not a video is not a success, nor is one whose
+     * pictures are missing (an index whose data was cut off). */
+    phase = SH_PHASE_INPUT;
+    if ((ret = sh_input_open(&probe, opt->input)) < 0 || (ret = first_frame(probe, opt->input)) < 0)
+        goto end;
+    {
+        const ShInputInfo *info = sh_input_info(probe);
+        res->duration = info->duration;
+        res->codec = info->video_codec;
+        res->width = info->width;
+        res->height = info->height;
+        res->fps = info->frame_rate.num > 0 ? av_q2d(info->frame_rate) : 0;
+        res->audio = info->has_audio;
+        res->audio_codec = info->audio_codec;
+        res->audio_channels = info->audio_channels;
+    }
+    if ((fin = open(opt->input, O_RDONLY | O_CLOEXEC)) < 0) {
+        ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, opt->input, "%s", av_err2str(ret));
+        goto end;
+    }
+
+    phase = SH_PHASE_OUTPUT;
+    if ((ret = sh_temp_create_beside(tmp, sizeof(tmp), output)) < 0) {
+        sh_log(SH_LOG_ERROR, output, "cannot write there: %s", av_err2str(ret));
+        tmp[0] = 0;
+        goto end;
+    }
+    if ((fout = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0) {
+        ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, output, "cannot write there: %s", av_err2str(ret));
+        goto end;
+    }
+    if ((ret = copy_bytes(fin, fout, opt->input, output, &bytes, &phase)) < 0)
+        goto end;
+    if (close(fout) < 0) {
+        fout = -1;
+        ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, output, "write error: %s", av_err2str(ret));
+        goto end;
+    }
+    fout = -1;
+    if (opt->force)
+        ret = rename(tmp, output);
+    else
+        ret = renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE);
+    if (ret < 0) {
+        ret = AVERROR(errno);
+        if (ret == AVERROR(EEXIST)) {
+            sh_log(SH_LOG_ERROR, output, "appeared while copying (use --force to replace it)");
+            ret = SH_ERROR_EXISTS;
+        } else {
+            sh_log(SH_LOG_ERROR, output, "cannot rename into place: %s", av_err2str(ret));
+        }
+        goto end;
+    }
+    sh_temp_forget(tmp);
+    tmp[0] = 0;
+    res->bytes = bytes;
+    phase = SH_PHASE_NONE;
+    ret = 0;
+end:
+    if (fout >= 0)
+        close(fout);
+    if (fin >= 0)
+        close(fin);
+    if (tmp[0])
+        sh_temp_remove(tmp);
+    sh_input_close(&probe);
+    res->failed_phase = ret < 0 ? phase : SH_PHASE_NONE;
+    res->seconds = now_seconds() - t0;
+    return ret;
+}

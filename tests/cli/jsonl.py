@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""shrink --json output for a batch: one JSON object per line, one line per
+input. The schema checked here is the one docs/JSON.md describes.
+
+  jsonl.py check FILE [N]       every line is an object of the schema (and there are N);
+                                prints one line per problem, exits 1 if any
+  jsonl.py get FILE I KEY[.SUB] the value in line I (from 0): strings raw, null as "null"
+  jsonl.py count FILE           the number of lines
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import json
+import os
+import sys
+
+ACTIONS = ("shrunk", "copied", "skipped-existing", "skipped-fitting", "failed")
+NUM = (int, float)
+
+
+def load(path):
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    return [json.loads(l) for l in text.split("\n") if l.strip()]
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_one(o, i):
+    errs = []
+
+    def e(msg):
+        errs.append("line %d: %s" % (i, msg))
+
+    if not isinstance(o, dict):
+        return ["line %d: not an object" % i]
+
+    def want(key, ok, what):
+        if key not in o:
+            e("no key %s" % key)
+        elif not ok(o[key]):
+            e("%s is %r, expected %s" % (key, o[key], what))
+
+    nullable = lambda f: (lambda v: v is None or f(v))
+    want("input", lambda v: isinstance(v, str), "a string")
+    want("output", nullable(lambda v: isinstance(v, str)), "a string or null")
+    want("action", lambda v: v in ACTIONS, "one of " + ", ".join(ACTIONS))
+    want("preset", nullable(lambda v: isinstance(v, str)), "a string or null")
+    for k in ("target", "input_bytes", "bytes", "width", "height", "video_bitrate"):
+        want(k, nullable(lambda v: is_int(v) and v > 0), "a positive integer or null")
+    for k in ("ratio", "fps", "duration"):
+        want(k, nullable(lambda v: isinstance(v, NUM) and v > 0), "a positive number or null")
+    want("codec", nullable(lambda v: isinstance(v, str)), "a string or null")
+    want("audio", nullable(lambda v: isinstance(v, dict) and isinstance(v.get("codec"), str)
+                           and all(k in v for k in ("bitrate", "channels"))),
+         "null or {codec, bitrate, channels}")
+    for k in ("predicted", "measured"):
+        want(k, nullable(lambda v: isinstance(v, dict) and set(v) == {"ssim", "psnr"}
+                         and all(x is None or isinstance(x, NUM) for x in v.values())),
+             "null or {ssim, psnr}")
+    want("attempts", lambda v: is_int(v) and v >= 0, "an integer >= 0")
+    want("seconds", nullable(lambda v: isinstance(v, NUM) and v >= 0), "a number >= 0 or null")
+    want("exit", lambda v: is_int(v) and v >= 0, "an exit code")
+    want("error", nullable(lambda v: isinstance(v, str) and v), "a message or null")
+    if errs:
+        return errs
+    failed = o["action"] == "failed"
+    if failed != (o["error"] is not None) or failed != (o["exit"] != 0):
+        e("action %s, exit %s, error %r disagree" % (o["action"], o["exit"], o["error"]))
+    if failed and o["output"] is not None:
+        e("failed, but output is %r" % o["output"])
+    if "min_bytes" in o and o["error"] != "target too small":
+        e("min_bytes without 'target too small'")
+    if o["action"] in ("shrunk", "copied"):
+        if o["output"] is None or o["bytes"] is None:
+            e("%s without output and bytes" % o["action"])
+        elif os.path.isfile(o["output"]) and os.path.getsize(o["output"]) != o["bytes"]:
+            e("bytes %d, but %s has %d" % (o["bytes"], o["output"], os.path.getsize(o["output"])))
+        if o["target"] and o["bytes"] and o["bytes"] > o["target"]:
+            e("bytes %d over the target %d" % (o["bytes"], o["target"]))
+        if o["ratio"] is None or abs(o["ratio"] - o["bytes"] / o["target"]) > 0.0001:
+            e("ratio %r is not bytes/target" % o["ratio"])
+        for k in ("codec", "width", "height", "duration"):
+            if o[k] is None:
+                e("%s is null for a file that is there" % k)
+    if o["action"] == "skipped-existing" and o["output"] is None:
+        e("skipped-existing without the output's name")
+    return errs
+
+
+def fmt(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=True)
+    return str(v)
+
+
+def main():
+    a = sys.argv[1:]
+    try:
+        if a and a[0] == "check" and len(a) in (2, 3):
+            try:
+                objs = load(a[1])
+            except (ValueError, UnicodeDecodeError) as ex:
+                print("not JSON lines: %s" % ex)
+                return 1
+            errs = []
+            if len(a) == 3 and len(objs) != int(a[2]):
+                errs.append("%d lines, expected %s" % (len(objs), a[2]))
+            for i, o in enumerate(objs):
+                errs += check_one(o, i)
+            for m in errs:
+                print(m)
+            return 1 if errs else 0
+        if a and a[0] == "get" and len(a) == 4:
+            cur = load(a[1])[int(a[2])]
+            for part in a[3].split("."):
+                if not isinstance(cur, dict) or part not in cur:
+                    return 1
+                cur = cur[part]
+            print(fmt(cur))
+            return 0
+        if a and a[0] == "count" and len(a) == 2:
+            print(len(load(a[1])))
+            return 0
+    except (ValueError, UnicodeDecodeError, IndexError, OSError) as ex:
+        print("jsonl.py: %s" % ex, file=sys.stderr)
+        return 2
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

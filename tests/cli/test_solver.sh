@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The solver: --plan decides and writes nothing, lists the candidates it
+# measured and picks the best predicted one; --height/--max-height/--fps/
+# --min-fps/--audio-bitrate constrain the search; a generous budget keeps the
+# source's picture and a tiny one shrinks it; --report's measurement agrees
+# with FFmpeg's own ssim filter, and the prediction with the measurement.
+# SPDX-License-Identifier: GPL-3.0-or-later
+. "$(dirname "$0")/lib.sh"
+
+CLIP=$(make_clip solver.mp4 size=640x360 rate=25 dur=20)
+
+# plan_json FILE: checks on the --plan --json object; prints nothing, exits 1 with reasons.
+plan_check() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+want = json.loads(sys.argv[2])      # constraints: height, max_height, fps, min_fps
+bad = []
+c = j["candidates"]
+if not j["searched"] or len(c) < 2:
+    bad.append("searched=%s with %d candidates" % (j["searched"], len(c)))
+feas = [x for x in c if x["feasible"]]
+ch = j["chosen"]
+best = max(feas, key=lambda x: x["predicted_ssim"]) if feas else None
+if best and (best["width"], best["height"], round(best["fps"], 3)) != (ch["width"], ch["height"], round(ch["fps"], 3)):
+    bad.append("chosen %dx%d@%.3g is not the best predicted %dx%d@%.3g" % (ch["width"], ch["height"], ch["fps"], best["width"], best["height"], best["fps"]))
+if j["sample_encodes"] < len(c):
+    bad.append("%d encodes for %d candidates" % (j["sample_encodes"], len(c)))
+if not (0 < ch["predicted_ssim"] < 1):
+    bad.append("predicted ssim %s" % ch["predicted_ssim"])
+for x in c:
+    if x["width"] % 2 or x["height"] % 2 or x["width"] > 640 or x["height"] > 360 or x["fps"] > 25.001:
+        bad.append("candidate %dx%d@%.3g outside the source" % (x["width"], x["height"], x["fps"]))
+    if "height" in want and x["height"] != want["height"]:
+        bad.append("candidate height %d, asked %d" % (x["height"], want["height"]))
+    if "max_height" in want and x["height"] > want["max_height"]:
+        bad.append("candidate height %d above %d" % (x["height"], want["max_height"]))
+    if "fps" in want and abs(x["fps"] - want["fps"]) > 0.01:
+        bad.append("candidate fps %.3f, asked %.3f" % (x["fps"], want["fps"]))
+    if "min_fps" in want and x["fps"] < want["min_fps"] - 1e-6:
+        bad.append("candidate fps %.3f below %.3f" % (x["fps"], want["min_fps"]))
+    if not x["samples"] or any(s["bitrate"] <= 0 or not 0 < s["ssim"] <= 1 for s in x["samples"]):
+        bad.append("candidate without sane samples")
+if "audio_bitrate" in want and (ch["audio"] or {}).get("bitrate") != want["audio_bitrate"]:
+    bad.append("audio %s, asked %d" % (ch["audio"], want["audio_bitrate"]))
+if "source" in want and (ch["width"], ch["height"]) != (640, 360):
+    bad.append("a generous budget chose %dx%d, not the source" % (ch["width"], ch["height"]))
+if "smaller" in want and ch["height"] >= 360:
+    bad.append("a tiny budget kept %dx%d" % (ch["width"], ch["height"]))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+
+plan_case() {
+    local name=$1 target=$2 want=$3
+    shift 3
+    case_begin "$name"
+    local in="$CASE_DIR/in.mp4" why
+    cp "$CLIP" "$in"
+    snap_dir "$CASE_DIR"
+    run_shrink "$in" --target "$target" --plan --json "$@"
+    expect_rc 0 "--plan $*"
+    why=$(plan_check "$OUT" "$want") || err "$why"
+    dir_expect "$CASE_DIR"          # --plan writes nothing
+    no_leftovers "$CASE_DIR"
+    case_end
+}
+
+plan_case plan_json 150k '{}'
+plan_case plan_height 150k '{"height": 240}' --height 240
+plan_case plan_max_height 150k '{"max_height": 180}' --max-height 180
+plan_case plan_fps 150k '{"fps": 5}' --fps 5
+plan_case plan_min_fps 60k '{"min_fps": 12.5}' --min-fps 12
+plan_case plan_audio_bitrate 300k '{"audio_bitrate": 32000}' --audio-bitrate 32k
+plan_case plan_generous 5MB '{"source": 1}'
+plan_case plan_tiny 30k '{"smaller": 1}'
+
+# The text form names the choice and writes nothing.
+case_begin plan_text
+cp "$CLIP" "$CASE_DIR/in.mp4"
+snap_dir "$CASE_DIR"
+run_shrink "$CASE_DIR/in.mp4" --target 150k --plan
+expect_rc 0
+grep -q "<- chosen" "$OUT" || err "no chosen candidate in: $(head -c 300 "$OUT")"
+grep -q "^chosen: " "$OUT" || err "no 'chosen:' line"
+dir_expect "$CASE_DIR"
+case_end
+
+# --report: the measurement agrees with FFmpeg's ssim filter at the same size
+# (display size, held frames), and the prediction with the measurement.
+case_begin report
+in="$CASE_DIR/in.mp4"
+cp "$CLIP" "$in"
+run_shrink "$in" --target 200k --report --json
+expect_rc 0
+out="$CASE_DIR/in.shrunk.mp4"
+if [ -s "$out" ]; then
+    read -r meas pred < <(python3 -c '
+import json, sys
+j = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+m, p = j.get("measured") or {}, j.get("predicted") or {}
+print(m.get("ssim", j.get("measured_ssim", 0)), p.get("ssim", j.get("predicted_ssim", 0)))' "$OUT")
+    ff=$(ffmpeg -hide_banner -nostats -i "$in" -i "$out" -lavfi \
+        "[0:v]setpts=PTS-STARTPTS[r];[1:v]setpts=PTS-STARTPTS,scale=640:360:flags=bicubic[d];[r][d]ssim" \
+        -f null - 2>&1 | sed -n 's/.*SSIM Y:\([0-9.]*\).*/\1/p')
+    python3 -c "import sys; m, f = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0 < m <= 1 and abs(m - f) < 0.01))" "$meas" "$ff" ||
+        err "--report measured SSIM $meas, FFmpeg's filter says $ff"
+    python3 -c "import sys; m, p = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0 < p < 1 and abs(m - p) < 0.06))" "$meas" "$pred" ||
+        err "predicted SSIM $pred, measured $meas"
+else
+    err "no output"
+fi
+no_leftovers "$CASE_DIR"
+case_end
+
+script_done
