@@ -67,6 +67,7 @@ typedef struct Progress {
     ProgressMode mode;
     int shown;                /* a terminal line is on screen */
     double last;              /* when it was last drawn */
+    char stage[32];           /* the stage last drawn: a new one is drawn at once */
     const char *name;         /* the input being worked on */
     int index, count;         /* its place in the batch, from 1 */
 } Progress;

@@ -40,6 +40,7 @@ void progress_start(Progress *p, const char *name, int index, int count)
     p->index = index;
     p->count = count;
     p->last = 0;
+    p->stage[0] = 0;
 }
 
 static void format_eta(char *buf, size_t len, double s)
@@ -60,9 +61,14 @@ void progress_update(void *opaque, const ShProgress *sp)
     int n, room, width;
     size_t nlen;
 
-    if (p->mode == PROGRESS_OFF || now - p->last < (p->mode == PROGRESS_TTY ? TTY_INTERVAL : LINES_INTERVAL))
+    if (p->mode == PROGRESS_OFF)
+        return;
+    /* Throttled, but each stage is shown as it begins, however short. */
+    if (now - p->last < (p->mode == PROGRESS_TTY ? TTY_INTERVAL : LINES_INTERVAL) &&
+        !strncmp(sp->stage, p->stage, sizeof(p->stage)))
         return;
     p->last = now;
+    snprintf(p->stage, sizeof(p->stage), "%s", sp->stage);
     if (p->count > 1)
         snprintf(head, sizeof(head), "[%d/%d] ", p->index, p->count);
     n = snprintf(tail, sizeof(tail), ": %s %3.0f%%", sp->stage, 100 * sp->fraction);

@@ -207,8 +207,7 @@ int sh_input_open(ShInput **pin, const char *path)
     par = in->v.st->codecpar;
     if (par->width <= 0 || par->height <= 0 || (int64_t)par->width * par->height > SH_MAX_PIXELS) {
         ret = AVERROR_INVALIDDATA;
-        sh_log(SH_LOG_ERROR, path, "invalid picture size %dx%d%s%s%s", par->width, par->height,
-               *sh_log_av_error(NULL) ? " (" : "", sh_log_av_error(NULL), *sh_log_av_error(NULL) ? ")" : "");
+        sh_log(SH_LOG_ERROR, path, "invalid picture size %dx%d", par->width, par->height);
         goto fail;
     }
     info->video_codec = avcodec_get_name(par->codec_id);

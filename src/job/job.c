@@ -93,6 +93,7 @@ typedef struct Job {
     char stats[PATH_MAX];
     char stats_files[4][PATH_MAX];
     double t0, progress_last;  /* progress: when the job started, when last reported */
+    const char *progress_stage;
     int progress_attempts;     /* encodes started, for the encode stage's share */
 } Job;
 
@@ -106,8 +107,9 @@ static int check_interrupt(void)
 
 static double now_seconds(void);
 
-/* Tell the caller how far the job is, ten times a second at most: the
- * callback may draw on a terminal and must not slow the frame loops. */
+/* Tell the caller how far the job is, ten times a second at most (and at
+ * each new stage): the callback may draw on a terminal and must not slow
+ * the frame loops. */
 static void report_progress(Job *j, const char *stage, double fraction, int64_t bytes)
 {
     ShProgress p;
@@ -115,9 +117,10 @@ static void report_progress(Job *j, const char *stage, double fraction, int64_t 
     if (!j->opt->progress)
         return;
     now = now_seconds();
-    if (now - j->progress_last < 0.1)
+    if (now - j->progress_last < 0.1 && j->progress_stage && !strcmp(stage, j->progress_stage))
         return;
     j->progress_last = now;
+    j->progress_stage = stage;
     p.stage = stage;
     p.fraction = isfinite(fraction) ? av_clipd(fraction, 0, 1) : 0;
     p.bytes = bytes;
@@ -489,6 +492,12 @@ static int analyse(Job *j, int pass1)
         goto end;
     if (audio && (ret = run_chain(j, achain, 1, NULL, tmp, sink_audio, &ctx)) < 0)
         goto end;
+    if (audio && !j->napkts) {
+        /* Planned, but nothing came (all of it damaged, or none in the range):
+         * an output without audio, not one that fails its check. */
+        sh_log(SH_LOG_WARNING, j->input, "no audio could be decoded: the output has none");
+        audio = 0;
+    }
     if (audio)
         j->apar = avcodec_parameters_alloc();
     if (audio && (!j->apar || avcodec_parameters_copy(j->apar, ctx.aenc->par) < 0)) {

@@ -88,7 +88,7 @@ int sh_plan_heights(const ShInputInfo *info, const ShSolverOptions *o, int *out,
     return n;
 }
 
-int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *o, double min_fps,
+int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *o, double min_fps, double max_fps,
                   AVRational *out, int max)
 {
     AVRational base;
@@ -98,11 +98,10 @@ int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *o, double min_
         out[n++] = o->fps >= src ? base : av_d2q(o->fps, 1001000);
         return n;
     }
-    /* The source rate divided by a whole number: dropping keeps an even
-     * cadence. At most 30: above that the bits buy more as pixels. */
+    /* The source rate divided by a whole number: dropping keeps an even cadence. */
     for (int d = 1; n < max && (d == 1 || src / d >= min_fps - 1e-9); d++) {
         AVRational f = av_div_q(base, (AVRational){ d, 1 });
-        if (av_q2d(f) > 30.5)
+        if (av_q2d(f) > max_fps)
             continue;
         if (o->min_fps > 0 && av_q2d(f) < FFMIN(o->min_fps, src) - 1e-6)
             break;
@@ -163,7 +162,8 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
      * with a steeper price below 10 fps, where motion turns into a
      * slideshow. When none is affordable, the smallest pixel rate is the floor. */
     nh = sh_plan_heights(info, opt, heights, 32);
-    nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, rates, 64);
+    /* The rule keeps to 30 fps: without measuring, the bits buy more as pixels. */
+    nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, 30.5, rates, 64);
     for (int i = 0; i < nh; i++) {
         int w, h;
         sh_scale_dims(info->width, info->height, info->sar, info->rotation, heights[i], &w, &h);
@@ -204,7 +204,7 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
         sh_scale_dims(info->width, info->height, info->sar, info->rotation,
                       opt->height > 0 ? fh[0] : FFMIN(SH_PLAN_MIN_HEIGHT, fh[nh - 1]),
                       &p->floor.width, &p->floor.height);
-        nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, rates, 64);
+        nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, 30.5, rates, 64);
         p->floor.fps = rates[nr - 1];
     }
     return 0;

@@ -102,7 +102,7 @@ void sh_budget_audio_fixed(int bitrate, int src_channels, ShAudioBudget *out);
 
 /* Allowed display heights, largest first, and frame rates, fastest first. */
 int sh_plan_heights(const ShInputInfo *info, const ShSolverOptions *opt, int *out, int max);
-int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *opt, double min_fps,
+int sh_plan_rates(const ShInputInfo *info, const ShSolverOptions *opt, double min_fps, double max_fps,
                   AVRational *out, int max);
 
 /* MP4 container bytes for this many video frames and audio packets. */

@@ -248,7 +248,8 @@ static int search(Search *s, const ShSolverOptions *opt)
     double best;
 
     nh = sh_plan_heights(info, opt, heights, 32);
-    nr = sh_plan_rates(info, opt, SH_SOLVER_MIN_FPS, rates, 64);
+    /* The search measures: the source's own rate (60 fps too) is a candidate. */
+    nr = sh_plan_rates(info, opt, SH_SOLVER_MIN_FPS, 1000, rates, 64);
     if (!nh || !nr)
         return AVERROR(EINVAL);
     bh = nearest_height(heights, nh, s->plan->display_height);

@@ -23,7 +23,11 @@ typedef struct ResamplePriv {
     AVRational in_tb;
     int64_t origin, max_samples;
     int64_t emitted, to_drop;
+    int64_t pad;              /* silence still to emit before the first input sample */
     int started, flushed, eof;
+    /* what the context was made for: some streams change mid-way (5.1 -> stereo) */
+    AVChannelLayout in_layout;
+    int in_rate, in_fmt;
 } ResamplePriv;
 
 static int resample_init(void *priv, const ShStreamInfo *in, ShStreamInfo *out, const ShStageArgs *args)
@@ -47,36 +51,48 @@ static int resample_init(void *priv, const ShStreamInfo *in, ShStreamInfo *out, 
     return 0;
 }
 
-static int resample_setup(ResamplePriv *s, const AVFrame *in)
+/* A context for frames like this one. */
+static int open_swr(ResamplePriv *s, const AVFrame *in)
 {
     AVChannelLayout in_layout = { 0 };
     int ret;
 
+    av_channel_layout_uninit(&s->in_layout);
+    if ((ret = av_channel_layout_copy(&s->in_layout, &in->ch_layout)) < 0)
+        return ret;
+    s->in_rate = in->sample_rate;
+    s->in_fmt = in->format;
     if (in->ch_layout.order != AV_CHANNEL_ORDER_UNSPEC && in->ch_layout.nb_channels > 0)
         ret = av_channel_layout_copy(&in_layout, &in->ch_layout);
     else
         av_channel_layout_default(&in_layout, in->ch_layout.nb_channels > 0 ? in->ch_layout.nb_channels : 1), ret = 0;
     if (ret < 0)
         return ret;
+    swr_free(&s->swr);
     ret = swr_alloc_set_opts2(&s->swr, &s->out_layout, s->out_fmt, s->out_rate,
                               &in_layout, in->format, in->sample_rate, 0, NULL);
     av_channel_layout_uninit(&in_layout);
     if (ret < 0)
         return ret;
-    if ((ret = swr_init(s->swr)) < 0)
+    return swr_init(s->swr);
+}
+
+static int resample_setup(ResamplePriv *s, const AVFrame *in)
+{
+    int ret;
+
+    if ((ret = open_swr(s, in)) < 0)
         return ret;
     /* Place the first sample in time relative to the video's first frame. */
     if (in->pts != AV_NOPTS_VALUE) {
         int64_t off = av_rescale_q(in->pts - s->origin, s->in_tb, (AVRational){ 1, s->out_rate });
-        /* Never more silence than will be emitted: a first timestamp far after
-         * the video (damaged, or audio that starts after the film ends) would
-         * otherwise cost gigabytes. */
-        if (s->max_samples > 0)
-            off = FFMIN(off, s->max_samples);
+        /* The silence is made a frame at a time by receive(), never more than
+         * will be emitted: a late start (or a damaged timestamp) can be hours,
+         * gigabytes if made at once. */
         if (off < 0)
             s->to_drop = -off;
-        else if (off > 0 && (ret = swr_inject_silence(s->swr, (int)FFMIN(off, INT_MAX))) < 0)
-            return ret;
+        else
+            s->pad = s->max_samples > 0 ? FFMIN(off, s->max_samples) : off;
     }
     s->started = 1;
     return 0;
@@ -124,22 +140,30 @@ static int resample_send(void *priv, const AVFrame *in)
     }
     if (!s->started && (ret = resample_setup(s, in)) < 0)
         return ret;
+    if (in->sample_rate != s->in_rate || in->format != s->in_fmt ||
+        av_channel_layout_compare(&in->ch_layout, &s->in_layout)) {
+        /* The stream changed: what the old context holds first, then a new one.
+         * Fed to the old one, such a frame is read with the wrong plane count. */
+        if ((ret = fifo_add(s, NULL)) < 0 || (ret = open_swr(s, in)) < 0)
+            return ret;
+    }
     return fifo_add(s, in);
 }
 
 static int resample_receive(void *priv, AVFrame *out)
 {
     ResamplePriv *s = priv;
-    int avail = av_audio_fifo_size(s->fifo);
-    int n = s->frame_size > 0 ? s->frame_size : avail;
-    int ret;
+    int fifo = av_audio_fifo_size(s->fifo);
+    int64_t avail = fifo + s->pad;
+    int n = s->frame_size > 0 ? s->frame_size : s->pad ? (int)FFMIN(s->pad, 1 << 16) : fifo;
+    int k, ret;
 
     if (s->max_samples > 0 && s->emitted >= s->max_samples)
         return AVERROR_EOF;
     if (avail < n || !avail) {
         if (!s->eof || !avail)
             return s->eof ? AVERROR_EOF : AVERROR(EAGAIN);
-        n = avail; /* the last, short frame */
+        n = (int)avail; /* the last, short frame */
     }
     if (s->max_samples > 0 && s->emitted + n > s->max_samples)
         n = (int)(s->max_samples - s->emitted);
@@ -150,9 +174,26 @@ static int resample_receive(void *priv, AVFrame *out)
         return ret;
     if ((ret = av_frame_get_buffer(out, 0)) < 0)
         return ret;
-    if ((ret = av_audio_fifo_read(s->fifo, (void **)out->extended_data, n)) < 0) {
-        av_frame_unref(out);
-        return ret;
+    /* The pending silence first, then what the fifo holds. */
+    k = (int)FFMIN(s->pad, n);
+    if (k)
+        av_samples_set_silence(out->extended_data, 0, k, out->ch_layout.nb_channels, s->out_fmt);
+    s->pad -= k;
+    if (n > k) {
+        int planar = av_sample_fmt_is_planar(s->out_fmt);
+        int planes = planar ? out->ch_layout.nb_channels : 1;
+        int offset = k * av_get_bytes_per_sample(s->out_fmt) * (planar ? 1 : out->ch_layout.nb_channels);
+        uint8_t *at[64];
+        if (planes > 64) {
+            av_frame_unref(out);
+            return AVERROR(EINVAL);
+        }
+        for (int p = 0; p < planes; p++)
+            at[p] = out->extended_data[p] + offset;
+        if ((ret = av_audio_fifo_read(s->fifo, (void **)at, n - k)) < 0) {
+            av_frame_unref(out);
+            return ret;
+        }
     }
     out->pts = s->emitted;
     out->time_base = (AVRational){ 1, s->out_rate };
@@ -167,6 +208,7 @@ static void resample_uninit(void *priv)
     if (s->fifo)
         av_audio_fifo_free(s->fifo);
     av_channel_layout_uninit(&s->out_layout);
+    av_channel_layout_uninit(&s->in_layout);
 }
 
 const ShStageDesc sh_stage_resample = {

@@ -100,7 +100,7 @@ def main():
                     rows.append({"clip": clip, "rate": rate, "target": target, "error": js.get("error")})
                     print(f"{clip} {rate//1000}k: shrink failed: {js.get('error')}", flush=True)
                     continue
-                abps = js["audio"]["bitrate"] if js.get("audio") else 0
+                abps = (js.get("audio") or {}).get("bitrate") or 0
                 rsize, tr = recipe(src, target, info["duration"], abps, out_r, tmp)
                 ss, sp = score(src, out_s, info["w"], info["h"])
                 rs, rp = score(src, out_r, info["w"], info["h"]) if rsize else (float("nan"), float("nan"))

@@ -58,18 +58,19 @@ bad_case() {
     case_end
 }
 
-# good_case NAME FILE TARGET WARNING: exit 0, a valid output no larger than TARGET and
-# as long as what decodes of FILE, warnings only on stderr, one of them saying WARNING
-# (when not "").
+# good_case NAME FILE TARGET WARNING [CHECK-OPTION...]: exit 0, a valid output no larger
+# than TARGET and as long as what decodes of FILE (check_output, with the options given),
+# warnings only on stderr, one of them saying WARNING (when not "").
 good_case() {
     local name=$1 file=$2 target=$3 warning=$4 before out
+    shift 4                   # the rest: more check_output options
     before=$(sha "$file")
     out="${file%.*}.shrunk.mp4"
     snap_dir "$CASE_DIR"
     run_shrink "$file" --target "$target" --json
     expect_rc 0
     if [ "$RC" = 0 ]; then
-        check_output "$out" "$file" "$target" --json "$OUT"
+        check_output "$out" "$file" "$target" --json "$OUT" "$@"
         dir_expect "$CASE_DIR" "$(basename "$out")"
     else
         dir_expect "$CASE_DIR"
@@ -192,5 +193,24 @@ f="$CASE_DIR/noisy.mkv"
 # about one byte in 20000: some frames damaged, most not (amount=400 damages every one)
 ff -i "$(src_clip src.mp4)" -c copy -bsf:v noise=amount=20000 "$f"
 good_case corrupt_noise_bsf "$f" "$(fifth "$f")" "damaged"
+
+# The audio changes layout mid-stream (stereo, then mono: a TV recording across an
+# advert). Not damage at all; it crashed shrink (SIGSEGV in libswresample) until the
+# resample stage learned to start a new context when its input changes.
+case_begin audio_layout_change
+f="$CASE_DIR/channels.ts"
+for n in 2 1; do
+    ff -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=sample_rate=48000 -t 2 -c:v libx264 \
+       -preset ultrafast -c:a mp2 -ac $n -output_ts_offset $((2 - n * 2 + 2)) "$CASE_DIR/part$n.ts"
+done
+cat "$CASE_DIR/part2.ts" "$CASE_DIR/part1.ts" > "$f"
+rm -f "$CASE_DIR/part2.ts" "$CASE_DIR/part1.ts"
+good_case audio_layout_change "$f" "$(fifth "$f")" "" --audio yes
+
+# Every audio packet damaged: the video is still worth having, without audio.
+case_begin corrupt_all_audio
+f="$CASE_DIR/mute.mkv"
+ff -i "$(src_clip src.mp4)" -c copy -bsf:a noise=amount=1 "$f"
+good_case corrupt_all_audio "$f" "$(fifth "$f")" "no audio could be decoded" --audio no
 
 script_done

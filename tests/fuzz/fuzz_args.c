@@ -41,6 +41,11 @@ int __wrap_batch_run(Cli *cli, char *const *args, int nargs)
     CHECK(o->audio_track >= 0 && o->audio_track <= 1000);
     CHECK(!(o->audio_track && o->no_audio));
     CHECK(!(o->force && cli->skip_existing));
+    /* solver constraints: 0 is "free", anything else within what --help says */
+    CHECK(o->height >= 0 && o->height <= 100000 && o->max_height >= 0 && o->max_height <= 100000);
+    CHECK(isfinite(o->fps) && o->fps >= 0 && o->fps <= 100000);
+    CHECK(isfinite(o->min_fps) && o->min_fps >= 0 && o->min_fps <= 100000);
+    CHECK(o->audio_bitrate >= 0 && o->audio_bitrate <= 1000000);
     CHECK(!(o->output && cli->outdir));
     CHECK(cli->verbosity >= -1);
     return EXIT_OK;

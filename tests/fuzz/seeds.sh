@@ -15,7 +15,9 @@ done
 i=0
 while IFS= read -r line; do
     # one argv a line, arguments separated by '|'
-    printf '%s' "$line" | tr '|' '\0' > "$dir/args/a$((i++))"
+    out="$dir/args/a$i"          # not $((i++)) in the redirection: a pipeline's subshell
+    i=$((i + 1))
+    printf '%s' "$line" | tr '|' '\0' > "$out"
 done <<'ARGS'
 in.mp4|--target|25MB
 in.mp4|-t|8MiB|-o|out.mp4|--force|--json
