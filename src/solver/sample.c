@@ -157,7 +157,7 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
     }
     s->segments = FFMIN(seg, s->segments);
     if (!sh_frame_cache_count(s->master)) {
-        sh_log(SH_LOG_ERROR, path, "no video frame could be decoded");
+        sh_log(SH_LOG_VERBOSE, path, "sampling: no video frame could be decoded");
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
@@ -180,7 +180,7 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
             s->difficulty = av_clipd((part / s->seconds) / (whole / duration), 0.25, 4);
     }
     if (!sh_frame_cache_count(s->ref) || !(s->seconds > 0)) {
-        sh_log(SH_LOG_ERROR, path, "too short to sample");
+        sh_log(SH_LOG_VERBOSE, path, "sampling: too short to sample");
         ret = AVERROR(EINVAL);
         goto end;
     }

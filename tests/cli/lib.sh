@@ -207,15 +207,19 @@ check_output() {
 
 # ---- synthetic clips ----
 
-# make_clip NAME [key=value...]: make $CLIP_DIR/NAME once per run; prints its path.
+# make_clip NAME [key=value...]: make NAME once per run for these options; prints its path.
 #   src=testsrc2|mandelbrot|smptebars  size=640x360  rate=25  dur=10
 #   audio=sine|noise|none  ach=1|2  arate=48000
 #   vcodec=libx264|mpeg4|mjpeg|libvpx|mpeg2video  acodec=aac|libopus|libmp3lame|pcm_s16le|mp2
 #   (defaults follow the extension of NAME: .mp4 .mov .mkv .webm .avi .mpg .ts)
 #   rotate=90|180|270 (MP4/MOV display matrix, set by a remux)  sar=N/D (setsar)
 make_clip() {
-    local name=$1 path="$CLIP_DIR/$1"
+    # Cached by name and options: scripts make clips of one name with different options.
+    local name=$1 key path
     shift
+    key=$(printf '%s\n' "$@" | md5sum | cut -c1-10)
+    path="$CLIP_DIR/$key/$name"
+    mkdir -p "$CLIP_DIR/$key"
     if [ -s "$path" ]; then
         printf '%s\n' "$path"
         return 0

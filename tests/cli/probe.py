@@ -15,6 +15,7 @@ SPDX-License-Identifier: GPL-3.0-or-later
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -243,7 +244,21 @@ def cmd_check(a):
     if size > target:
         e("size %d > target %d" % (size, target))
     if a.fill and size < a.fill * target:
-        e("size %d is %.1f%% of target %d (< %.0f%%)" % (size, 100.0 * size / target, target, 100 * a.fill))
+        # Unfilled is only right when there is nothing left to spend bytes on:
+        # the picture is already near-lossless (a still card, a static screen).
+        # FFmpeg's psnr filter, at the output's size, says whether it is.
+        lossless = False
+        if a.src:
+            w, h = (int(x) for x in subprocess.run(
+                ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                 "-of", "csv=p=0", out], capture_output=True, text=True).stdout.strip().split(",")[:2])
+            r = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", a.src, "-i", out, "-lavfi",
+                                "[0:v]setpts=PTS-STARTPTS,scale=%d:%d:flags=area[r];[1:v]setpts=PTS-STARTPTS[d];"
+                                "[r][d]psnr" % (w, h), "-f", "null", "-"], capture_output=True, text=True).stderr
+            m = re.search(r"PSNR y:([0-9.]+|inf)", r)
+            lossless = bool(m) and (m.group(1) == "inf" or float(m.group(1)) >= 50)
+        if not lossless:
+            e("size %d is %.1f%% of target %d (< %.0f%%)" % (size, 100.0 * size / target, target, 100 * a.fill))
 
     js = None
     if a.json:

@@ -52,7 +52,7 @@ shrink_case bars_avi bars.avi 80k --fill 0.9 -- src=smptebars size=320x240 rate=
 shrink_case vp8_webm vp8.webm 120k --fill 0.9 --audio yes -- size=480x270 rate=25 dur=6 audio=sine
 # Display rotation and non-square pixels survive.
 shrink_case rotate90 rot90.mp4 150k --fill 0.9 --rotation 90 -- size=480x270 rate=25 dur=5 audio=sine rotate=90
-shrink_case sar_4_3 sar43.mp4 150k --fill 0.9 --dar-of "$CLIP_DIR/sar43.mp4" -- size=480x360 rate=25 dur=5 audio=none sar=4/3
+shrink_case sar_4_3 sar43.mp4 150k --fill 0.9 --dar-of "$(make_clip sar43.mp4 size=480x360 rate=25 dur=5 audio=none sar=4/3)" -- size=480x360 rate=25 dur=5 audio=none sar=4/3
 
 # -o: the output goes where asked, nothing beside the input; a relative -o is
 # relative to the working directory.
