@@ -251,10 +251,12 @@ def cmd_check(a):
         if a.src:
             w, h = (int(x) for x in subprocess.run(
                 ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
-                 "-of", "csv=p=0", out], capture_output=True, text=True).stdout.strip().split(",")[:2])
-            r = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", a.src, "-i", out, "-lavfi",
+                 "-of", "csv=p=0", out], capture_output=True, text=True,
+                stdin=subprocess.DEVNULL).stdout.strip().split(",")[:2])
+            r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", a.src, "-i", out, "-lavfi",
                                 "[0:v]setpts=PTS-STARTPTS,scale=%d:%d:flags=area[r];[1:v]setpts=PTS-STARTPTS[d];"
-                                "[r][d]psnr" % (w, h), "-f", "null", "-"], capture_output=True, text=True).stderr
+                                "[r][d]psnr" % (w, h), "-f", "null", "-"], capture_output=True, text=True,
+                               stdin=subprocess.DEVNULL).stderr
             m = re.search(r"PSNR y:([0-9.]+|inf)", r)
             lossless = bool(m) and (m.group(1) == "inf" or float(m.group(1)) >= 50)
         if not lossless:

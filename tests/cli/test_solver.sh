@@ -101,7 +101,7 @@ import json, sys
 j = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 m, p = j.get("measured") or {}, j.get("predicted") or {}
 print(m.get("ssim", j.get("measured_ssim", 0)), p.get("ssim", j.get("predicted_ssim", 0)))' "$OUT")
-    ff=$(ffmpeg -hide_banner -nostats -i "$in" -i "$out" -lavfi \
+    ff=$(ffmpeg -nostdin -hide_banner -nostats -i "$in" -i "$out" -lavfi \
         "[0:v]setpts=PTS-STARTPTS[r];[1:v]setpts=PTS-STARTPTS,scale=640:360:flags=bicubic[d];[r][d]ssim" \
         -f null - 2>&1 | sed -n 's/.*SSIM Y:\([0-9.]*\).*/\1/p')
     python3 -c "import sys; m, f = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0 < m <= 1 and abs(m - f) < 0.01))" "$meas" "$ff" ||
