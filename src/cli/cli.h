@@ -125,6 +125,8 @@ typedef struct Outcome {
 
 int exit_code_for(int err, ShPhase phase);
 const char *action_name(Action a);
+/* A JSON string (or null) on stdout, escaped. */
+void json_string(const char *s);
 /* One line on stdout per input: JSON with --json, else text (none with -q). */
 void report_outcome(const Cli *cli, const Outcome *oc);
 

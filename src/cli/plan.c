@@ -42,24 +42,10 @@ int solver_option(const char *name, const char *arg, ShOptions *o)
     return 0;
 }
 
-static void plan_json_string(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
-
 static void plan_json(const Outcome *oc, const ShJobResult *r)
 {
     printf("{\"input\":");
-    plan_json_string(oc->input);
+    json_string(oc->input);
     printf(",\"target\":%lld,\"duration\":%.3f,\"searched\":%s,\"eval\":[%d,%d],\"sample_seconds\":%.2f,"
            "\"sample_encodes\":%d,\"solver_seconds\":%.2f,\"candidates\":[",
            (long long)oc->target, r->duration, r->searched ? "true" : "false", r->eval_width, r->eval_height,

@@ -49,7 +49,7 @@ static const char *error_text(const Outcome *oc, char *buf, size_t len)
 
 /* ---- JSON ---- */
 
-static void json_string(const char *s)
+void json_string(const char *s)
 {
     if (!s) {
         fputs("null", stdout);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "encoders/encoder.h"
+#include "shrink/shrink.h"
 #include "input/input.h"
 
 /* Below this many bits per pixel x264 starves; the rule shrinks the picture instead. */
@@ -53,7 +54,8 @@ typedef struct ShCandidate {
     double pred_ssim, pred_ssim_db, pred_psnr;   /* predicted at video_bps */
 } ShCandidate;
 
-#define SH_SOLVER_MAX_CANDIDATES 48
+/* As many as the public result can carry. */
+#define SH_SOLVER_MAX_CANDIDATES SH_MAX_CANDIDATES
 
 /* What the solver did, for --plan and --json. */
 typedef struct ShSolverReport {
