@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 pkgs_pc="libavformat libavcodec libswscale libswresample libavutil cmocka"
-debs="build-essential pkg-config libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3"
+debs="build-essential pkg-config libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base"
 missing=0
 command -v cc >/dev/null 2>&1 || missing=1
 command -v pkg-config >/dev/null 2>&1 || missing=1
