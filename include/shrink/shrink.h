@@ -24,6 +24,7 @@
 #define SH_ERROR_SAME_FILE        FFERRTAG('S', 'H', 'S', 'F')
 #define SH_ERROR_EXISTS           FFERRTAG('S', 'H', 'E', 'X')
 #define SH_ERROR_BAD_RANGE        FFERRTAG('S', 'H', 'R', 'G') /* trim outside the input */
+#define SH_ERROR_BAD_OPTION       FFERRTAG('S', 'H', 'O', 'P') /* format, codec: not possible together */
 
 /* Where a job failed: the CLI turns this into an exit code. */
 typedef enum ShPhase {
@@ -60,9 +61,20 @@ typedef struct ShProgress {
 
 typedef void (*ShProgressFn)(void *opaque, const ShProgress *p);
 
+/* How long the user is willing to wait: the encoders and presets the solver may use. */
+typedef enum ShSpeed {
+    SH_SPEED_BALANCED = 0,
+    SH_SPEED_FAST,            /* a user in a hurry: the quickest encoder that fits */
+    SH_SPEED_BEST,            /* the smallest file for the quality, however long it takes */
+} ShSpeed;
+
 typedef struct ShOptions {
     const char *input;
-    const char *output;       /* NULL: STEM.shrunk.mp4 beside the input */
+    const char *output;       /* NULL: STEM.shrunk.EXT beside the input, EXT from the format */
+    const char *format;       /* "mp4", "mov", "mkv", "webm", "gif"; NULL: from output's
+                               * extension, else mp4 */
+    const char *codec;        /* NULL or "auto": the solver picks; else an encoder's name ("x264") */
+    ShSpeed speed;
     int64_t target_bytes;     /* hard ceiling for the output file */
     int no_audio;             /* strip audio whatever the budget */
     int force;                /* replace an existing output */

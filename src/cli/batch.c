@@ -258,7 +258,7 @@ int make_dirs(const char *path)
 }
 
 /*
- * The output for an input: -o as given; else STEM.shrunk.mp4, or
+ * The output for an input: -o as given; else STEM.shrunk.FORMAT (mp4), or
  * STEM.shrunk.EXT for a copy (a copy keeps its container), beside the input
  * or in --outdir, under the input's directory relative to the walked one.
  * *dir gets the part of the path that --outdir may have to create.
@@ -285,8 +285,11 @@ static int output_name(const Cli *cli, const Item *it, int copy, char *out, size
         /* Beside the input: its directory part as written ("" for a bare name). */
         snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - it->path + 1) : 0, it->path);
     }
-    n = snprintf(out, len, "%s%.*s.shrunk%s%s", dir, stem, base, copy ? (ext ? "." : "") : ".mp4",
-                 copy ? (ext ? ext : "") : "");
+    /* --format's names are their extensions (main.c checked and lower-cased it). */
+    n = snprintf(out, len, "%s%.*s.shrunk.%s", dir, stem, base,
+                 copy ? (ext ? ext : "") : cli->job.format ? cli->job.format : "mp4");
+    if (copy && !ext && n > 0)
+        out[--n] = 0;   /* no extension to keep: no dot either */
     return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
 }
 
@@ -294,6 +297,7 @@ static int output_name(const Cli *cli, const Item *it, int copy, char *out, size
 static int changes_content(const ShOptions *o)
 {
     return o->start > 0 || o->end > 0 || o->audio_track > 0 || o->no_audio || o->height > 0 ||
+           o->format || (o->codec && strcmp(o->codec, "auto")) ||
            o->max_height > 0 || o->fps > 0 || o->min_fps > 0 || o->audio_bitrate > 0 || o->plan_only ||
            o->report;
 }

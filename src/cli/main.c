@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,7 +113,12 @@ static void usage(FILE *f)
 "\n"
 "Output:\n"
 "  -o, --output FILE     where to write, for one input (default: INPUT's stem +\n"
-"                        .shrunk.mp4, beside it)\n"
+"                        .shrunk.FORMAT, beside it); its extension sets the format\n"
+"      --format FORMAT   mp4 (default), mov, mkv, webm or gif\n"
+"      --codec NAME      the video encoder (default: auto, the solver picks);\n"
+"                        x264\n"
+"      --speed SPEED     fast, balanced (default) or best: how long the encoders\n"
+"                        may take\n"
 "      --outdir DIR      write every output into DIR (created if missing),\n"
 "                        keeping the layout under a named directory\n"
 "  -f, --force           replace an output that exists (never an input)\n"
@@ -210,6 +216,9 @@ enum {
     OPT_PLAN,
     OPT_REPORT,
     OPT_SOLVER,
+    OPT_FORMAT,
+    OPT_CODEC,
+    OPT_SPEED,
 };
 
 int main(int argc, char **argv)
@@ -237,6 +246,9 @@ int main(int argc, char **argv)
         { "fps",           required_argument, NULL, OPT_SOLVER },
         { "min-fps",       required_argument, NULL, OPT_SOLVER },
         { "audio-bitrate", required_argument, NULL, OPT_SOLVER },
+        { "format",        required_argument, NULL, OPT_FORMAT },
+        { "codec",         required_argument, NULL, OPT_CODEC },
+        { "speed",         required_argument, NULL, OPT_SPEED },
         { "quiet",         no_argument,       NULL, 'q' },
         { "verbose",       no_argument,       NULL, 'v' },
         { "help",          no_argument,       NULL, 'h' },
@@ -295,6 +307,27 @@ int main(int argc, char **argv)
         case OPT_SOLVER:
             if (solver_option(longopts[optidx].name, optarg, o) < 0)
                 return EXIT_USAGE;
+            break;
+        case OPT_FORMAT: {
+            static const char *const formats[] = { "mp4", "mov", "mkv", "webm", "gif", NULL };
+            o->format = NULL;
+            for (int i = 0; formats[i]; i++)
+                if (!strcasecmp(optarg, formats[i]))
+                    o->format = formats[i];
+            if (!o->format)
+                return usage_error("--format '%s': one of mp4, mov, mkv, webm, gif", optarg);
+            break;
+        }
+        case OPT_CODEC: o->codec = optarg; break;
+        case OPT_SPEED:
+            if (!strcmp(optarg, "fast"))
+                o->speed = SH_SPEED_FAST;
+            else if (!strcmp(optarg, "balanced"))
+                o->speed = SH_SPEED_BALANCED;
+            else if (!strcmp(optarg, "best"))
+                o->speed = SH_SPEED_BEST;
+            else
+                return usage_error("--speed '%s': fast, balanced or best", optarg);
             break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;

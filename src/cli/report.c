@@ -17,7 +17,7 @@ int exit_code_for(int err, ShPhase phase)
         return 128 + (cli_signal ? cli_signal : SIGINT);
     if (err == SH_ERROR_TARGET_TOO_SMALL)
         return EXIT_TOO_SMALL;
-    if (err == SH_ERROR_BAD_RANGE)
+    if (err == SH_ERROR_BAD_RANGE || err == SH_ERROR_BAD_OPTION)
         return EXIT_USAGE;
     switch (phase) {
     case SH_PHASE_SETUP:

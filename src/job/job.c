@@ -32,6 +32,7 @@
 #include "input/input.h"
 #include "job/report.h"
 #include "job/job.h"
+#include "output/format.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
 #include "shrink/size.h"
@@ -69,6 +70,7 @@ typedef struct Job {
     ShJobResult *res;
     const char *input;
     char output[PATH_MAX];
+    const ShFormat *format;
     ShInput *in;
     const ShInputInfo *info;
     ShPlan plan;
@@ -131,13 +133,13 @@ static void report_progress(Job *j, const char *stage, double fraction, int64_t 
 
 /* ---- paths ---- */
 
-static int default_output(char *out, size_t len, const char *input)
+static int default_output(char *out, size_t len, const char *input, const char *ext)
 {
     const char *slash = strrchr(input, '/');
     const char *base = slash ? slash + 1 : input;
     const char *dot = strrchr(base, '.');
     int stem = (int)(dot && dot != base ? dot - input : (ptrdiff_t)strlen(input));
-    int n = snprintf(out, len, "%.*s.shrunk.mp4", stem, input);
+    int n = snprintf(out, len, "%.*s.shrunk.%s", stem, input, ext);
     return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
 }
 
@@ -151,9 +153,11 @@ static int check_paths(Job *j)
         if (strlen(o->output) >= sizeof(j->output))
             return AVERROR(ENAMETOOLONG);
         strcpy(j->output, o->output);
-    } else if ((ret = default_output(j->output, sizeof(j->output), j->input)) < 0) {
-        return ret;
     }
+    if ((ret = sh_format_resolve(o->format, o->output, &j->format)) < 0)
+        return ret;
+    if (!o->output && (ret = default_output(j->output, sizeof(j->output), j->input, j->format->ext)) < 0)
+        return ret;
     if (o->plan_only)
         return 0;   /* nothing will be written */
     if (stat(j->output, &so) == 0) {
@@ -975,6 +979,9 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
 
     phase = SH_PHASE_PLAN;
     so.target_bytes = opt->target_bytes;
+    so.container = j->format->muxer;
+    so.codec = opt->codec && strcmp(opt->codec, "auto") ? opt->codec : NULL;
+    so.speed = opt->speed;
     so.no_audio = opt->no_audio;
     so.height = opt->height;
     so.max_height = opt->max_height;
@@ -983,7 +990,12 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     so.audio_bitrate = opt->audio_bitrate;
     so.start = opt->start;
     if ((ret = sh_solver_plan(&j->plan, j->input, j->info, &so, &j->search)) < 0) {
-        sh_log(SH_LOG_ERROR, j->input, "no usable encoder: %s", av_err2str(ret));
+        if (ret == AVERROR_ENCODER_NOT_FOUND && so.codec) {
+            sh_log(SH_LOG_ERROR, j->input, "--codec %s: not an available encoder that writes %s",
+                   so.codec, j->format->name);
+            ret = SH_ERROR_BAD_OPTION;
+        } else
+            sh_log(SH_LOG_ERROR, j->input, "no usable encoder for %s: %s", j->format->name, av_err2str(ret));
         goto end;
     }
     for (int i = 0; i < j->search.ncandidates; i++) {
@@ -1112,6 +1124,7 @@ const char *sh_strerror(int err, char *buf, size_t len)
     case SH_ERROR_SAME_FILE:        snprintf(buf, len, "output is the input"); break;
     case SH_ERROR_EXISTS:           snprintf(buf, len, "output exists"); break;
     case SH_ERROR_BAD_RANGE:        snprintf(buf, len, "trim outside the input"); break;
+    case SH_ERROR_BAD_OPTION:       snprintf(buf, len, "options not possible together"); break;
     default:                        av_strerror(err, buf, len); break;
     }
     return buf;

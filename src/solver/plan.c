@@ -132,10 +132,13 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
     memset(p, 0, sizeof(*p));
     p->target_bytes = opt->target_bytes;
     p->duration = dur;
-    p->container = "mp4";
-    /* The first available encoder of each kind that writes the container. */
+    p->container = opt->container ? opt->container : "mp4";
+    /* The first available encoder of each kind that writes the container
+     * (the one asked for, for video). */
     for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d)) {
         if (!sh_encoder_available(d) || !sh_encoder_supports_container(d, p->container))
+            continue;
+        if (d->type == AVMEDIA_TYPE_VIDEO && opt->codec && strcmp(opt->codec, d->name))
             continue;
         if (d->type == AVMEDIA_TYPE_VIDEO && !p->venc)
             p->venc = d;

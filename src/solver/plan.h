@@ -33,6 +33,9 @@ typedef struct ShRung {
 
 typedef struct ShSolverOptions {
     int64_t target_bytes;
+    const char *container;    /* libavformat muxer name; NULL: mp4 */
+    const char *codec;        /* an encoder's name; NULL: the solver picks */
+    int speed;                /* ShSpeed */
     int no_audio;
     /* constraints (0: free) */
     int height;               /* exact display height */
