@@ -1023,7 +1023,10 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
         goto end;
 
     phase = SH_PHASE_INPUT;
-    if ((ret = analyse(j, !j->plan.at_floor)) < 0)
+    /* Starved by the bits-per-pixel rule is not starved for the encoder: a
+     * pinned picture and rate below the rule's 0.06 b/px still get the
+     * bitrate (x264 goes far lower); the floor is for when it refuses. */
+    if ((ret = analyse(j, j->plan.video_bitrate > 0)) < 0)
         goto end;
     {
         const ShInputStats *st = sh_input_stats(j->in);
@@ -1051,7 +1054,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     }
 
     phase = SH_PHASE_ENCODE;
-    ret = j->plan.at_floor ? SH_ERROR_TARGET_TOO_SMALL : encode_to_target(j, &best, &res->attempts);
+    ret = j->plan.video_bitrate <= 0 ? SH_ERROR_TARGET_TOO_SMALL : encode_to_target(j, &best, &res->attempts);
     if (ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) {
         /* Starved at the smallest picture, refused by x264, or never under the
          * target: the floor encode says whether anything fits, and if not,

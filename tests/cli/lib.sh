@@ -225,13 +225,13 @@ make_clip() {
         return 0
     fi
     local src=testsrc2 size=640x360 rate=25 dur=10 audio=sine ach=1 arate=48000
-    local vcodec="" acodec="" rotate="" sar="" kv
+    local vcodec="" acodec="" rotate="" sar="" gop="" kv
     for kv in "$@"; do
         case "$kv" in
             src=*) src=${kv#*=} ;; size=*) size=${kv#*=} ;; rate=*) rate=${kv#*=} ;;
             dur=*) dur=${kv#*=} ;; audio=*) audio=${kv#*=} ;; ach=*) ach=${kv#*=} ;;
             arate=*) arate=${kv#*=} ;; vcodec=*) vcodec=${kv#*=} ;; acodec=*) acodec=${kv#*=} ;;
-            rotate=*) rotate=${kv#*=} ;; sar=*) sar=${kv#*=} ;;
+            rotate=*) rotate=${kv#*=} ;; sar=*) sar=${kv#*=} ;; gop=*) gop=${kv#*=} ;;
             *) echo "make_clip: unknown option $kv" >&2; return 1 ;;
         esac
     done
@@ -263,7 +263,7 @@ make_clip() {
     [ "$audio" != none ] && cmd+=(-map 1:a -ac "$ach")
     [ -n "$sar" ] && cmd+=(-vf "setsar=$sar")
     case "$vcodec" in
-        libx264) cmd+=(-c:v libx264 -preset ultrafast -crf 23 -pix_fmt yuv420p) ;;
+        libx264) cmd+=(-c:v libx264 -preset ultrafast -crf 23 -pix_fmt yuv420p ${gop:+-g "$gop"}) ;;
         libvpx)  cmd+=(-c:v libvpx -deadline realtime -cpu-used 8 -b:v 1M) ;;
         mjpeg)   cmd+=(-c:v mjpeg -q:v 5 -pix_fmt yuvj420p) ;;
         *)       cmd+=(-c:v "$vcodec" -q:v 5) ;;

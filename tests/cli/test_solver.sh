@@ -114,4 +114,25 @@ fi
 no_leftovers "$CASE_DIR"
 case_end
 
+# Frame types are the encoder's: a source with a keyframe every 5 frames must
+# not force one IDR per source keyframe on the output (it did: the decoded
+# frames carried pict_type I into libx264).
+case_begin source_gop
+GOP=$(make_clip gop5.mp4 size=640x360 rate=25 dur=10 gop=5)
+src_keys=$(ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 "$GOP" | grep -c K)
+run_shrink "$GOP" -o "$CASE_DIR/out.mp4" --target 150k --fps 25 --height 360
+expect_rc 0
+keys=$(ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 "$CASE_DIR/out.mp4" | grep -c K)
+[ "$src_keys" -ge 40 ] || err "the source has $src_keys keyframes, expected 50"
+[ "$keys" -le 3 ] || err "$keys keyframes in the output of a 250-frame clip without scene cuts (source: $src_keys)"
+case_end
+
+# A pinned picture and rate below the rule's bits-per-pixel floor still get
+# the budget (they used to get the QP 51 floor encode, a quarter of the target).
+case_begin pinned_starved
+run_shrink "$CLIP" -o "$CASE_DIR/out.mp4" --target 100k --height 360 --fps 25
+expect_rc 0
+check_output "$CASE_DIR/out.mp4" "$CLIP" 100000 --fill 0.9
+case_end
+
 script_done
