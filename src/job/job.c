@@ -30,6 +30,7 @@
 #include "encoders/encoder.h"
 #include "input/cache.h"
 #include "input/input.h"
+#include "input/spool.h"
 #include "job/report.h"
 #include "job/job.h"
 #include "output/format.h"
@@ -41,6 +42,8 @@
 
 /* Frames kept in memory before the cache spills to a temporary file. */
 #define SH_CACHE_MEM_LIMIT ((size_t)96 << 20)
+/* Audio packets kept in memory (17 minutes at 128 kb/s) before they go to a file too. */
+#define SH_AUDIO_MEM_LIMIT ((size_t)16 << 20)
 /* Pass-2 encodes at most, and the band a result is accepted in. */
 #define SH_MAX_ATTEMPTS 6
 #define SH_AIM 0.985
@@ -86,9 +89,7 @@ typedef struct Job {
     ShFrameCache *floor_cache; /* the floor picture and rate, from the source too */
     int output_failed;       /* the failure was writing the output */
     int encoder_failed;      /* ... or an encoder's */
-    AVPacket **apkts;        /* encoded audio, in the audio encoder's time base */
-    int napkts, apkts_alloc;
-    int64_t audio_bytes;
+    ShPacketSpool *audio;    /* encoded audio, in the audio encoder's time base */
     AVCodecParameters *apar;
     AVRational atb;
     char tmpdir[PATH_MAX];
@@ -267,19 +268,12 @@ static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
 
 static int keep_audio_packet(Job *j, AVPacket *pkt)
 {
-    if (j->napkts == j->apkts_alloc) {
-        int n = j->apkts_alloc ? j->apkts_alloc * 2 : 256;
-        void *p = av_realloc_array(j->apkts, n, sizeof(*j->apkts));
-        if (!p)
-            return AVERROR(ENOMEM);
-        j->apkts = p;
-        j->apkts_alloc = n;
-    }
-    if (!(j->apkts[j->napkts] = av_packet_clone(pkt)))
-        return AVERROR(ENOMEM);
-    j->napkts++;
-    j->audio_bytes += pkt->size;
-    return 0;
+    int ret;
+    if (!j->audio && (ret = sh_spool_open(&j->audio, SH_AUDIO_MEM_LIMIT)) < 0)
+        return ret;
+    if ((ret = sh_spool_put(j->audio, pkt)) < 0)
+        sh_log(SH_LOG_ERROR, NULL, "audio packets: %s", av_err2str(ret));
+    return ret;
 }
 
 static int encoder_failed(Job *j, const ShEncoder *enc, int ret)
@@ -496,7 +490,7 @@ static int analyse(Job *j, int pass1)
         goto end;
     if (audio && (ret = run_chain(j, achain, 1, NULL, tmp, sink_audio, &ctx)) < 0)
         goto end;
-    if (audio && !j->napkts) {
+    if (audio && !sh_spool_count(j->audio)) {
         /* Planned, but nothing came (all of it damaged, or none in the range):
          * an output without audio, not one that fails its check. */
         sh_log(SH_LOG_WARNING, j->input, "no audio could be decoded: the output has none");
@@ -529,7 +523,7 @@ typedef struct EncodeCtx {
     ShMuxer *mx;
     ShEncoder *enc;
     int vst, ast;
-    int next_audio;
+    int64_t next_audio;
     int64_t video_bytes;
     AVPacket *pkt, *apkt;
     AVFrame *held;           /* one frame back: its duration is known when the next arrives */
@@ -541,16 +535,21 @@ typedef struct EncodeCtx {
 static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
 {
     int64_t end = av_rescale_q(j->end_pts - j->origin, j->info->video_tb, j->atb);
-    while (e->ast >= 0 && e->next_audio < j->napkts) {
-        AVPacket *src = j->apkts[e->next_audio];
+    while (e->ast >= 0 && e->next_audio < sh_spool_count(j->audio)) {
+        int64_t pts, dts;
         int ret;
-        if (!all && av_compare_ts(src->dts, j->atb, t, j->info->video_tb) > 0)
+        sh_spool_info(j->audio, e->next_audio, &pts, &dts, NULL, NULL, NULL);
+        if (!all && av_compare_ts(dts, j->atb, t, j->info->video_tb) > 0)
             break;
         e->next_audio++;
-        if (src->pts >= end)
-            continue;       /* past the end of the video */
-        if ((ret = av_packet_ref(e->apkt, src)) < 0)
+        if ((ret = sh_spool_get(j->audio, e->apkt)) < 0) {
+            sh_log(SH_LOG_ERROR, NULL, "audio packets: %s", av_err2str(ret));
             return ret;
+        }
+        if (pts >= end) {
+            av_packet_unref(e->apkt);
+            continue;       /* past the end of the video */
+        }
         if ((ret = sh_mux_write(e->mx, e->ast, e->apkt)) < 0) {
             j->output_failed = 1;
             return ret;
@@ -678,7 +677,7 @@ static int encode_attempt(Job *j, Attempt *at, ShFrameCache *cache, const ShRung
     if ((ret = sh_mux_write_header(e.mx)) < 0)
         goto end;
     j->output_failed = 0;
-    if ((ret = sh_frame_cache_rewind(cache)) < 0)
+    if ((ret = sh_frame_cache_rewind(cache)) < 0 || (j->audio && (ret = sh_spool_rewind(j->audio)) < 0))
         goto end;
     /* Encode k (from 0) fills 1-0.4^k .. 1-0.4^(k+1) of the encoding's share:
      * most jobs need one or two encodes, and the bar never goes back. */
@@ -691,7 +690,7 @@ static int encode_attempt(Job *j, Attempt *at, ShFrameCache *cache, const ShRung
             goto end;
         report_progress(j, "encode", SH_PROGRESS_ANALYSIS + (1 - SH_PROGRESS_ANALYSIS) *
                         (done + (1 - done) * 0.6 * part),
-                        e.video_bytes + (audio && j->apar ? (int64_t)(j->audio_bytes * part) : 0));
+                        e.video_bytes + (audio && j->apar ? (int64_t)(sh_spool_bytes(j->audio) * part) : 0));
     }
     if (ret != AVERROR_EOF || (ret = sink_encode(j, NULL, &e)) < 0 ||
         (ret = write_audio_until(j, &e, 0, 1)) < 0 || (ret = check_interrupt()) < 0)
@@ -801,7 +800,7 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
 
     /* Bytes that are not video: audio (exact, encoded already) and the
      * container (estimated now, measured after the first attempt). */
-    fixed = j->audio_bytes + sh_budget_overhead(sh_frame_cache_count(j->cache), j->napkts);
+    fixed = sh_spool_bytes(j->audio) + sh_budget_overhead(sh_frame_cache_count(j->cache), sh_spool_count(j->audio));
     goal = (int64_t)(target * SH_AIM) - fixed;
     if (goal <= 0)
         return SH_ERROR_TARGET_TOO_SMALL;
@@ -1107,9 +1106,7 @@ end:
     fill_result(j, res);
     res->failed_phase = ret < 0 ? phase : SH_PHASE_NONE;
     res->seconds = now_seconds() - t0;
-    for (int i = 0; i < j->napkts; i++)
-        av_packet_free(&j->apkts[i]);
-    av_free(j->apkts);
+    sh_spool_free(&j->audio);
     avcodec_parameters_free(&j->apar);
     sh_frame_cache_free(&j->cache);
     sh_frame_cache_free(&j->floor_cache);

@@ -1,50 +1,22 @@
 /*
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdint.h>
+
 #include <libavcodec/avcodec.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 
 #include "common/log.h"
+#include "input/spool.h"
 #include "solver/measure.h"
 #include "stages/stage.h"
 
-typedef struct PacketList {
-    AVPacket **pkts;
-    int n, alloc;
-    int64_t bytes;
-} PacketList;
-
-static int list_add(PacketList *l, AVPacket *pkt)
-{
-    if (l->n == l->alloc) {
-        int na = l->alloc ? l->alloc * 2 : 256;
-        void *p = av_realloc_array(l->pkts, na, sizeof(*l->pkts));
-        if (!p)
-            return AVERROR(ENOMEM);
-        l->pkts = p;
-        l->alloc = na;
-    }
-    if (!(l->pkts[l->n] = av_packet_clone(pkt)))
-        return AVERROR(ENOMEM);
-    l->bytes += pkt->size;
-    l->n++;
-    return 0;
-}
-
-static void list_free(PacketList *l)
-{
-    for (int i = 0; i < l->n; i++)
-        av_packet_free(&l->pkts[i]);
-    av_freep(&l->pkts);
-    l->n = l->alloc = 0;
-}
-
-static int drain(ShEncoder *enc, AVPacket *pkt, PacketList *l)
+static int drain(ShEncoder *enc, AVPacket *pkt, ShPacketSpool *l)
 {
     int ret;
     while ((ret = sh_encoder_receive_packet(enc, pkt)) >= 0) {
-        ret = list_add(l, pkt);
+        ret = sh_spool_put(l, pkt);
         av_packet_unref(pkt);
         if (ret < 0)
             return ret;
@@ -54,7 +26,7 @@ static int drain(ShEncoder *enc, AVPacket *pkt, PacketList *l)
 
 /* Encode the sample at the rung: master -> fps -> scale -> encoder -> packets. */
 static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
-                         double crf, int fast, PacketList *out, AVCodecParameters *par)
+                         double crf, int fast, ShPacketSpool *out, AVCodecParameters *par)
 {
     ShStreamInfo si = { .type = AVMEDIA_TYPE_VIDEO, .time_base = s->time_base, .width = s->master_w,
                         .height = s->master_h, .pix_fmt = AV_PIX_FMT_YUV420P, .sar = { 1, 1 } };
@@ -175,24 +147,25 @@ static int show(Scorer *sc, AVFrame *decoded)
  * share of keyframe cost is added back. Keyframes inside the counted part
  * (real scene cuts) count as they are.
  */
-static int64_t film_bytes(const ShSample *s, const PacketList *pl)
+static int64_t film_bytes(const ShSample *s, const ShPacketSpool *pl)
 {
     int64_t counted = 0, ncounted = 0, key = 0, nkey = 0, other = 0, nother = 0;
-    for (int i = 0; i < pl->n; i++) {
-        const AVPacket *p = pl->pkts[i];
-        int in_count = 0;
+    for (int64_t i = 0; i < sh_spool_count(pl); i++) {
+        int64_t pts;
+        int flags, size, in_count = 0;
+        sh_spool_info(pl, i, &pts, NULL, NULL, &flags, &size);
         for (int k = 0; k < s->segments; k++)
-            if (p->pts >= s->seg_measure[k] && p->pts < s->seg_end[k])
+            if (pts >= s->seg_measure[k] && pts < s->seg_end[k])
                 in_count = 1;
-        if (p->flags & AV_PKT_FLAG_KEY) {
-            key += p->size;
+        if (flags & AV_PKT_FLAG_KEY) {
+            key += size;
             nkey++;
         } else {
-            other += p->size;
+            other += size;
             nother++;
         }
         if (in_count) {
-            counted += p->size;
+            counted += size;
             ncounted++;
         }
     }
@@ -204,7 +177,8 @@ static int64_t film_bytes(const ShSample *s, const PacketList *pl)
 int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
                          double crf, int fast, ShMeasure *m)
 {
-    PacketList pl = { 0 };
+    ShPacketSpool *pl = NULL;
+    AVPacket *pkt = av_packet_alloc();
     AVCodecParameters *par = avcodec_parameters_alloc();
     AVCodecContext *dec = NULL;
     const AVCodec *codec;
@@ -221,7 +195,13 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if ((ret = encode_sample(s, desc, rung, crf, fast, &pl, par)) < 0)
+    if (!pkt) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    /* A sample's packets stay in memory: a few hundred frames at most. */
+    if ((ret = sh_spool_open(&pl, SIZE_MAX)) < 0 ||
+        (ret = encode_sample(s, desc, rung, crf, fast, pl, par)) < 0)
         goto end;
     codec = avcodec_find_decoder(par->codec_id);
     if (!codec || !(dec = avcodec_alloc_context3(codec))) {
@@ -236,8 +216,13 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
         (ret = sh_stage_create(&sc.up, "scale", &ui, &ua)) < 0 ||
         (ret = sh_frame_cache_rewind(s->ref)) < 0)
         goto end;
-    for (int i = 0; i <= pl.n; i++) {
-        if ((ret = avcodec_send_packet(dec, i < pl.n ? pl.pkts[i] : NULL)) < 0)
+    for (int64_t i = 0; i <= sh_spool_count(pl); i++) {
+        int last = i == sh_spool_count(pl);
+        if (!last && (ret = sh_spool_get(pl, pkt)) < 0)
+            goto end;
+        ret = avcodec_send_packet(dec, last ? NULL : pkt);
+        av_packet_unref(pkt);
+        if (ret < 0)
             goto end;
         while ((ret = avcodec_receive_frame(dec, d)) >= 0) {
             ret = show(&sc, d);
@@ -253,9 +238,10 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
         (ret = sh_quality_acc_result(&sc.acc, &m->q)) < 0)
         goto end;
     m->crf = crf;
-    m->bps = film_bytes(s, &pl) * 8.0 / s->seconds / s->difficulty;
+    m->bps = film_bytes(s, pl) * 8.0 / s->seconds / s->difficulty;
 end:
-    list_free(&pl);
+    sh_spool_free(&pl);
+    av_packet_free(&pkt);
     avcodec_parameters_free(&par);
     avcodec_free_context(&dec);
     sh_stage_free(&sc.up);

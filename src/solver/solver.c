@@ -35,6 +35,8 @@
 /* Slopes (per doubling of the bitrate) until a rung has two points of its own. */
 #define SH_SLOPE_SSIM_DB 1.2
 #define SH_SLOPE_PSNR 2.0
+/* Bits per pixel at the source's picture and rate above which the search stops at once. */
+#define SH_SEARCH_ENOUGH_BPP 0.1
 /* x264's rate halves about every 6 CRF steps. */
 #define SH_CRF_PER_OCTAVE 6.0
 
@@ -255,6 +257,10 @@ static int search(Search *s, const ShSolverOptions *opt)
     bh = nearest_height(heights, nh, s->plan->display_height);
     br = nearest_rate(rates, nr, av_q2d(s->plan->fps));
     best = try_rung(s, heights, rates, bh, br, &err);
+    /* Bits to spare at the source's own picture and rate: a smaller or
+     * choppier picture cannot win, so spend no encodes looking. */
+    if (bh == 0 && br == 0 && s->plan->bpp >= SH_SEARCH_ENOUGH_BPP)
+        return err;
     if (bh > 0) {
         double q = try_rung(s, heights, rates, 0, br, &err);
         if (q > best)
