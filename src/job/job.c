@@ -90,6 +90,7 @@ typedef struct Job {
     int output_failed;       /* the failure was writing the output */
     int encoder_failed;      /* ... or an encoder's */
     ShPacketSpool *audio;    /* encoded audio, in the audio encoder's time base */
+    int64_t pass1_bytes;     /* what the first pass made of the planned bitrate */
     AVCodecParameters *apar;
     AVRational atb;
     char tmpdir[PATH_MAX];
@@ -293,6 +294,8 @@ static int drain_encoder(Job *j, ShEncoder *enc, AVPacket *pkt, int keep)
     while ((ret = sh_encoder_receive_packet(enc, pkt)) >= 0) {
         if (keep)
             ret = keep_audio_packet(j, pkt);
+        else
+            j->pass1_bytes += pkt->size;
         av_packet_unref(pkt);
         if (ret < 0)
             return ret;
@@ -805,6 +808,10 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
     if (goal <= 0)
         return SH_ERROR_TARGET_TOO_SMALL;
     a[0].bitrate = (int64_t)(goal * 8 / j->duration);
+    if (j->pass1_bytes)
+        sh_log(SH_LOG_VERBOSE, j->input, "pass 1 at %lld b/s: %lld bytes (%.1f%% of its bitrate)",
+               (long long)j->plan.video_bitrate, (long long)j->pass1_bytes,
+               100.0 * j->pass1_bytes * 8 / j->duration / j->plan.video_bitrate);
     j->final_rung = j->rung;
     j->final_audio = j->apar != NULL;
     for (n = 0; n < SH_MAX_ATTEMPTS; n++) {
