@@ -41,7 +41,7 @@
 #include "stages/stage.h"
 
 /* Frames kept in memory before the cache spills to a temporary file. */
-#define SH_CACHE_MEM_LIMIT ((size_t)96 << 20)
+#define SH_CACHE_MEM_LIMIT ((size_t)64 << 20)
 /* Audio packets kept in memory (17 minutes at 128 kb/s) before they go to a file too. */
 #define SH_AUDIO_MEM_LIMIT ((size_t)16 << 20)
 /* Pass-2 encodes at most, and the band a result is accepted in. */

@@ -78,8 +78,13 @@ int sh_plan_heights(const ShInputInfo *info, const ShSolverOptions *o, int *out,
         return n;
     }
     for (size_t i = 0; i <= sizeof(plan_heights) / sizeof(plan_heights[0]) && n < max; i++) {
-        int h = i ? plan_heights[i - 1] : src;
+        int h = i ? plan_heights[i - 1] : src, w, ch;
         if ((i && h >= src) || (o->max_height > 0 && h > o->max_height))
+            continue;
+        /* Larger pictures do not fit the memory bound (the decoder, the
+         * cache and x264's lookahead); --height can still ask for one. */
+        sh_scale_dims(info->width, info->height, info->sar, info->rotation, h, &w, &ch);
+        if ((int64_t)w * ch > SH_PLAN_MAX_PIXELS)
             continue;
         out[n++] = h;
     }

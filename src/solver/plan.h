@@ -13,6 +13,8 @@
 
 /* Below this many bits per pixel x264 starves; the rule shrinks the picture instead. */
 #define SH_PLAN_MIN_BPP 0.06
+/* The largest picture the solver chooses by itself: a phone's 1080x2280 fits. */
+#define SH_PLAN_MAX_PIXELS (1080 * 2300)
 /* The smallest picture and frame rate this solver goes to. */
 #define SH_PLAN_MIN_HEIGHT 36
 #define SH_PLAN_MIN_FPS 1.0
