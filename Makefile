@@ -6,7 +6,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
-PKGS    := libavformat libavcodec libswscale libswresample libavutil
+PKGS    := libavformat libavcodec libswscale libswresample libavutil imagequant
 BUILD   ?= build
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -15,10 +15,11 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(PKG_LIBS) -lgif -lgomp -lm   # giflib has no pkg-config file; libgomp: see stages/palette.c
 
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
-                             src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c))
+                             src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c src/gif/*.c \
+                             src/scale/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -57,9 +58,16 @@ check: deps
 	tests/run.sh $(BUILD)
 
 # shrink against the usual ffmpeg two-pass recipe on ../shared/media: docs/BENCHMARKS.md.
-# BENCH_ARGS="--clips bbb,sintel --rates 100" narrows it.
+# BENCH_ARGS="--clips bbb,sintel --rates 100" narrows it. The GIF table (docs/GIF.md):
+# BENCH_GIF_ARGS="--clips chaplin_bw_360p.mp4 --targets 500k".
+# Then the scaling table (docs/SCALE.md): a looped clip through plan/encode-chunk/join at 1 and
+# 2 workers, projected to 16 and 64. BENCH_SCALE=0 skips it; BENCH_SCALE_ARGS="--minutes 2" narrows it.
+BENCH_SCALE ?= 1
 bench: deps all
 	tests/bench/bench.py --shrink $(BUILD)/shrink --out docs/BENCHMARKS.md $(BENCH_ARGS)
+	tests/bench/bench_gif.py --shrink $(BUILD)/shrink --out docs/GIF.md $(BENCH_GIF_ARGS)
+	@if [ "$(BENCH_SCALE)" != 0 ]; then tests/bench/bench_scale.py --shrink $(BUILD)/shrink $(BENCH_SCALE_ARGS); \
+	 else echo "bench: scaling table skipped (BENCH_SCALE=0)"; fi
 
 demo: deps all
 	tests/demo.sh $(BUILD)/shrink

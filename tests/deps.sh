@@ -3,13 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 pkgs_pc="libavformat libavcodec libswscale libswresample libavutil cmocka"
-debs="build-essential pkg-config libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base"
+debs="build-essential pkg-config libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
 missing=0
 command -v cc >/dev/null 2>&1 || missing=1
 command -v pkg-config >/dev/null 2>&1 || missing=1
 command -v ffmpeg >/dev/null 2>&1 || missing=1
 command -v ffprobe >/dev/null 2>&1 || missing=1
 command -v python3 >/dev/null 2>&1 || missing=1
+command -v parallel >/dev/null 2>&1 || missing=1   # GNU parallel: tests/cli/test_scale.sh
 if [ $missing = 0 ]; then
     for p in $pkgs_pc; do pkg-config --exists "$p" || { missing=1; break; }; done
 fi

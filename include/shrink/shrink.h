@@ -90,12 +90,15 @@ typedef struct ShOptions {
     int audio_bitrate;        /* bits per second; 0: free; the solver may still drop audio */
     int plan_only;            /* choose and report, encode nothing */
     int report;               /* measure the result against the source (SSIM/PSNR) */
+    int no_search;            /* the bits-per-pixel rule alone, no sampling: a chunk of a
+                               * scale-out plan, whose picture and rate are pinned already */
     ShProgressFn progress;    /* NULL: none */
     void *progress_opaque;
 } ShOptions;
 
 /* One rung the solver measured on the samples. */
 typedef struct ShCandidateInfo {
+    const char *encoder;      /* shrink's name for the video encoder, "x264" */
     int width, height;        /* coded */
     double fps;
     double video_bitrate;     /* what the budget leaves it, bits per second */
@@ -103,6 +106,7 @@ typedef struct ShCandidateInfo {
     double crf[2], sample_bitrate[2], sample_ssim[2], sample_psnr[2];
     int feasible;             /* x264 can reach the budget at this rung */
     double ssim, psnr;        /* predicted at the budget */
+    double speed_cost_db;     /* SSIM dB a slower encoder must gain to be chosen (--speed) */
 } ShCandidateInfo;
 
 #define SH_MAX_CANDIDATES 48
@@ -113,6 +117,7 @@ typedef struct ShJobResult {
     int64_t min_bytes;        /* with SH_ERROR_TARGET_TOO_SMALL: smallest size that works */
     double duration;          /* seconds, as planned and verified */
     const char *codec;        /* video codec name, e.g. "h264" */
+    const char *encoder;      /* shrink's name for its encoder, e.g. "x264" */
     int width, height;        /* coded dimensions of the output */
     double fps;               /* nominal output frame rate */
     int audio;                /* 1 when the output has an audio stream */
@@ -159,6 +164,17 @@ void sh_job_interrupt(void);
 
 /* Remove every temporary file the library has registered (async-signal-safe). */
 void sh_temp_cleanup_all(void);
+
+/* The video encoders --codec takes that this build's libavcodec provides,
+ * ", "-separated ("x264, x265, vp9, ..."). */
+const char *sh_codec_names(char *buf, size_t len);
+
+/*
+ * The format (a --format name, and the extension) an encoder writes when
+ * nothing else says: "webm" for vp9, "mp4" for most. NULL for "auto" or a
+ * name that is no encoder.
+ */
+const char *sh_codec_format(const char *codec);
 
 /* Message for any error code, AVERROR or SH_ERROR_*. */
 const char *sh_strerror(int err, char *buf, size_t len);

@@ -287,10 +287,19 @@ static int output_name(const Cli *cli, const Item *it, int copy, char *out, size
     }
     /* --format's names are their extensions (main.c checked and lower-cased it). */
     n = snprintf(out, len, "%s%.*s.shrunk.%s", dir, stem, base,
-                 copy ? (ext ? ext : "") : cli->job.format ? cli->job.format : "mp4");
+                 copy ? (ext ? ext : "") : cli->job.format ? cli->job.format :
+                 sh_codec_format(cli->job.codec) ? sh_codec_format(cli->job.codec) : "mp4");
     if (copy && !ext && n > 0)
         out[--n] = 0;   /* no extension to keep: no dot either */
     return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+/* -o named for another container (x.gif for an MP4) converts: a copy would keep the input's bytes. */
+static int other_extension(const char *input, const char *output)
+{
+    const char *os = output ? strrchr(output, '/') : NULL, *is = strrchr(input, '/');
+    const char *oe = output ? extension(os ? os + 1 : output) : NULL, *ie = extension(is ? is + 1 : input);
+    return oe && (!ie || strcasecmp(oe, ie));
 }
 
 /* Anything asked of the content (a trim, a stream, a size, a rate) rules out a plain copy. */
@@ -344,9 +353,14 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
     /* Never bigger than the input: what fits is copied (or skipped); with a
      * trim or any other change the input's size is the ceiling. */
     fits = oc.input_bytes >= 0 && oc.input_bytes <= oc.target;
-    copy = fits && !changes_content(&o);
+    copy = fits && !changes_content(&o) && !other_extension(it->path, o.output);
     if (fits && !copy)
         oc.target = oc.input_bytes;
+    /* A service's limit is for a video its players show inline: H.264 plays
+     * everywhere, AV1 does not (yet) on every phone. --codec or --format
+     * still choose. */
+    if (cli->target.preset && !o.codec && !o.format)
+        o.codec = "x264";
     if (copy && cli->skip_fitting) {
         oc.action = ACTION_SKIPPED_FITTING;
         goto done;
@@ -391,7 +405,9 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
         o.progress_opaque = &cli->progress;
     }
     progress_start(&cli->progress, it->path, index + 1, b->nitems);
-    ret = copy ? sh_job_copy(&o, res) : sh_job_run(&o, res);
+    /* --jobs N for one film: its chunks in parallel (scale.c), the same pieces as shrink plan/encode-chunk/join. */
+    ret = copy ? sh_job_copy(&o, res) : b->nitems == 1 && scale_applies(cli, &o) ? scale_run_film(cli, &o, res)
+               : sh_job_run(&o, res);
     progress_clear(&cli->progress);
     oc.res = res;
     oc.err = ret;
@@ -422,6 +438,51 @@ done:
     return oc.exit_code;
 }
 
+typedef struct ParallelCtx {
+    Cli *cli;
+    Batch *b;
+    ShJobResult *res;
+} ParallelCtx;
+
+static int run_indexed(void *opaque, int i, Action *action)
+{
+    ParallelCtx *p = opaque;
+    return run_item(p->cli, p->b, &p->b->items[i], i, p->res, action);
+}
+
+/*
+ * --jobs N: N inputs at a time, each in its own process (scale.c's
+ * run_parallel), results in input order. Outputs written by the run are
+ * not shared between the processes: two inputs with one output name meet
+ * at the rename, which refuses the second (exit 6), as for a file that
+ * appeared meanwhile. Returns 0, or the exit code that ends the batch.
+ */
+static int run_batch_parallel(Cli *cli, Batch *b, ShJobResult *res, int *count, int *first_code, int *same_code)
+{
+    ParallelCtx ctx = { cli, b, res };
+    int *codes = av_calloc(b->nitems, sizeof(*codes)), *actions = av_calloc(b->nitems, sizeof(*actions));
+    int ret = 0;
+
+    if (!codes || !actions || run_parallel(cli, b->nitems, run_indexed, &ctx, codes, actions) < 0) {
+        fprintf(stderr, "shrink: error: cannot run jobs in parallel: %s\n", strerror(errno));
+        ret = EXIT_OTHER;
+        goto end;
+    }
+    for (int i = 0; i < b->nitems && codes[i] >= 0; i++) {
+        if (codes[i] >= 128 && !ret)
+            ret = codes[i];
+        count[actions[i]]++;
+        if (codes[i] && *first_code < 0)
+            *first_code = codes[i];
+        else if (codes[i] && codes[i] != *first_code)
+            *same_code = 0;
+    }
+end:
+    av_free(codes);
+    av_free(actions);
+    return ret;
+}
+
 int batch_run(Cli *cli, char *const *args, int nargs)
 {
     Batch b = { 0 };
@@ -434,7 +495,12 @@ int batch_run(Cli *cli, char *const *args, int nargs)
         ret = EXIT_OTHER;
         goto end;
     }
-    for (int i = 0; i < b.nitems; i++) {
+    if (cli->jobs > 1 && b.nitems > 1) {
+        cli->progress.mode = PROGRESS_OFF;   /* N jobs cannot share one line */
+        if ((ret = run_batch_parallel(cli, &b, res, count, &first_code, &same_code)))
+            goto end;
+    }
+    for (int i = 0; i < b.nitems && !(cli->jobs > 1 && b.nitems > 1); i++) {
         Action action;
         int code;
         /* A job clears the library's interrupt flag when it starts: a signal

@@ -82,6 +82,7 @@ void progress_clear(Progress *p);
 
 typedef struct Cli {
     int verbosity;            /* -1 quiet, 0 normal, 1 verbose, 2 debug */
+    int jobs;                 /* --jobs N: files (or one film's chunks) at a time; 0 or 1: one */
     int json;
     int skip_existing, skip_fitting;
     const char *outdir;
@@ -129,6 +130,33 @@ const char *action_name(Action a);
 void json_string(const char *s);
 /* One line on stdout per input: JSON with --json, else text (none with -q). */
 void report_outcome(const Cli *cli, const Outcome *oc);
+
+/* ---- main.c, for the subcommands ---- */
+
+void install_signals(void);
+/* An ShLogFn; opaque is the Cli. */
+void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg);
+
+/* ---- scale.c: one film in chunks (docs/SCALE.md) ---- */
+
+int is_scale_command(const char *arg);
+/* shrink plan|encode-chunk|join ...; argv[0] is the subcommand. Returns the exit code. */
+int scale_main(int argc, char **argv);
+/* --jobs N for one film: plan, cli->jobs chunk encodes at a time, join. As sh_job_run. */
+int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res);
+/* Whether --jobs takes the chunked path for this one input (an MP4 output, no --plan or --report). */
+int scale_applies(const Cli *cli, const ShOptions *o);
+/* One input of a batch, by index: its exit code, *action what became of it. */
+typedef int (*ItemFn)(void *ctx, int index, Action *action);
+/*
+ * --jobs N over a batch: fn for each of n inputs in its own process, N at a
+ * time (fewer when memory is short), result lines printed in input order.
+ * codes[i] and actions[i] get each input's; a code of -1: not run (a signal
+ * stopped the batch). Returns how many ran, or a negative error.
+ */
+int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *actions);
+/* --jobs N: a whole number from 1. Returns 0 or -1 (said on stderr). */
+int jobs_option(const char *arg, int *jobs);
 
 /* ---- plan.c ---- */
 

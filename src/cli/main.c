@@ -31,7 +31,7 @@ static void on_signal(int sig)
     sh_job_interrupt();
 }
 
-static void install_signals(void)
+void install_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -45,7 +45,7 @@ static void install_signals(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
-static void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
+void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
 {
     Cli *cli = opaque;
     static const char *const names[] = { "error", "warning", "info", "verbose", "debug" };
@@ -97,7 +97,7 @@ static void print_wrapped(FILE *f, const char *s, int indent, int width)
 
 static void usage(FILE *f)
 {
-    char size[32];
+    char size[32], codecs[256];
     fprintf(f,
 "Usage: shrink INPUT... (--target SIZE | --for SERVICE) [options]\n"
 "Fit videos into a size: each output is never larger than the target.\n"
@@ -109,20 +109,24 @@ static void usage(FILE *f)
 "                        M or MB = 1000^2; MiB = 1024^2; G or GB = 1000^3;\n"
 "                        GiB = 1024^3 (1.44MB is fine; a bare number is bytes);\n"
 "                        or N%% of each input's size (30%%)\n"
-"      --for SERVICE     the target for a service's upload limit (see below)\n"
+"      --for SERVICE     the target for a service's upload limit (see below), in\n"
+"                        H.264 unless --codec or --format says otherwise\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE     where to write, for one input (default: INPUT's stem +\n"
 "                        .shrunk.FORMAT, beside it); its extension sets the format\n"
 "      --format FORMAT   mp4 (default), mov, mkv, webm or gif\n"
-"      --codec NAME      the video encoder (default: auto, the solver picks);\n"
-"                        x264\n"
+"      --codec NAME      the video encoder (default: auto, the solver picks):\n"
+"                        %s\n"
 "      --speed SPEED     fast, balanced (default) or best: how long the encoders\n"
 "                        may take\n"
 "      --outdir DIR      write every output into DIR (created if missing),\n"
 "                        keeping the layout under a named directory\n"
 "  -f, --force           replace an output that exists (never an input)\n"
 "      --skip-existing   skip inputs whose output exists: a rerun resumes a batch\n"
+"      --jobs N          N at a time: N files of a batch, or one film cut into\n"
+"                        chunks encoded in parallel (docs/SCALE.md; also the\n"
+"                        subcommands plan, encode-chunk and join)\n"
 "      --skip-fitting    skip inputs that already fit (default: copy them as they\n"
 "                        are, to STEM.shrunk.EXT: never bigger than the input)\n"
 "\n"
@@ -148,6 +152,18 @@ static void usage(FILE *f)
 "                        luma SSIM and PSNR at the display size (at most 720p),\n"
 "                        as the solver predicts them (docs/SOLVER.md)\n"
 "\n"
+"Scale out: one film in chunks, for GNU parallel, Slurm, Kubernetes\n"
+"(docs/SCALE.md); --jobs N runs the same three steps on this machine:\n"
+"  shrink plan INPUT --target SIZE -o PLAN [--chunks N | --chunk-length TIME]\n"
+"        [--audio-output FILE] [trim, picture and sound options]\n"
+"                        analyse once; write the plan and the film's audio\n"
+"  shrink encode-chunk PLAN K -o FILE [--input INPUT]\n"
+"                        encode chunk K alone (--list: the chunk numbers)\n"
+"  shrink join PLAN CHUNK... -o OUTPUT [--force]\n"
+"                        join without re-encoding; over the target: exit 4,\n"
+"                        naming the chunks to redo and their budgets for\n"
+"  shrink plan --rebalance PLAN K=BYTES...\n"
+"\n"
 "Messages:\n"
 "      --json            print one JSON object per input on stdout (docs/JSON.md)\n"
 "      --progress        show progress on stderr even when it is not a terminal\n"
@@ -160,7 +176,7 @@ static void usage(FILE *f)
 "  -V, --version         the version\n"
 "\n"
 "Services for --for (upload limits as commonly documented, checked %s):\n",
-            PRESETS_CHECKED);
+            sh_codec_names(codecs, sizeof(codecs)), PRESETS_CHECKED);
     for (const Preset *p = cli_presets; p->name; p++) {
         fprintf(f, "  %-9s %13s B, for a limit of %s:\n", p->name, group_digits(size, sizeof(size), p->bytes),
                 p->limit);
@@ -219,6 +235,7 @@ enum {
     OPT_FORMAT,
     OPT_CODEC,
     OPT_SPEED,
+    OPT_JOBS,
 };
 
 int main(int argc, char **argv)
@@ -249,6 +266,7 @@ int main(int argc, char **argv)
         { "format",        required_argument, NULL, OPT_FORMAT },
         { "codec",         required_argument, NULL, OPT_CODEC },
         { "speed",         required_argument, NULL, OPT_SPEED },
+        { "jobs",          required_argument, NULL, OPT_JOBS },
         { "quiet",         no_argument,       NULL, 'q' },
         { "verbose",       no_argument,       NULL, 'v' },
         { "help",          no_argument,       NULL, 'h' },
@@ -263,6 +281,9 @@ int main(int argc, char **argv)
     int c, ret;
 
     int optidx = 0;
+    /* shrink plan|encode-chunk|join: scale-out subcommands (scale.c). */
+    if (argc > 1 && is_scale_command(argv[1]))
+        return scale_main(argc - 1, argv + 1);
     while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {
         case 't': target = optarg; break;
@@ -271,6 +292,10 @@ int main(int argc, char **argv)
         case OPT_OUTDIR: cli.outdir = optarg; break;
         case 'f': o->force = 1; break;
         case OPT_SKIP_EXISTING: cli.skip_existing = 1; break;
+        case OPT_JOBS:
+            if (jobs_option(optarg, &cli.jobs) < 0)
+                return EXIT_USAGE;
+            break;
         case OPT_SKIP_FITTING: cli.skip_fitting = 1; break;
         case OPT_START:
             if (parse_time("--start", optarg, &o->start) < 0)

@@ -29,6 +29,11 @@ int solver_option(const char *name, const char *arg, ShOptions *o)
         fprintf(stderr, "shrink: error: --%s '%s': not a positive number\n", name, arg);
         return AVERROR(EINVAL);
     }
+    if ((!strcmp(name, "height") || !strcmp(name, "max-height")) && (v != (int)v || v < 2)) {
+        /* 0.5 used to truncate to 0, which means "free": say so instead. */
+        fprintf(stderr, "shrink: error: --%s '%s': a whole number of pixels, at least 2\n", name, arg);
+        return AVERROR(EINVAL);
+    }
     if (!strcmp(name, "height"))
         o->height = (int)v;
     else if (!strcmp(name, "max-height"))
@@ -52,16 +57,22 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
            r->sample_seconds, r->sample_encodes, r->solver_seconds);
     for (int i = 0; i < r->ncandidates; i++) {
         const ShCandidateInfo *c = &r->candidates[i];
-        printf("%s{\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%.0f,\"feasible\":%s,"
-               "\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f,\"samples\":[",
-               i ? "," : "", c->width, c->height, c->fps, c->video_bitrate, c->feasible ? "true" : "false",
-               c->ssim, c->psnr);
+        printf("%s{\"encoder\":", i ? "," : "");
+        json_string(c->encoder ? c->encoder : "");
+        printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%.0f,\"feasible\":%s,"
+               "\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f,\"speed_cost_db\":%.3f,\"samples\":[",
+               c->width, c->height, c->fps, c->video_bitrate, c->feasible ? "true" : "false",
+               c->ssim, c->psnr, c->speed_cost_db);
         for (int k = 0; k < c->measures; k++)
             printf("%s{\"crf\":%.2f,\"bitrate\":%.0f,\"ssim\":%.5f,\"psnr\":%.3f}", k ? "," : "", c->crf[k],
                    c->sample_bitrate[k], c->sample_ssim[k], c->sample_psnr[k]);
         printf("]}");
     }
-    printf("],\"chosen\":{\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%lld,\"audio\":",
+    printf("],\"chosen\":{\"encoder\":");
+    json_string(r->encoder ? r->encoder : "");
+    printf(",\"codec\":");
+    json_string(r->codec ? r->codec : "");
+    printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%lld,\"audio\":",
            r->width, r->height, r->fps, (long long)r->video_bitrate);
     if (r->audio)
         printf("{\"codec\":\"%s\",\"bitrate\":%d,\"channels\":%d}", r->audio_codec, r->audio_bitrate,
@@ -90,13 +101,14 @@ void print_plan(const Cli *cli, const Outcome *oc)
     else
         printf("; no search: the target is below every picture's floor, or the input is too short to sample\n");
     if (r->ncandidates)
-        printf("  %-11s %7s %10s %8s %7s\n", "picture", "fps", "video b/s", "SSIM", "PSNR");
+        printf("  %-8s %-11s %7s %10s %8s %7s\n", "encoder", "picture", "fps", "video b/s", "SSIM", "PSNR");
     for (int i = 0; i < r->ncandidates; i++) {
         const ShCandidateInfo *c = &r->candidates[i];
-        printf("  %5dx%-5d %7.3g %10.0f %8.4f %7.2f%s\n", c->width, c->height, c->fps, c->video_bitrate,
+        printf("  %-8s %5dx%-5d %7.3g %10.0f %8.4f %7.2f%s\n", c->encoder ? c->encoder : "?", c->width, c->height, c->fps, c->video_bitrate,
                c->ssim, c->psnr, i == r->chosen ? "  <- chosen" : c->feasible ? "" : "  (cannot reach it)");
     }
-    printf("chosen: %dx%d at %.3g fps, video %lld b/s, ", r->width, r->height, r->fps, (long long)r->video_bitrate);
+    printf("chosen: %s %dx%d at %.3g fps, video %lld b/s, ", r->encoder ? r->encoder : "?", r->width, r->height,
+           r->fps, (long long)r->video_bitrate);
     if (r->audio)
         printf("%s %d b/s %s", r->audio_codec, r->audio_bitrate, r->audio_channels == 1 ? "mono" : "stereo");
     else

@@ -133,6 +133,8 @@ static void print_json(const Cli *cli, const Outcome *oc)
     json_real("ratio", "%.4f", bytes > 0 && oc->target > 0 ? (double)bytes / oc->target : 0);
     json_key("codec");
     json_string(r ? r->codec : NULL);
+    json_key("encoder");
+    json_string(r ? r->encoder : NULL);
     json_count("width", r ? r->width : 0);
     json_count("height", r ? r->height : 0);
     json_real("fps", "%.4f", r ? r->fps : 0);

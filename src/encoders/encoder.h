@@ -11,8 +11,14 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/dict.h>
 
+#include "input/input.h"
+#include "shrink/shrink.h"
+
 #define SH_ENC_CAP_TWO_PASS    (1 << 0) /* rate control from a first-pass log */
 #define SH_ENC_CAP_WHOLE_KBPS  (1 << 1) /* takes the bitrate in whole kb/s (libx264 via lavc) */
+#define SH_ENC_CAP_STATS_LAVC  (1 << 2) /* the first-pass log goes through AVCodecContext's
+                                         * stats_out/stats_in (libvpx, libaom); lavc.c keeps
+                                         * it in the file stats_path */
 
 typedef struct ShEncoderConfig {
     /* video */
@@ -24,8 +30,11 @@ typedef struct ShEncoderConfig {
     int time_scale;           /* >1: tell the encoder time runs this much faster and
                                * the bitrate is this much higher, for a finer rate step
                                * where it only takes whole kb/s; packets keep real time */
-    int qp;                   /* constant quantiser when >= 0 (the floor probe) */
-    double crf;               /* constant quality when > 0 (the solver's samples) */
+    int qp;                   /* constant quantiser when >= 0 (the floor probe), on x264's
+                               * 0-51 scale: each encoder maps 51 to its own largest */
+    double crf;               /* constant quality when > 0 (the solver's samples), on
+                               * x264's scale (rate halves every ~6): each encoder maps it
+                               * to its own (see its file and docs/ENCODERS.md) */
     int fast;                 /* 1: a quick preset, for measuring samples */
     int pass;                 /* 0 single pass, 1 or 2 */
     const char *stats_path;   /* first-pass log, for pass 1 and 2 */
@@ -37,6 +46,36 @@ typedef struct ShEncoderConfig {
 
 typedef struct ShEncoder ShEncoder;
 
+/*
+ * For encoders whose size is not a bitrate (GIF): the job hands over the
+ * opened input and the target, the encoder chooses everything, writes one
+ * temporary file beside the output, and the job verifies and renames it.
+ */
+typedef struct ShFitContext {
+    /* in */
+    const char *input;            /* for messages */
+    ShInput *in;                  /* opened, audio track and range set, nothing read */
+    const ShInputInfo *info;
+    const ShOptions *opt;         /* constraints (height, fps, ...) and plan_only */
+    const char *output;           /* destination: temporary files go beside it */
+    int64_t target_bytes;
+    int (*interrupted)(void);     /* nonzero: unwind with SH_ERROR_INTERRUPTED */
+    /* out */
+    char path[4096];              /* the temporary file with the result, registered */
+    int64_t bytes;
+    int width, height;
+    AVRational fps;               /* the frame rate frames were dropped to */
+    double duration;              /* seconds, what the output must last */
+    int attempts;                 /* whole-film encodes */
+    int64_t min_bytes;            /* with SH_ERROR_TARGET_TOO_SMALL: a size that works */
+    int output_failed;            /* the failure was writing the output */
+    /* the search, for --plan and --json */
+    int sample_encodes;
+    double sample_seconds;
+    int eval_width, eval_height;
+    double predicted_ssim;        /* 0: unknown */
+} ShFitContext;
+
 typedef struct ShEncoderDesc {
     const char *name;         /* shrink's name, "x264" */
     const char *codec;        /* the bitstream, "h264" */
@@ -44,6 +83,17 @@ typedef struct ShEncoderDesc {
     const char *lavc_name;    /* libavcodec encoder, for lavc-backed ones */
     unsigned caps;
     const char *containers;   /* comma-separated muxer names, first is preferred */
+    const char *const *stats_files; /* suffixes of the files a two-pass encoder writes
+                                     * beside stats_path ("" is the path itself), NULL-ended */
+    int min_size;             /* smallest coded width and height it accepts (0: any) */
+    int max_time_den;         /* largest time base denominator it accepts (0: INT_MAX);
+                               * bounds the time scale */
+    /* For --speed and the codec choice: the --speed (ShSpeed) that admits it
+     * (SH_SPEED_FAST: also in a hurry; BALANCED: by default; BEST: only when
+     * asked for the best), and its final-preset encode speed relative to
+     * x264 medium, measured here (docs/ENCODERS.md). */
+    int speed_class;
+    double rel_speed;
     enum AVPixelFormat pix_fmt;     /* what it wants from the stages */
     enum AVSampleFormat sample_fmt;
     size_t priv_size;
@@ -55,6 +105,9 @@ typedef struct ShEncoderDesc {
     int  (*send_frame)(ShEncoder *enc, const AVFrame *frame);   /* NULL = flush */
     int  (*receive_packet)(ShEncoder *enc, AVPacket *pkt);      /* 0, EAGAIN, EOF */
     void (*close)(ShEncoder *enc);
+    /* optional: fit the target without a bitrate (see ShFitContext); the
+     * job then calls nothing else of this encoder */
+    int  (*fit)(ShFitContext *ctx);
 } ShEncoderDesc;
 
 struct ShEncoder {
@@ -67,9 +120,18 @@ struct ShEncoder {
 
 /* The registry. */
 const ShEncoderDesc *sh_encoder_next(const ShEncoderDesc *prev);
+/* By shrink's name ("x264"), libavcodec's ("libx264") or, failing those, the
+ * first available encoder of a bitstream ("h264", "av1"). */
 const ShEncoderDesc *sh_encoder_find(const char *name);
+int sh_encoder_matches(const ShEncoderDesc *desc, const char *name);
 int sh_encoder_available(const ShEncoderDesc *desc);
 int sh_encoder_supports_container(const ShEncoderDesc *desc, const char *container);
+/* The first container in the descriptor's list (its default), or NULL. */
+const char *sh_encoder_default_container(const ShEncoderDesc *desc, char *buf, size_t len);
+/* The names of the available encoders of a type, ", "-separated, in table order. */
+const char *sh_encoder_names(enum AVMediaType type, char *buf, size_t len);
+/* Whether --speed (ShSpeed) admits the encoder: fast < balanced < best. */
+int sh_encoder_speed_ok(const ShEncoderDesc *desc, int speed);
 
 int  sh_encoder_open(ShEncoder **enc, const ShEncoderDesc *desc, const ShEncoderConfig *cfg);
 int  sh_encoder_send_frame(ShEncoder *enc, const AVFrame *frame);

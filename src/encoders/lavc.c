@@ -3,8 +3,13 @@
  * options, everything else is shared here.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include <libavcodec/bsf.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/file.h>
 
 #include "common/log.h"
 #include "encoders/encoder.h"
@@ -13,7 +18,104 @@ typedef struct LavcPriv {
     AVCodecContext *avctx;
     AVBSFContext *bsf;
     int drained;
+    char *stats_path;         /* SH_ENC_CAP_STATS_LAVC, pass 1: where stats_out goes */
+    char *stats_in;           /* pass 2: the log, which the context only borrows */
+    int64_t *sent;            /* video: the pts of every frame sent, in order */
+    size_t nsent, sent_alloc;
 } LavcPriv;
+
+/* Remember a frame's pts, so that its packet gets it back exactly. */
+static int remember_pts(LavcPriv *p, const AVFrame *f)
+{
+    if (!f || f->pts == AV_NOPTS_VALUE || p->avctx->codec_type != AVMEDIA_TYPE_VIDEO)
+        return 0;
+    if (p->nsent == p->sent_alloc) {
+        size_t n = p->sent_alloc ? p->sent_alloc * 2 : 1024;
+        void *a = av_realloc_array(p->sent, n, sizeof(*p->sent));
+        if (!a)
+            return AVERROR(ENOMEM);
+        p->sent = a;
+        p->sent_alloc = n;
+    }
+    p->sent[p->nsent++] = f->pts;
+    return 0;
+}
+
+/*
+ * libvpx and libaom keep time in their own units (1/10^7 s) and hand back
+ * timestamps rounded through them: one tick off, and the job no longer finds
+ * the frame a packet belongs to (nor its duration, so a film at one frame a
+ * minute ended early). Put back the pts of the nearest frame sent; x264's
+ * and x265's come back exact and are left as they are.
+ */
+static void restore_pts(const LavcPriv *p, AVPacket *pkt)
+{
+    size_t lo = 0, hi = p->nsent;
+    int64_t best;
+    if (!p->nsent || pkt->pts == AV_NOPTS_VALUE)
+        return;
+    while (lo < hi) {           /* the first sent pts >= pkt->pts */
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->sent[mid] < pkt->pts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    best = lo < p->nsent ? p->sent[lo] : p->sent[p->nsent - 1];
+    if (lo > 0 && (lo == p->nsent || pkt->pts - p->sent[lo - 1] < best - pkt->pts))
+        best = p->sent[lo - 1];
+    if (best == pkt->pts)
+        return;
+    if (pkt->dts == pkt->pts)   /* no reordering: dts follows */
+        pkt->dts = best;
+    pkt->pts = best;
+}
+
+/*
+ * libvpx and libaom hand the first-pass log to the caller (stats_out,
+ * complete once the encoder is drained) and take it back as stats_in. It
+ * goes through the job's pass log file like x264's, so the job handles every
+ * two-pass encoder the same way and the log is removed with its directory.
+ */
+static int stats_load(LavcPriv *p, const char *path)
+{
+    uint8_t *buf;
+    size_t size;
+    int ret = av_file_map(path, &buf, &size, 0, NULL);
+    if (ret < 0) {
+        sh_log(SH_LOG_ERROR, path, "cannot read the first-pass log: %s", av_err2str(ret));
+        return ret;
+    }
+    if (!(p->stats_in = av_malloc(size + 1))) {
+        av_file_unmap(buf, size);
+        return AVERROR(ENOMEM);
+    }
+    memcpy(p->stats_in, buf, size);
+    p->stats_in[size] = 0;
+    av_file_unmap(buf, size);
+    p->avctx->stats_in = p->stats_in;
+    sh_log(SH_LOG_DEBUG, path, "first-pass log: %zu bytes", size);
+    return 0;
+}
+
+static int stats_save(LavcPriv *p)
+{
+    const char *s = p->avctx->stats_out;
+    FILE *f;
+    int ret = 0;
+    if (!p->stats_path)
+        return 0;
+    if (!(f = fopen(p->stats_path, "w")) ||
+        (s && fputs(s, f) == EOF))
+        ret = AVERROR(errno ? errno : EIO);
+    if (f && fclose(f) && !ret)
+        ret = AVERROR(errno ? errno : EIO);
+    if (ret < 0)
+        sh_log(SH_LOG_ERROR, p->stats_path, "cannot write the first-pass log: %s", av_err2str(ret));
+    sh_log(SH_LOG_DEBUG, p->stats_path, "first-pass log written: %zu bytes", s ? strlen(s) : 0);
+    av_freep(&p->stats_path);   /* once */
+    return ret;
+}
 
 int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
 {
@@ -40,12 +142,23 @@ int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
          * the bitrate over 1/k of the time, which is the same bytes. */
         c->time_base = (AVRational){ cfg->time_base.num, cfg->time_base.den * k };
         c->framerate = av_mul_q(cfg->frame_rate, (AVRational){ k, 1 });
+        /* libvpx and libaom take ticks_per_frame as each frame's duration,
+         * and a pass-1 log of one-tick frames (1/12800 s, say) leaves pass 2
+         * no bits at all: one frame of the nominal rate, in ticks. */
+        if (cfg->frame_rate.num > 0 && cfg->frame_rate.den > 0)
+            c->ticks_per_frame = (int)FFMAX(1, av_rescale_q(1, av_inv_q(cfg->frame_rate), cfg->time_base));
         c->sample_aspect_ratio = (AVRational){ 1, 1 };
         c->color_range = AVCOL_RANGE_MPEG;
         if (cfg->pass == 1)
             c->flags |= AV_CODEC_FLAG_PASS1;
         else if (cfg->pass == 2)
             c->flags |= AV_CODEC_FLAG_PASS2;
+        if ((d->caps & SH_ENC_CAP_STATS_LAVC) && cfg->pass && cfg->stats_path) {
+            if (cfg->pass == 1 && !(p->stats_path = av_strdup(cfg->stats_path)))
+                return AVERROR(ENOMEM);
+            if (cfg->pass == 2 && (ret = stats_load(p, cfg->stats_path)) < 0)
+                return ret;
+        }
     } else {
         c->sample_rate = cfg->sample_rate;
         c->sample_fmt = cfg->sample_fmt;
@@ -97,6 +210,8 @@ int sh_lavc_send_frame(ShEncoder *enc, const AVFrame *frame)
     LavcPriv *p = enc->priv;
     AVFrame *f;
     int ret;
+    if ((ret = remember_pts(p, frame)) < 0)
+        return ret;
     if (!frame || frame->pict_type == AV_PICTURE_TYPE_NONE)
         return avcodec_send_frame(p->avctx, frame);
     /* A decoded frame keeps the source's picture type, and libx264 (like
@@ -115,15 +230,27 @@ int sh_lavc_receive_packet(ShEncoder *enc, AVPacket *pkt)
 {
     LavcPriv *p = enc->priv;
     int ret;
-    if (!p->bsf)
-        return avcodec_receive_packet(p->avctx, pkt);
+    if (!p->bsf) {
+        ret = avcodec_receive_packet(p->avctx, pkt);
+        if (ret == AVERROR_EOF && p->stats_path) {
+            int r2 = stats_save(p);
+            return r2 < 0 ? r2 : ret;
+        }
+        if (ret >= 0)
+            restore_pts(p, pkt);
+        return ret;
+    }
     for (;;) {
         ret = av_bsf_receive_packet(p->bsf, pkt);
+        if (ret >= 0)
+            restore_pts(p, pkt);
         if (ret != AVERROR(EAGAIN) || p->drained)
             return ret;
         ret = avcodec_receive_packet(p->avctx, pkt);
         if (ret == AVERROR_EOF) {
             p->drained = 1;
+            if (p->stats_path && (ret = stats_save(p)) < 0)
+                return ret;
             if ((ret = av_bsf_send_packet(p->bsf, NULL)) < 0)
                 return ret;
             continue;
@@ -143,6 +270,9 @@ void sh_lavc_close(ShEncoder *enc)
     if (p) {
         avcodec_free_context(&p->avctx);
         av_bsf_free(&p->bsf);
+        av_freep(&p->stats_path);
+        av_freep(&p->stats_in);
+        av_freep(&p->sent);
     }
     av_freep(&enc->priv);
 }

@@ -3,16 +3,32 @@
  * preference: the solver takes the first available one that fits.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "encoders/encoder.h"
+#include "shrink/shrink.h"
 
 extern const ShEncoderDesc sh_encoder_x264;
+extern const ShEncoderDesc sh_encoder_x265;
+extern const ShEncoderDesc sh_encoder_vp9;
+extern const ShEncoderDesc sh_encoder_svtav1;
+extern const ShEncoderDesc sh_encoder_aom;
 extern const ShEncoderDesc sh_encoder_opus;
+extern const ShEncoderDesc sh_encoder_gif;
 
+/* The most dependable first: where nothing else decides (a format and no
+ * --codec), WebM gets VP9 (two-pass, any picture size) before SVT-AV1
+ * (one-pass, 64 px at least) and libaom (7x slower than x264 here);
+ * docs/ENCODERS.md. */
 static const ShEncoderDesc *const encoder_table[] = {
     &sh_encoder_x264,
+    &sh_encoder_x265,
+    &sh_encoder_vp9,
+    &sh_encoder_svtav1,
+    &sh_encoder_aom,
     &sh_encoder_opus,
+    &sh_encoder_gif,
     NULL,
 };
 
@@ -25,10 +41,21 @@ const ShEncoderDesc *sh_encoder_next(const ShEncoderDesc *prev)
     return encoder_table[i];
 }
 
+int sh_encoder_matches(const ShEncoderDesc *d, const char *name)
+{
+    return !strcmp(d->name, name) || (d->lavc_name && !strcmp(d->lavc_name, name)) ||
+           (d->codec && !strcmp(d->codec, name));
+}
+
 const ShEncoderDesc *sh_encoder_find(const char *name)
 {
+    /* Exact names first: "av1" is a bitstream two encoders make. */
     for (int i = 0; encoder_table[i]; i++)
-        if (!strcmp(encoder_table[i]->name, name))
+        if (!strcmp(encoder_table[i]->name, name) ||
+            (encoder_table[i]->lavc_name && !strcmp(encoder_table[i]->lavc_name, name)))
+            return encoder_table[i];
+    for (int i = 0; encoder_table[i]; i++)
+        if (sh_encoder_available(encoder_table[i]) && sh_encoder_matches(encoder_table[i], name))
             return encoder_table[i];
     return NULL;
 }
@@ -49,6 +76,48 @@ int sh_encoder_supports_container(const ShEncoderDesc *d, const char *container)
         p = comma ? comma + 1 : NULL;
     }
     return 0;
+}
+
+const char *sh_encoder_default_container(const ShEncoderDesc *d, char *buf, size_t len)
+{
+    size_t n;
+    if (!d->containers || !len)
+        return NULL;
+    n = strcspn(d->containers, ",");
+    snprintf(buf, len, "%.*s", (int)n, d->containers);
+    return buf;
+}
+
+const char *sh_encoder_names(enum AVMediaType type, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (!len)
+        return buf;
+    buf[0] = 0;
+    for (int i = 0; encoder_table[i]; i++) {
+        const ShEncoderDesc *d = encoder_table[i];
+        int n;
+        if (d->type != type || !sh_encoder_available(d))
+            continue;
+        n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", d->name);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += n;
+    }
+    return buf;
+}
+
+const char *sh_codec_names(char *buf, size_t len)
+{
+    return sh_encoder_names(AVMEDIA_TYPE_VIDEO, buf, len);
+}
+
+int sh_encoder_speed_ok(const ShEncoderDesc *d, int speed)
+{
+    /* ShSpeed's values are not in order of patience: rank them. */
+    int want = speed == SH_SPEED_FAST ? 0 : speed == SH_SPEED_BEST ? 2 : 1;
+    int need = d->speed_class == SH_SPEED_FAST ? 0 : d->speed_class == SH_SPEED_BEST ? 2 : 1;
+    return need <= want;
 }
 
 int sh_encoder_open(ShEncoder **penc, const ShEncoderDesc *desc, const ShEncoderConfig *cfg)

@@ -48,6 +48,8 @@
 #define SH_MAX_ATTEMPTS 6
 #define SH_AIM 0.985
 #define SH_ACCEPT_LOW 0.96
+/* Pass log files per encoder, at most (x264 and x265 write 4). */
+#define SH_MAX_STATS_FILES 8
 
 static volatile sig_atomic_t job_interrupted;
 
@@ -95,7 +97,8 @@ typedef struct Job {
     AVRational atb;
     char tmpdir[PATH_MAX];
     char stats[PATH_MAX];
-    char stats_files[4][PATH_MAX];
+    char stats_files[SH_MAX_STATS_FILES][PATH_MAX];
+    int nstats_files;
     double t0, progress_last;  /* progress: when the job started, when last reported */
     const char *progress_stage;
     int progress_attempts;     /* encodes started, for the encode stage's share */
@@ -158,6 +161,11 @@ static int check_paths(Job *j)
     }
     if ((ret = sh_format_resolve(o->format, o->output, &j->format)) < 0)
         return ret;
+    if (!o->format && !o->output && sh_codec_format(o->codec)) {
+        /* Nothing says the format but --codec: the encoder's own container
+         * (VP9 goes into WebM), not an MP4 it cannot write. */
+        j->format = sh_format_find(sh_codec_format(o->codec));
+    }
     if (!o->output && (ret = default_output(j->output, sizeof(j->output), j->input, j->format->ext)) < 0)
         return ret;
     if (o->plan_only)
@@ -188,11 +196,14 @@ static int check_paths(Job *j)
     return 0;
 }
 
-/* ---- temporary x264 pass logs ---- */
+/* ---- temporary pass logs ---- */
 
+/* The pass log and the files the encoder writes beside it (its descriptor
+ * lists them), registered so that a signal removes them too. */
 static int make_stats_paths(Job *j)
 {
-    static const char *const suffix[4] = { "", ".mbtree", ".temp", ".mbtree.temp" };
+    static const char *const plain[] = { "", NULL };
+    const char *const *suffix = j->plan.venc->stats_files ? j->plan.venc->stats_files : plain;
     int ret;
     if ((ret = sh_temp_mkdir(j->tmpdir, sizeof(j->tmpdir))) < 0) {
         /* Name the directory ($TMPDIR), not the template that was not made. */
@@ -208,18 +219,21 @@ static int make_stats_paths(Job *j)
         return AVERROR(ENAMETOOLONG);
     memcpy(j->stats, j->tmpdir, strlen(j->tmpdir));
     strcpy(j->stats + strlen(j->tmpdir), "/pass.log");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; suffix[i] && i < SH_MAX_STATS_FILES; i++) {
+        if (strlen(suffix[i]) > 16)
+            return AVERROR(ENAMETOOLONG);
         strcpy(j->stats_files[i], j->stats);
         strcat(j->stats_files[i], suffix[i]);
         if ((ret = sh_temp_register(j->stats_files[i])) < 0)
             return ret;
+        j->nstats_files = i + 1;
     }
     return 0;
 }
 
 static void remove_stats(Job *j)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < j->nstats_files; i++)
         sh_temp_remove(j->stats_files[i]);
     sh_temp_remove(j->tmpdir);
 }
@@ -234,7 +248,8 @@ static void remove_stats(Job *j)
  */
 static int rate_time_scale(const Job *j, int64_t bitrate)
 {
-    int64_t k, kmax = INT_MAX / FFMAX(j->info->video_tb.den, 1);
+    int64_t k, kmax = (j->plan.venc->max_time_den > 0 ? j->plan.venc->max_time_den : INT_MAX) /
+                      FFMAX(j->info->video_tb.den, 1);
     if (!(j->plan.venc->caps & SH_ENC_CAP_WHOLE_KBPS) || bitrate <= 0)
         return 1;
     k = (800000 + bitrate - 1) / bitrate;
@@ -766,7 +781,7 @@ static int64_t next_bitrate(const Attempt *a, int n, int64_t goal_video)
         b = last->bitrate * pow((double)goal_video / FFMAX(last->video_bytes, 1), 1.0 / e);
         b = av_clipd(b, last->bitrate * 0.5, last->bitrate * 3.0);
     }
-    b = FFMAX(b, 16);
+    b = FFMAX(b, 1);    /* a film in a few KB runs at a few b/s */
     for (int i = 0; i < n; i++)
         if (llabs(a[i].bitrate - (int64_t)b) <= a[i].bitrate / 1000)
             return 0;   /* tried already: nothing new to learn */
@@ -824,7 +839,9 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
             if (!(a[n].bitrate = next_bitrate(a, n, goal)))
                 break;
         }
-        ret = encode_attempt(j, &a[n], j->cache, &j->rung, 1, 2, -1, &too_low);
+        /* One-pass encoders (SVT-AV1 in FFmpeg 5.1) rely on this loop alone. */
+        ret = encode_attempt(j, &a[n], j->cache, &j->rung, 1,
+                             j->plan.venc->caps & SH_ENC_CAP_TWO_PASS ? 2 : 0, -1, &too_low);
         if (ret < 0) {
             if (too_low)
                 break;
@@ -898,6 +915,48 @@ static int finish_output(Job *j, Attempt *best)
     return 0;
 }
 
+/*
+ * Encoders whose size is not a bitrate (GIF) fit the target themselves from
+ * the opened input and write one temporary file; checking it and putting it
+ * in place are the job's, as for any output.
+ */
+static const ShEncoderDesc *find_fitter(const Job *j)
+{
+    for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d))
+        if (d->fit && d->type == AVMEDIA_TYPE_VIDEO && sh_encoder_supports_container(d, j->format->muxer) &&
+            (!j->opt->codec || !strcmp(j->opt->codec, "auto") || !strcmp(j->opt->codec, d->name)))
+            return d;   /* (another --codec goes on to the solver, which says it cannot) */
+    return NULL;
+}
+
+static int run_fitter(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhase *phase)
+{
+    ShFitContext fc = { .input = j->input, .in = j->in, .info = j->info, .opt = j->opt,
+                        .output = j->output, .target_bytes = j->opt->target_bytes,
+                        .interrupted = sh_job_interrupted };
+    int ret = d->fit(&fc);
+    j->plan.venc = d;
+    j->plan.target_bytes = fc.target_bytes;
+    j->final_rung = (ShRung){ fc.width, fc.height, fc.fps };
+    j->duration = fc.duration;
+    j->output_failed = fc.output_failed;
+    j->res->attempts = fc.attempts;
+    j->res->min_bytes = fc.min_bytes;
+    j->search.searched = fc.sample_encodes > 0;
+    j->search.encodes = fc.sample_encodes;
+    j->search.sample_seconds = fc.sample_seconds;
+    j->search.eval_width = fc.eval_width;
+    j->search.eval_height = fc.eval_height;
+    j->search.predicted_ssim = fc.predicted_ssim;
+    if (ret < 0 || j->opt->plan_only)
+        return ret;
+    snprintf(best->path, sizeof(best->path), "%s", fc.path);
+    best->bytes = fc.bytes;
+    j->res->video_bitrate = fc.duration > 0 ? (int64_t)(fc.bytes * 8 / fc.duration) : 0;
+    *phase = SH_PHASE_OUTPUT;
+    return finish_output(j, best);
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -913,6 +972,7 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
     for (int i = 0; i < r->ncandidates; i++) {
         const ShCandidate *c = &sr->cand[i];
         ShCandidateInfo *o = &r->candidates[i];
+        o->encoder = c->enc ? c->enc->name : NULL;
         o->width = c->rung.width;
         o->height = c->rung.height;
         o->fps = av_q2d(c->rung.fps);
@@ -927,6 +987,7 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
         o->feasible = c->feasible;
         o->ssim = c->pred_ssim;
         o->psnr = c->pred_psnr;
+        o->speed_cost_db = c->time_cost_db;
     }
     r->eval_width = sr->eval_width;
     r->eval_height = sr->eval_height;
@@ -943,6 +1004,7 @@ static void fill_result(const Job *j, ShJobResult *r)
     snprintf(r->output, sizeof(r->output), "%s", j->output);
     r->duration = j->duration > 0 ? j->duration : j->plan.duration;
     r->codec = j->plan.venc ? j->plan.venc->codec : NULL;
+    r->encoder = j->plan.venc ? j->plan.venc->name : NULL;
     const ShRung *rung = j->final_rung.width ? &j->final_rung : &j->rung;
     r->width = rung->width;
     r->height = rung->height;
@@ -983,7 +1045,21 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
 
+    {
+        const ShEncoderDesc *fitter = find_fitter(j);
+        if (fitter) {
+            phase = SH_PHASE_ENCODE;
+            if ((ret = run_fitter(j, fitter, &best, &phase)) < 0 || opt->plan_only)
+                goto end;
+            res->bytes = best.bytes;
+            best.path[0] = 0;
+            phase = SH_PHASE_NONE;
+            goto end;
+        }
+    }
     phase = SH_PHASE_PLAN;
+    /* The search takes a while on long films: say so rather than show "analysis 0%". */
+    report_progress(j, "sampling", 0, 0);
     so.target_bytes = opt->target_bytes;
     so.container = j->format->muxer;
     so.codec = opt->codec && strcmp(opt->codec, "auto") ? opt->codec : NULL;
@@ -995,8 +1071,20 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     so.min_fps = opt->min_fps;
     so.audio_bitrate = opt->audio_bitrate;
     so.start = opt->start;
+    so.no_search = opt->no_search;
     if ((ret = sh_solver_plan(&j->plan, j->input, j->info, &so, &j->search)) < 0) {
-        if (ret == AVERROR_ENCODER_NOT_FOUND && so.codec) {
+        const ShEncoderDesc *d = so.codec ? sh_encoder_find(so.codec) : NULL;
+        if (ret == AVERROR_ENCODER_NOT_FOUND && d && d->min_size > 0 &&
+            (j->info->width < d->min_size || j->info->height < d->min_size)) {
+            sh_log(SH_LOG_ERROR, j->input, "--codec %s: needs pictures of at least %dx%d, the input is %dx%d",
+                   so.codec, d->min_size, d->min_size, j->info->width, j->info->height);
+            ret = SH_ERROR_BAD_OPTION;
+        } else if (ret == AVERROR_ENCODER_NOT_FOUND && so.codec && !d) {
+            char names[256];
+            sh_log(SH_LOG_ERROR, j->input, "--codec %s: no such encoder (%s)", so.codec,
+                   sh_codec_names(names, sizeof(names)));
+            ret = SH_ERROR_BAD_OPTION;
+        } else if (ret == AVERROR_ENCODER_NOT_FOUND && so.codec) {
             sh_log(SH_LOG_ERROR, j->input, "--codec %s: not an available encoder that writes %s",
                    so.codec, j->format->name);
             ret = SH_ERROR_BAD_OPTION;
@@ -1006,9 +1094,9 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     }
     for (int i = 0; i < j->search.ncandidates; i++) {
         const ShCandidate *c = &j->search.cand[i];
-        sh_log(SH_LOG_VERBOSE, j->input, "candidate %dx%d %.3g fps: crf %.1f -> %.0f b/s ssim %.2f dB%s; "
-               "at %.0f b/s predicted ssim %.4f (%.2f dB) psnr %.2f%s%s", c->rung.width, c->rung.height,
-               av_q2d(c->rung.fps), c->crf[0], c->bps[0], c->ssim_db[0],
+        sh_log(SH_LOG_VERBOSE, j->input, "candidate %s %dx%d %.3g fps: crf %.1f -> %.0f b/s ssim %.2f dB%s; "
+               "at %.0f b/s predicted ssim %.4f (%.2f dB) psnr %.2f%s%s", c->enc ? c->enc->name : "?", c->rung.width,
+               c->rung.height, av_q2d(c->rung.fps), c->crf[0], c->bps[0], c->ssim_db[0],
                c->nmeasures > 1 ? " (2 points)" : "", c->video_bps, c->pred_ssim, c->pred_ssim_db,
                c->pred_psnr, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
     }
@@ -1032,7 +1120,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     /* Starved by the bits-per-pixel rule is not starved for the encoder: a
      * pinned picture and rate below the rule's 0.06 b/px still get the
      * bitrate (x264 goes far lower); the floor is for when it refuses. */
-    if ((ret = analyse(j, j->plan.video_bitrate > 0)) < 0)
+    if ((ret = analyse(j, j->plan.video_bitrate > 0 && (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS))) < 0)
         goto end;
     {
         const ShInputStats *st = sh_input_stats(j->in);

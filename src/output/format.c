@@ -7,6 +7,7 @@
 #include <libavutil/error.h>
 
 #include "common/log.h"
+#include "encoders/encoder.h"
 #include "output/format.h"
 #include "shrink/shrink.h"
 
@@ -36,6 +37,16 @@ const ShFormat *sh_format_find(const char *name)
 const char *sh_format_names(void)
 {
     return "mp4 mov mkv webm gif";
+}
+
+const char *sh_codec_format(const char *codec)
+{
+    const ShEncoderDesc *d = codec && strcmp(codec, "auto") ? sh_encoder_find(codec) : NULL;
+    const ShFormat *f;
+    char mux[32];
+    if (!d || !sh_encoder_default_container(d, mux, sizeof(mux)) || !(f = sh_format_find(mux)))
+        return NULL;
+    return f->name;
 }
 
 /* The extension of the last path component, or NULL. */

@@ -54,6 +54,11 @@ int sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time
     if ((ret = avcodec_parameters_copy(st->codecpar, par)) < 0)
         return ret;
     st->codecpar->codec_tag = 0;
+    /* HEVC in MP4/MOV as hvc1 (parameter sets in the sample description
+     * only): Apple's players refuse hev1, the muxer's default. */
+    if (par->codec_id == AV_CODEC_ID_HEVC && (!strcmp(mx->fmt->oformat->name, "mp4") ||
+                                              !strcmp(mx->fmt->oformat->name, "mov")))
+        st->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');
     st->time_base = time_base;    /* a hint: the muxer may choose another */
     if (display_matrix) {
         uint8_t *m = av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t));

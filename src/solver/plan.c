@@ -125,6 +125,62 @@ void sh_budget_audio_fixed(int bitrate, int src_channels, ShAudioBudget *out)
     out->frame_ms = out->bitrate < 12000 ? 120 : out->bitrate < 32000 ? 60 : out->bitrate < 64000 ? 40 : 20;
 }
 
+/* The coded size for a display height, grown until the encoder takes it. */
+static void floor_dims(const ShInputInfo *info, const ShEncoderDesc *enc, int height, int *w, int *h)
+{
+    sh_scale_dims(info->width, info->height, info->sar, info->rotation, height, w, h);
+    while (enc && enc->min_size > 0 && (*w < enc->min_size || *h < enc->min_size) && height < 4096) {
+        height += 2;
+        sh_scale_dims(info->width, info->height, info->sar, info->rotation, height, w, h);
+    }
+}
+
+/*
+ * Below the usual floor (36 px, 1 fps): a film in a few KB. The same rule
+ * over smaller pictures and rates under one frame a second, where a frame
+ * must also pay for its headers (SH_PLAN_FRAME_BITS) before any picture.
+ * Not reached when the user pinned the height or the rate. When even this
+ * is starved the plan stays at the floor rung, and the floor encode (one
+ * constant quantiser, the encoder's largest) decides.
+ */
+static void plan_extreme(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt, int swap)
+{
+    static const int heights[] = { 72, 60, 48, 36, 32, 24, SH_PLAN_FLOOR_HEIGHT };
+    static const int dens[] = { 1, 2, 4, 6, 10, 15, 20, 30, SH_PLAN_FLOOR_FPS_DEN };
+    double best_util = -1;
+
+    p->width = p->floor.width;
+    p->height = p->floor.height;
+    p->display_height = swap ? p->floor.width : p->floor.height;
+    p->fps = p->floor.fps;
+    p->video_bitrate = (int64_t)sh_plan_video_bps(p, av_q2d(p->fps));
+    p->bpp = p->video_bitrate / ((double)p->width * p->height * av_q2d(p->fps));
+    if (opt->height > 0 || opt->fps > 0 || opt->min_fps > 0)
+        return;
+    for (size_t i = 0; i < sizeof(heights) / sizeof(heights[0]); i++) {
+        int w, h;
+        if (heights[i] > display_height(info) || (opt->max_height > 0 && heights[i] > opt->max_height))
+            continue;
+        floor_dims(info, p->venc, heights[i], &w, &h);
+        for (size_t r = 0; r < sizeof(dens) / sizeof(dens[0]); r++) {
+            double f = 1.0 / dens[r];
+            double vbps = sh_plan_video_bps(p, f);
+            double util = (swap ? w : h) * sqrt(f) * (f / 10);
+            if (vbps / f < SH_PLAN_FRAME_BITS + SH_PLAN_MIN_BPP * w * h || util <= best_util)
+                continue;
+            best_util = util;
+            p->width = w;
+            p->height = h;
+            p->display_height = swap ? w : h;
+            p->fps = (AVRational){ 1, dens[r] };
+            p->video_bitrate = (int64_t)vbps;
+            p->bpp = vbps / ((double)w * h * f);
+        }
+    }
+    p->at_floor = best_util < 0;
+    p->overhead_bytes = sh_budget_overhead((int64_t)(p->duration * av_q2d(p->fps)) + 1, 0);
+}
+
 int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
 {
     AVRational base, rates[64];
@@ -143,7 +199,11 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
     for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d)) {
         if (!sh_encoder_available(d) || !sh_encoder_supports_container(d, p->container))
             continue;
-        if (d->type == AVMEDIA_TYPE_VIDEO && opt->codec && strcmp(opt->codec, d->name))
+        if (d->type == AVMEDIA_TYPE_VIDEO && opt->codec && !sh_encoder_matches(d, opt->codec))
+            continue;
+        /* Pictures are never scaled up: a source smaller than the encoder takes rules it out. */
+        if (d->type == AVMEDIA_TYPE_VIDEO && d->min_size > 0 &&
+            (info->width < d->min_size || info->height < d->min_size))
             continue;
         if (d->type == AVMEDIA_TYPE_VIDEO && !p->venc)
             p->venc = d;
@@ -175,6 +235,8 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
     for (int i = 0; i < nh; i++) {
         int w, h;
         sh_scale_dims(info->width, info->height, info->sar, info->rotation, heights[i], &w, &h);
+        if (p->venc->min_size > 0 && (w < p->venc->min_size || h < p->venc->min_size))
+            continue;   /* SVT-AV1 takes nothing under 64 px */
         for (int r = 0; r < nr; r++) {
             double f = av_q2d(rates[r]);
             double vbps;
@@ -209,11 +271,12 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
         int fh[32];
         fo.max_height = 0;
         nh = sh_plan_heights(info, &fo, fh, 32);
-        sh_scale_dims(info->width, info->height, info->sar, info->rotation,
-                      opt->height > 0 ? fh[0] : FFMIN(SH_PLAN_MIN_HEIGHT, fh[nh - 1]),
-                      &p->floor.width, &p->floor.height);
+        floor_dims(info, p->venc, opt->height > 0 ? fh[0] : FFMIN(SH_PLAN_FLOOR_HEIGHT, fh[nh - 1]),
+                   &p->floor.width, &p->floor.height);
         nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, 30.5, rates, 64);
-        p->floor.fps = rates[nr - 1];
+        p->floor.fps = opt->fps > 0 || opt->min_fps > 0 ? rates[nr - 1] : (AVRational){ 1, SH_PLAN_FLOOR_FPS_DEN };
     }
+    if (p->at_floor)
+        plan_extreme(p, info, opt, swap);
     return 0;
 }

@@ -20,6 +20,14 @@
 #define SH_PLAN_MIN_FPS 1.0
 /* The search goes lower: one frame every few seconds. */
 #define SH_SOLVER_MIN_FPS 0.2
+/* The extreme range (a film in a few KB): when nothing above is affordable
+ * the rule goes on down to pictures 16 px high (or the encoder's smallest)
+ * and one frame a minute; that is also the floor. A frame there costs
+ * about this many bits of headers before any picture (x264 at QP 51:
+ * slice header, NAL and MP4 length fields; measured in docs/ENCODERS.md). */
+#define SH_PLAN_FLOOR_HEIGHT 16
+#define SH_PLAN_FLOOR_FPS_DEN 60
+#define SH_PLAN_FRAME_BITS 128
 
 typedef struct ShAudioBudget {
     int bitrate;              /* bits per second; 0 = no audio */
@@ -51,12 +59,14 @@ typedef struct ShSolverOptions {
 
 /* One point of the search: a rung measured on the sample. */
 typedef struct ShCandidate {
+    const ShEncoderDesc *enc;
     ShRung rung;
     double video_bps;         /* what the budget leaves this rung's video */
     int nmeasures;
     double crf[2], bps[2], ssim_db[2], psnr[2];  /* measured on the sample */
     int feasible;             /* can reach the budget (x264's quantiser range) */
     double pred_ssim, pred_ssim_db, pred_psnr;   /* predicted at video_bps */
+    double time_cost_db;      /* what a slower encoder must win by to be chosen (--speed) */
 } ShCandidate;
 
 /* As many as the public result can carry. */

@@ -52,7 +52,23 @@ typedef struct Search {
      * measured here on film content with x264 veryfast, then learns. */
     double a_sum;
     int a_n;
+    int speed;                /* ShSpeed */
 } Search;
+
+/*
+ * --speed balanced (the default) admits encoders several times slower than
+ * x264 medium, but a slower one has to earn its time: 0.25 dB of SSIM per
+ * halving of the speed (SVT-AV1 at a third of x264's speed needs 0.4 dB,
+ * about what 10% more bitrate buys). --speed best takes any gain.
+ */
+#define SH_SSIM_DB_PER_SPEED_HALVING 0.25
+
+static double time_cost_db(const ShEncoderDesc *enc, int speed)
+{
+    if (speed == SH_SPEED_BEST || !(enc->rel_speed > 0) || enc->rel_speed >= 1)
+        return 0;
+    return SH_SSIM_DB_PER_SPEED_HALVING * log2(1 / enc->rel_speed);
+}
 
 static double now(void)
 {
@@ -136,7 +152,7 @@ static void predict(ShCandidate *c, double ssim_slope, double psnr_slope)
  * Measure a rung (once, or twice when the first encode missed the budget by
  * more than a quarter), unless it was measured already. Returns its index.
  */
-static int measure_rung(Search *s, const ShRung *r)
+static int measure_rung(Search *s, const ShEncoderDesc *enc, const ShRung *r)
 {
     ShSolverReport *rep = s->rep;
     ShCandidate *c;
@@ -145,23 +161,30 @@ static int measure_rung(Search *s, const ShRung *r)
     int ret;
 
     for (int i = 0; i < rep->ncandidates; i++)
-        if (rep->cand[i].rung.width == r->width && rep->cand[i].rung.height == r->height &&
-            !av_cmp_q(rep->cand[i].rung.fps, r->fps))
+        if (rep->cand[i].enc == enc && rep->cand[i].rung.width == r->width &&
+            rep->cand[i].rung.height == r->height && !av_cmp_q(rep->cand[i].rung.fps, r->fps))
             return i;
+    if (enc->min_size > 0 && (r->width < enc->min_size || r->height < enc->min_size))
+        return AVERROR(ERANGE);
     if (rep->ncandidates == SH_SOLVER_MAX_CANDIDATES)
         return AVERROR(ENOSPC);
     c = &rep->cand[rep->ncandidates];
     memset(c, 0, sizeof(*c));
+    c->enc = enc;
+    c->time_cost_db = time_cost_db(enc, s->speed);
     c->rung = *r;
     c->video_bps = sh_plan_video_bps(s->plan, av_q2d(r->fps));
     if (c->video_bps <= 0)
         return AVERROR(ERANGE);
     crf = crf_for(s, r, c->video_bps);
     for (int k = 0; k < 2; k++) {
-        if ((ret = sh_measure_candidate(s->sample, s->enc, r, crf, 1, &m)) < 0)
+        if ((ret = sh_measure_candidate(s->sample, enc, r, crf, 1, &m)) < 0)
             return ret;
         rep->encodes++;
-        learn(s, r, &m);
+        /* The rate model is the first encoder's; others map their quality
+         * scale onto it only roughly, and the second point corrects. */
+        if (enc == s->enc)
+            learn(s, r, &m);
         c->crf[k] = m.crf;
         c->bps[k] = m.bps;
         c->ssim_db[k] = m.q.ssim_db;
@@ -187,7 +210,8 @@ static int best_candidate(ShSolverReport *rep)
     for (int i = 0; i < rep->ncandidates; i++) {
         ShCandidate *c = &rep->cand[i];
         predict(c, ss, ps);
-        if (c->feasible && (best < 0 || c->pred_ssim_db > rep->cand[best].pred_ssim_db))
+        if (c->feasible && (best < 0 || c->pred_ssim_db - c->time_cost_db >
+                                        rep->cand[best].pred_ssim_db - rep->cand[best].time_cost_db))
             best = i;
     }
     return best;
@@ -224,7 +248,7 @@ static int nearest_rate(const AVRational *r, int n, double want)
 static double try_rung(Search *s, const int *heights, const AVRational *rates, int hi, int ri, int *err)
 {
     ShRung r = rung_at(s->info, heights[hi], rates[ri]);
-    int i = measure_rung(s, &r), best;
+    int i = measure_rung(s, s->enc, &r), best;
     if (i < 0) {
         if (i != AVERROR(ERANGE))
             *err = i;
@@ -294,6 +318,53 @@ static int search(Search *s, const ShSolverOptions *opt)
     return err;
 }
 
+/* The quality setting that gives the candidate its budget, from its own
+ * measurement nearest that rate (each encoder has its own scale). */
+static double crf_at(const ShCandidate *c)
+{
+    int k = 0;
+    if (c->nmeasures == 2 && fabs(log2(c->bps[1] / c->video_bps)) < fabs(log2(c->bps[0] / c->video_bps)))
+        k = 1;
+    return av_clipd(c->crf[k] + SH_CRF_PER_OCTAVE * log2(c->bps[k] / c->video_bps), 1, 51);
+}
+
+/*
+ * --codec auto: the other encoders that write the container and that the
+ * --speed allows are measured at the first encoder's best rung and one
+ * height up (a better codec affords more pixels), and the best predicted
+ * quality across all of them wins. A codec's advantage is largest where bits
+ * are scarce, so it is measured, not assumed.
+ */
+static int choose_codec(Search *s, const ShSolverOptions *opt)
+{
+    const ShInputInfo *info = s->info;
+    int heights[32], nh, b = best_candidate(s->rep), err = 0;
+    ShRung at, up;
+    if (b < 0)
+        return 0;
+    at = s->rep->cand[b].rung;
+    up = at;
+    nh = sh_plan_heights(info, opt, heights, 32);
+    for (int i = nh - 1; i >= 0; i--) {
+        ShRung r = rung_at(info, heights[i], at.fps);
+        if (r.height > at.height) {
+            up = r;
+            break;
+        }
+    }
+    for (const ShEncoderDesc *d = sh_encoder_next(NULL); d && !err; d = sh_encoder_next(d)) {
+        int i;
+        if (d == s->enc || d->type != AVMEDIA_TYPE_VIDEO || d->fit || !sh_encoder_available(d) ||
+            !sh_encoder_supports_container(d, s->plan->container) || !sh_encoder_speed_ok(d, opt->speed))
+            continue;
+        if ((i = measure_rung(s, d, &at)) < 0 && i != AVERROR(ERANGE))
+            err = i;
+        if (!err && up.height != at.height && (i = measure_rung(s, d, &up)) < 0 && i != AVERROR(ERANGE))
+            err = i;
+    }
+    return err;
+}
+
 int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
                    const ShSolverOptions *opt, ShSolverReport *rep_out)
 {
@@ -323,10 +394,13 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     rep->sample_frames = sh_frame_cache_count(sample->master);
     s.sample = sample;
     s.enc = plan->venc;
+    s.speed = opt->speed;
     s.info = info;
     s.plan = plan;
     s.rep = rep;
     if ((ret = search(&s, opt)) < 0)
+        goto done_err;
+    if (!opt->codec && (ret = choose_codec(&s, opt)) < 0)
         goto done_err;
     best = best_candidate(rep);
     if (best >= 0) {
@@ -335,6 +409,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         int swap = info->rotation == 90 || info->rotation == 270;
         double ss, ps;
         rep->chosen = best;
+        plan->venc = c->enc;
         plan->width = c->rung.width;
         plan->height = c->rung.height;
         plan->display_height = swap ? c->rung.width : c->rung.height;
@@ -343,7 +418,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         plan->bpp = c->video_bps / ((double)c->rung.width * c->rung.height * av_q2d(c->rung.fps));
         /* Calibrate the prediction with the final encode's preset. */
         slopes(rep, &ss, &ps);
-        if (sh_measure_candidate(sample, plan->venc, &c->rung, crf_for(&s, &c->rung, c->video_bps), 0, &m) >= 0) {
+        if (sh_measure_candidate(sample, plan->venc, &c->rung, crf_at(c), 0, &m) >= 0) {
             double d = log2(c->video_bps / m.bps);
             rep->encodes++;
             rep->predicted_psnr = m.q.psnr + ps * d;

@@ -11,11 +11,13 @@
 extern const ShStageDesc sh_stage_fps;
 extern const ShStageDesc sh_stage_scale;
 extern const ShStageDesc sh_stage_resample;
+extern const ShStageDesc sh_stage_palette;
 
 static const ShStageDesc *const stage_table[] = {
     &sh_stage_fps,
     &sh_stage_scale,
     &sh_stage_resample,
+    &sh_stage_palette,
     NULL,
 };
 

@@ -12,7 +12,15 @@ shrink's code) at the source's coded size, every source frame against the
 picture shown at that time (dropped frames held). Wall time is measured for
 both on the same machine, one after the other.
 
+With --codecs x264,x265,aom (names as --codec takes them) each clip and
+budget is also shrunk with each encoder forced, into its default container,
+scored the same way: a table per codec. With --extreme, a two-hour film (a
+synthetic one made here, or --film PATH) is shrunk to 1.44MB/100KB/10KB/4KB
+with each of those codecs: size, duration kept, SSIM at the source's size.
+Both tables are appended to --out.
+
 Usage: tests/bench/bench.py [--clips a,b] [--rates 400,100,20] [--out docs/BENCHMARKS.md]
+                            [--codecs x264,x265,aom] [--no-recipe] [--extreme] [--film PATH]
 """
 import argparse, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -96,6 +104,98 @@ def recipe_at(src, vb, audio_bps, out, tmp):
     return os.path.getsize(out), t1 + t2
 
 
+# The format each encoder writes by default (as shrink picks it from --codec alone).
+CODEC_EXT = {"vp9": "webm"}
+EXTREME_TARGETS = ["1.44MB", "100KB", "10KB", "4KB"]
+
+
+def shrink_scored(shrink, src, target, out, info, extra):
+    """One shrink run with extra options, scored; a row dict (or one with "error")."""
+    p, t = run([shrink, src, "--target", str(target), "-o", out, "--force", "--json"] + extra)
+    try:
+        js = json.loads(p.stdout.strip().splitlines()[-1])
+    except Exception:
+        js = {"error": p.stderr.strip()}
+    if p.returncode:
+        return {"error": js.get("error") or p.stderr.strip()[:200], "t": t, "min_bytes": js.get("min_bytes")}
+    ss, sp = score(src, out, info["w"], info["h"])
+    fd = probe(out)["duration"]
+    return {"bytes": js["bytes"], "ratio": js["bytes"] / target, "w": js["width"], "h": js["height"],
+            "fps": js["fps"], "ssim": ss, "psnr": sp, "t": t, "attempts": js.get("attempts"),
+            "duration": fd, "audio": bool(js.get("audio"))}
+
+
+def codec_rows(args, clips, rates, tmp):
+    rows = []
+    for clip in clips:
+        src = os.path.join(args.media, clip)
+        info = probe(src)
+        for rate in rates:
+            target = int(rate / 8 * info["duration"])
+            for codec in args.codecs.split(","):
+                out = os.path.join(tmp, "c." + CODEC_EXT.get(codec, "mp4"))
+                r = shrink_scored(args.shrink, src, target, out, info, ["--codec", codec])
+                r.update({"clip": clip, "rate": rate, "target": target, "codec": codec})
+                rows.append(r)
+                print(f"{clip:38s} {rate//1000:4d}k {codec:8s} " + (
+                      f"{r['ratio']:.3f} {r['w']}x{r['h']}@{r['fps']:.3g} ssim {r['ssim']:.4f} "
+                      f"psnr {r['psnr']:.2f} {r['t']:6.1f}s" if "ssim" in r else f"failed: {r['error']}"), flush=True)
+    return rows
+
+
+def make_film(tmp):
+    """A two-hour synthetic film, cheap to decode: 64x36 at 2 fps, a sine track."""
+    path = os.path.join(tmp, "film2h.mp4")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x36:rate=2",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000", "-t", "7200", "-map", "0:v",
+                    "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-b:a", "12k", "-ac", "1", path], check=True)
+    return path
+
+
+def extreme_rows(args, tmp):
+    film = args.film or make_film(tmp)
+    info = probe(film)
+    rows = []
+    for codec in args.codecs.split(","):
+        for label in EXTREME_TARGETS:
+            target = int(float(re.sub(r"[A-Za-z]+$", "", label)) * (1000000 if label.endswith("MB") else 1000))
+            out = os.path.join(tmp, "x." + CODEC_EXT.get(codec, "mp4"))
+            r = shrink_scored(args.shrink, film, target, out, info, ["--codec", codec])
+            r.update({"codec": codec, "label": label, "target": target, "film_s": info["duration"]})
+            rows.append(r)
+            print(f"extreme {codec:8s} {label:7s} " + (
+                  f"{r['bytes']} B {r['w']}x{r['h']}@{r['fps']:.3g} duration {r['duration']:.1f}/{info['duration']:.1f} "
+                  f"ssim {r['ssim']:.4f} {r['t']:.1f}s" if "ssim" in r else f"failed: {r['error']}"), flush=True)
+    return rows, film, info
+
+
+def append_md(path, crows, xrows, film, finfo):
+    with open(path, "a") as f:
+        if crows:
+            f.write("\n## Codecs (`--codec`)\n\nEach encoder forced with `--codec`, same clips, budgets and scoring; "
+                    "default container (WebM for VP9, else MP4).\n\n")
+            f.write("| clip | budget | codec | ratio | picture | SSIM | PSNR | attempts | s |\n|---|---|---|---|---|---|---|---|---|\n")
+            for r in crows:
+                if "ssim" not in r:
+                    f.write(f"| {r['clip']} | {r['rate']//1000}k | {r['codec']} | failed: {r['error']} ||||||\n")
+                    continue
+                f.write(f"| {r['clip']} | {r['rate']//1000}k | {r['codec']} | {r['ratio']:.3f} | "
+                        f"{r['w']}x{r['h']}@{r['fps']:.3g} | {r['ssim']:.4f} | {r['psnr']:.2f} | {r['attempts']} | "
+                        f"{r['t']:.1f} |\n")
+        if xrows:
+            f.write(f"\n## The extreme range\n\nA {finfo['duration']:.0f} s film ({os.path.basename(film)}, "
+                    f"{finfo['w']}x{finfo['h']}) per codec and target: size, duration kept, SSIM at the source's "
+                    "size (FFmpeg's ssim filter, every source frame against the picture shown).\n\n")
+            f.write("| codec | target | bytes | picture | duration | SSIM | s |\n|---|---|---|---|---|---|---|\n")
+            for r in xrows:
+                if "ssim" not in r:
+                    f.write(f"| {r['codec']} | {r['label']} | failed: {r['error']} ||||\n")
+                    continue
+                f.write(f"| {r['codec']} | {r['label']} | {r['bytes']} | {r['w']}x{r['h']}@{r['fps']:.3g} | "
+                        f"{r['duration']:.1f} s of {r['film_s']:.1f} | {r['ssim']:.4f} | {r['t']:.1f} |\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--media", default=os.path.join(ROOT, "..", "shared", "media"))
@@ -103,6 +203,10 @@ def main():
     ap.add_argument("--rates", default="400,100,20")
     ap.add_argument("--shrink", default=os.path.join(ROOT, "build", "shrink"))
     ap.add_argument("--out", default="")
+    ap.add_argument("--codecs", default="", help="also shrink with each of these --codec names")
+    ap.add_argument("--no-recipe", action="store_true", help="skip the x264 recipe comparison")
+    ap.add_argument("--extreme", action="store_true", help="a two-hour film down to 4 KB, per codec")
+    ap.add_argument("--film", default="", help="the long film for --extreme (default: a synthetic one)")
     args = ap.parse_args()
     if not os.path.isdir(args.media):
         print(f"bench: {args.media} not found: nothing to measure", file=sys.stderr)
@@ -112,10 +216,14 @@ def main():
         want = args.clips.split(",")
         clips = [c for c in clips if any(w in c for w in want)]
     rates = [int(r) * 1000 for r in args.rates.split(",")]
-    rows = []
+    rows, crows, xrows, film, finfo = [], [], [], None, None
     tmp = tempfile.mkdtemp(prefix="shrink-bench.")
     try:
-        for clip in clips:
+        if args.codecs:
+            crows = codec_rows(args, clips, rates, tmp)
+        if args.extreme:
+            xrows, film, finfo = extreme_rows(args, tmp)
+        for clip in ([] if args.no_recipe else clips):
             src = os.path.join(args.media, clip)
             info = probe(src)
             for rate in rates:
@@ -145,9 +253,10 @@ def main():
                        "ssim": ss, "psnr": sp, "pred": js.get("predicted", {}) if isinstance(js.get("predicted"), dict) else None,
                        "r_ratio": (rsize / target) if rsize else float("nan"), "r_ssim": rs, "r_psnr": rp,
                        "t_s": ts, "t_r": tr, "t_ratio": ts / tr if tr else float("nan"), "attempts": js.get("attempts"),
+                       "enc": js.get("encoder") or js.get("codec") or "?",
                        "f_ssim": fs, "f_runs": fruns, "t_f": tf, "tf_ratio": ts / tf if tf else float("nan")}
                 rows.append(row)
-                print(f"{clip:38s} {rate//1000:4d}k  shrink {row['ratio']:.3f} {row['w']}x{row['h']}@{row['fps']:.3g} "
+                print(f"{clip:38s} {rate//1000:4d}k  shrink {row['ratio']:.3f} {row['enc']} {row['w']}x{row['h']}@{row['fps']:.3g} "
                       f"ssim {ss:.4f} psnr {sp:.2f} {ts:6.1f}s | recipe {row['r_ratio']:.3f} ssim {rs:.4f} "
                       f"psnr {rp:.2f} {tr:6.1f}s | time x{row['t_ratio']:.2f} | fitted recipe: {fruns} runs "
                       f"ssim {fs:.4f} {tf:6.1f}s x{row['tf_ratio']:.2f}", flush=True)
@@ -169,6 +278,7 @@ def main():
     print(summary)
     if args.out:
         write_md(args.out, rows, summary)
+        append_md(args.out, crows, xrows, film, finfo)
     return 0
 
 
@@ -200,7 +310,7 @@ def write_md(path, rows, summary):
             if "ssim" not in r:
                 f.write(f"| {r['clip']} | {r['rate']//1000}k | failed: {r.get('error')} |||||||||\n")
                 continue
-            f.write(f"| {r['clip']} | {r['rate']//1000}k | {r['ratio']:.3f} | {r['w']}x{r['h']}@{r['fps']:.3g} | "
+            f.write(f"| {r['clip']} | {r['rate']//1000}k | {r['ratio']:.3f} | {r.get('enc', '?')} {r['w']}x{r['h']}@{r['fps']:.3g} | "
                     f"{r['ssim']:.4f} | {r['psnr']:.2f} | {r['t_s']:.1f} | {r['r_ratio']:.3f} | {r['r_ssim']:.4f} | "
                     f"{r['r_psnr']:.2f} | {r['t_r']:.1f} | {r['t_ratio']:.2f} | {r['f_runs']} | {r['f_ssim']:.4f} | "
                     f"{r['t_f']:.1f} | {r['tf_ratio']:.2f} |\n")

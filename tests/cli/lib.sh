@@ -193,7 +193,9 @@ has_audio() { [ -n "$(ffprobe -v error -select_streams a -show_entries stream=in
 
 # check_output OUT SRC TARGET [--json FILE] [--fill 0.9] [--audio yes|no] [--channels N]
 #              [--expect-output PATH] [--rotation DEG] [--portrait] [--dar-of SRC]
-# size <= TARGET (and >= fill*TARGET), ffprobe opens it, h264 (+opus) in mp4, decodes
+#              [--vcodec hevc|av1|vp9] [--container matroska|webm]
+# size <= TARGET (and >= fill*TARGET), ffprobe opens it, h264 (+opus) in mp4 (or as
+# --vcodec/--container say; ffprobe names both mkv and webm "matroska,webm"), decodes
 # without errors, duration within 1/fps of the source video (max(1/fps, 0.12 s) with
 # audio), even WxH equal to the JSON's, audio iff JSON audio, frames = fps*duration +-2.
 check_output() {

@@ -132,13 +132,15 @@ expect_rc 0
 if ! json_valid "$OUT"; then
     err "stdout is not one JSON object: $(head -c 300 "$OUT")"
 else
-    for k in input output target bytes ratio codec width height fps duration audio video_bitrate attempts seconds error; do
+    for k in input output target bytes ratio codec encoder width height fps duration audio video_bitrate attempts seconds error; do
         json_get "$OUT" "$k" >/dev/null || err "JSON lacks $k"
     done
     json_get "$OUT" min_bytes >/dev/null && err "JSON has min_bytes on success"
     [ "$(json_get "$OUT" input)" = "$in" ] || err "JSON input $(json_get "$OUT" input)"
     [ "$(json_get "$OUT" error)" = null ] || err "JSON error $(json_get "$OUT" error)"
     [ "$(json_get "$OUT" audio.codec)" = opus ] || err "JSON audio.codec $(json_get "$OUT" audio.codec)"
+    enc=$(json_get "$OUT" encoder)
+    [ -n "$enc" ] && [ "$enc" != null ] || err "JSON encoder '$enc'"
     a=$(json_get "$OUT" attempts)
     [ "$a" -ge 1 ] 2>/dev/null || err "JSON attempts $a"
 fi

@@ -35,6 +35,37 @@ usage_case not_a_number    x.mp4 --target lots
 usage_case two_inputs_one_output x.mp4 y.mp4 --target 1MB -o z.mp4
 usage_case unknown_option  x.mp4 --target 1MB --frobnicate
 usage_case unknown_short   x.mp4 --target 1MB -Z
+usage_case height_fraction x.mp4 --target 1MB --height 0.5
+usage_case max_height_fraction x.mp4 --target 1MB --max-height 240.5
+usage_case bad_format     x.mp4 --target 1MB --format avi
+usage_case bad_speed      x.mp4 --target 1MB --speed ludicrous
+
+# Options the job finds impossible together (the format against -o's
+# extension, an encoder that does not exist or cannot write the format): exit
+# 2 and a message naming both, the file's result line on stdout, nothing written.
+option_case() {   # NAME WORDS-IN-MESSAGE -- ARGS...
+    local name=$1 words=() w
+    shift
+    while [ "$1" != -- ]; do words+=("$1"); shift; done
+    shift
+    case_begin "options_$name"
+    clip_into x.mp4 "$CASE_DIR" "${CLIP[@]}" >/dev/null
+    snap_dir "$CASE_DIR"
+    cd "$CASE_DIR" || exit 1
+    run_shrink "$@"
+    cd - >/dev/null || exit 1
+    expect_rc 2 "shrink $*"
+    for w in "${words[@]}"; do
+        grep -q -- "$w" "$ERR" || err "stderr does not say '$w': $(head -c 300 "$ERR")"
+    done
+    [ "$(grep -c . "$ERR")" = 1 ] || err "not one line on stderr: $(head -c 300 "$ERR")"
+    dir_expect "$CASE_DIR"
+    no_leftovers "$CASE_DIR"
+    case_end
+}
+option_case ext_vs_format gif mp4 -- x.mp4 --target 1MB -o z.gif --format mp4
+option_case unknown_ext .avi -- x.mp4 --target 1MB -o z.avi
+option_case unknown_codec nosuchcodec mp4 -- x.mp4 --target 1MB --codec nosuchcodec
 
 # ---- input errors: exit 3, one stderr line naming the file ----
 input_case() {   # NAME FILE-NAME (made by the caller in $CASE_DIR)

@@ -25,7 +25,7 @@ expect_jsonl 3
 [ "$(jl get "$OUT" 0 action)" = shrunk ] || err "a.mp4: $(jl get "$OUT" 0 action)"
 [ "$(jl get "$OUT" 1 action)" = copied ] || err "small.mp4: $(jl get "$OUT" 1 action)"
 [ "$(jl get "$OUT" 2 action)" = failed ] || err "bad.mp4: $(jl get "$OUT" 2 action)"
-[ "$(jl get "$OUT" 0 codec)" = h264 ] || err "a.mp4 codec $(jl get "$OUT" 0 codec)"
+case "$(jl get "$OUT" 0 codec)" in h264|hevc|av1) ;; *) err "a.mp4 codec $(jl get "$OUT" 0 codec)" ;; esac
 [ "$(jl get "$OUT" 0 audio.codec)" = opus ] || err "a.mp4 audio $(jl get "$OUT" 0 audio)"
 [ "$(jl get "$OUT" 0 input_bytes)" = "$(fsize "$a")" ] || err "a.mp4 input_bytes $(jl get "$OUT" 0 input_bytes)"
 for k in predicted measured; do

@@ -226,7 +226,9 @@ static void check_plan(const ShInputInfo *in, const ShPlan *p, int64_t target, i
     if (fabs(dw - dh * sw / sh) > 2.0 && dw > 2)
         fail_msg("target %lld: %dx%d distorts %.0fx%.0f", (long long)target, dw, dh, sw, sh);
     /* rate: the source's divided by a whole number, at most ~30 */
-    if (f > src_f + 1e-9 || f > 30.5 || f < SH_PLAN_MIN_FPS - 1e-9 || n.den != 1)
+    /* ... or, in the extreme range, one frame every few seconds, down to one a minute */
+    if (f < SH_PLAN_MIN_FPS - 1e-9 ? p->fps.num != 1 || p->fps.den > SH_PLAN_FLOOR_FPS_DEN || p->audio.bitrate :
+        f > src_f + 1e-9 || f > 30.5 || n.den != 1)
         fail_msg("target %lld: %d/%d fps from %d/%d", (long long)target,
                  p->fps.num, p->fps.den, in->frame_rate.num, in->frame_rate.den);
     /* the bits add up: video + audio = what the target leaves after the container */
@@ -396,7 +398,9 @@ static void test_plan_fps_cap(void **state)
     assert_true(av_q2d(p.fps) > 0 && av_q2d(p.fps) <= 30.0 + 1e-9);
 }
 
-/* A tiny target ends at the floor: the smallest picture at the lowest rate, no audio. */
+/* A tiny target goes below the usual floor (36 px, 1 fps) to fewer frames and
+ * smaller pictures; a tinier one ends at the floor: 16 px high at one frame a
+ * minute, no audio. */
 static void test_plan_tiny_target_at_floor(void **state)
 {
     ShInputInfo in = base_info();
@@ -404,9 +408,18 @@ static void test_plan_tiny_target_at_floor(void **state)
     (void)state;
     need_encoders();
     p = plan_for(&in, 2000, 0);
+    assert_false(p.at_floor);
+    assert_true(av_q2d(p.fps) < SH_PLAN_MIN_FPS);
+    assert_true(p.display_height <= 72);
+    assert_int_equal(p.audio.bitrate, 0);
+    assert_true(p.bpp >= SH_PLAN_MIN_BPP);
+    p = plan_for(&in, 1040, 0);   /* less than the container alone */
     assert_true(p.at_floor);
-    assert_int_equal(p.display_height, SH_PLAN_MIN_HEIGHT);
-    assert_true(fabs(av_q2d(p.fps) - SH_PLAN_MIN_FPS) < 1e-9);
+    assert_int_equal(p.display_height, SH_PLAN_FLOOR_HEIGHT);
+    assert_int_equal(p.fps.num, 1);
+    assert_int_equal(p.fps.den, SH_PLAN_FLOOR_FPS_DEN);
+    assert_int_equal(p.floor.height, SH_PLAN_FLOOR_HEIGHT);
+    assert_int_equal(p.floor.fps.den, SH_PLAN_FLOOR_FPS_DEN);
     assert_int_equal(p.audio.bitrate, 0);
     assert_null(p.aenc);
     assert_true(p.bpp < SH_PLAN_MIN_BPP);

@@ -1,0 +1,822 @@
+/*
+ * Scale out (docs/SCALE.md): the subcommands that cut one film into chunks
+ * for any engine to run, and --jobs N for one film on this machine, which
+ * runs the same three steps with the same code:
+ *
+ *   shrink plan IN --target SIZE -o plan.json [--chunks N | --chunk-length T]
+ *   shrink plan --rebalance plan.json K=BYTES...
+ *   shrink encode-chunk plan.json K -o chunk_K.mp4 [--input IN]
+ *   shrink encode-chunk plan.json --list
+ *   shrink join plan.json chunk_*.mp4 -o OUT [--force]
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libavutil/mem.h>
+
+#include "cli/cli.h"
+#include "common/temp.h"
+#include "scale/scale.h"
+#include "shrink/size.h"
+
+extern char **environ;
+
+/* --jobs for one film: chunks at most (each is a registered temporary file). */
+#define SCALE_JOBS_MAX_CHUNKS 16
+
+static int scale_usage(const char *fmt, const char *arg)
+{
+    fputs("shrink: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'shrink --help' (and docs/SCALE.md).\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int scale_exit_code(int err, ShPhase phase)
+{
+    if (err == SH_ERROR_PLAN_INPUT)
+        return EXIT_INPUT;
+    if (err == SH_ERROR_REDO)
+        return EXIT_TOO_SMALL;
+    return exit_code_for(err, phase);
+}
+
+static void start_logging(Cli *cli)
+{
+    sh_log_set_callback(log_sink, cli);
+    install_signals();
+}
+
+/* The directory part of a path, for files named relative to the plan. */
+static void dir_of(char *out, size_t len, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, len, ".");
+    else if (slash == path)
+        snprintf(out, len, "/");
+    else
+        snprintf(out, len, "%.*s", (int)(slash - path), path);
+}
+
+/* ---- shrink plan ---- */
+
+static int rebalance(Cli *cli, const char *plan_path, char **args, int nargs)
+{
+    ShScalePlan *plan = NULL;
+    int *idx = av_calloc(FFMAX(nargs, 1), sizeof(*idx));
+    int64_t *budget = av_calloc(FFMAX(nargs, 1), sizeof(*budget));
+    int ret, code = EXIT_OK;
+
+    if (!idx || !budget) {
+        code = EXIT_OTHER;
+        goto end;
+    }
+    for (int i = 0; i < nargs; i++) {
+        char *eq = strchr(args[i], '='), *end;
+        long k;
+        errno = 0;
+        k = strtol(args[i], &end, 10);
+        if (!eq || end != eq || errno || k < 0 || k > INT_MAX || sh_size_parse(eq + 1, &budget[i]) < 0) {
+            code = scale_usage("'%s': give chunks to redo as K=BYTES (from shrink join's message)", args[i]);
+            goto end;
+        }
+        idx[i] = (int)k;
+    }
+    start_logging(cli);
+    if ((ret = sh_scale_plan_read(&plan, plan_path)) < 0) {
+        code = EXIT_INPUT;
+        goto end;
+    }
+    if ((ret = sh_scale_rebalance(plan, idx, budget, nargs)) < 0) {
+        code = EXIT_USAGE;
+        goto end;
+    }
+    if ((ret = sh_scale_plan_write(plan, plan_path)) < 0) {
+        code = EXIT_OUTPUT;
+        goto end;
+    }
+    if (cli->verbosity >= 0) {
+        printf("%s: ", plan_path);
+        for (int i = 0; i < nargs; i++)
+            printf("%schunk %d now %lld bytes", i ? ", " : "", idx[i], (long long)budget[i]);
+        printf("; encode %s again, then join\n", nargs > 1 ? "them" : "it");
+    }
+end:
+    sh_scale_plan_free(&plan);
+    av_free(idx);
+    av_free(budget);
+    return code;
+}
+
+enum {
+    SOPT_FOR = 256,
+    SOPT_START,
+    SOPT_END,
+    SOPT_DURATION,
+    SOPT_AUDIO_TRACK,
+    SOPT_NO_AUDIO,
+    SOPT_SOLVER,
+    SOPT_CODEC,
+    SOPT_SPEED,
+    SOPT_CHUNKS,
+    SOPT_CHUNK_LENGTH,
+    SOPT_AUDIO_OUTPUT,
+    SOPT_REBALANCE,
+    SOPT_INPUT,
+    SOPT_LIST,
+};
+
+static int parse_count(const char *opt, const char *arg, int max, int *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (end == arg || *end || errno || v < 1 || v > max) {
+        fprintf(stderr, "shrink: error: %s '%s': a whole number from 1 to %d\n", opt, arg, max);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "target",        required_argument, NULL, 't' },
+        { "for",           required_argument, NULL, SOPT_FOR },
+        { "output",        required_argument, NULL, 'o' },
+        { "start",         required_argument, NULL, SOPT_START },
+        { "end",           required_argument, NULL, SOPT_END },
+        { "duration",      required_argument, NULL, SOPT_DURATION },
+        { "audio-track",   required_argument, NULL, SOPT_AUDIO_TRACK },
+        { "no-audio",      no_argument,       NULL, SOPT_NO_AUDIO },
+        { "height",        required_argument, NULL, SOPT_SOLVER },
+        { "max-height",    required_argument, NULL, SOPT_SOLVER },
+        { "fps",           required_argument, NULL, SOPT_SOLVER },
+        { "min-fps",       required_argument, NULL, SOPT_SOLVER },
+        { "audio-bitrate", required_argument, NULL, SOPT_SOLVER },
+        { "codec",         required_argument, NULL, SOPT_CODEC },
+        { "speed",         required_argument, NULL, SOPT_SPEED },
+        { "chunks",        required_argument, NULL, SOPT_CHUNKS },
+        { "chunk-length",  required_argument, NULL, SOPT_CHUNK_LENGTH },
+        { "audio-output",  required_argument, NULL, SOPT_AUDIO_OUTPUT },
+        { "rebalance",     required_argument, NULL, SOPT_REBALANCE },
+        { "quiet",         no_argument,       NULL, 'q' },
+        { "verbose",       no_argument,       NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
+    Cli cli = { 0 };
+    ShOptions *o = &cli.job;
+    ShScaleOptions so = { 0 };
+    ShScalePlan *plan = NULL;
+    ShJobResult *res = NULL;
+    const char *target = NULL, *preset = NULL, *plan_path = NULL, *rebalance_path = NULL;
+    double duration = 0;
+    int64_t input_size = -1;
+    struct stat sb;
+    int c, optidx = 0, ret, code;
+
+    while ((c = getopt_long(argc, argv, "t:o:qv", longopts, &optidx)) != -1) {
+        switch (c) {
+        case 't': target = optarg; break;
+        case SOPT_FOR: preset = optarg; break;
+        case 'o': plan_path = optarg; break;
+        case SOPT_START:
+        case SOPT_END:
+        case SOPT_DURATION: {
+            double v;
+            if (time_parse(optarg, &v) < 0 || (c != SOPT_START && !(v > 0)))
+                return scale_usage("'%s': not a time (seconds, or [HH:]MM:SS[.mmm])", optarg);
+            *(c == SOPT_START ? &o->start : c == SOPT_END ? &o->end : &duration) = v;
+            break;
+        }
+        case SOPT_AUDIO_TRACK:
+            if (parse_count("--audio-track", optarg, 1000, &o->audio_track) < 0)
+                return EXIT_USAGE;
+            break;
+        case SOPT_NO_AUDIO: o->no_audio = 1; break;
+        case SOPT_SOLVER:
+            if (solver_option(longopts[optidx].name, optarg, o) < 0)
+                return EXIT_USAGE;
+            break;
+        case SOPT_CODEC: o->codec = optarg; break;
+        case SOPT_SPEED:
+            if (!strcmp(optarg, "fast"))
+                o->speed = SH_SPEED_FAST;
+            else if (!strcmp(optarg, "best"))
+                o->speed = SH_SPEED_BEST;
+            else if (strcmp(optarg, "balanced"))
+                return scale_usage("--speed '%s': fast, balanced or best", optarg);
+            break;
+        case SOPT_CHUNKS:
+            if (parse_count("--chunks", optarg, SH_SCALE_MAX_CHUNKS, &so.chunks) < 0)
+                return EXIT_USAGE;
+            break;
+        case SOPT_CHUNK_LENGTH:
+            if (time_parse(optarg, &so.chunk_seconds) < 0 || !(so.chunk_seconds >= 1))
+                return scale_usage("--chunk-length '%s': a time of at least 1 s", optarg);
+            break;
+        case SOPT_AUDIO_OUTPUT: so.audio_output = optarg; break;
+        case SOPT_REBALANCE: rebalance_path = optarg; break;
+        case 'q': cli.verbosity = -1; break;
+        case 'v': cli.verbosity++; break;
+        default: return scale_usage("%s", "shrink plan: bad option");
+        }
+    }
+    if (rebalance_path)
+        return rebalance(&cli, rebalance_path, argv + optind, argc - optind);
+    if (optind != argc - 1)
+        return scale_usage("%s", "shrink plan takes one input file");
+    o->input = argv[optind];
+    if (!plan_path)
+        return scale_usage("%s", "shrink plan: -o PLAN.json is required");
+    if (!!target == !!preset)
+        return scale_usage("%s", "shrink plan: give one of --target SIZE or --for SERVICE");
+    if (preset && !(cli.target.preset = preset_find(preset)))
+        return scale_usage("--for '%s': not a service I know (see shrink --help)", preset);
+    if (target && target_parse(target, &cli.target) < 0)
+        return scale_usage("--target '%s': not a size (e.g. 25MB, 8MiB, 500k, 30%%)", target);
+    if (so.chunks && so.chunk_seconds > 0)
+        return scale_usage("%s", "--chunks and --chunk-length both set the cut: give one");
+    if (o->end > 0 && duration > 0)
+        return scale_usage("%s", "--end and --duration both set the end: give one");
+    if (duration > 0)
+        o->end = o->start + duration;
+    if (o->end > 0 && o->end <= o->start)
+        return scale_usage("%s", "--end is not after --start");
+    if (stat(o->input, &sb) == 0 && S_ISREG(sb.st_mode))
+        input_size = sb.st_size;
+    if ((o->target_bytes = target_for(&cli.target, input_size)) <= 0)
+        return scale_usage("'%s': a share of the input's size needs a regular file", o->input);
+
+    start_logging(&cli);
+    if (!(res = av_mallocz(sizeof(*res)))) {
+        code = EXIT_OTHER;
+        goto end;
+    }
+    ret = sh_scale_plan(o, &so, plan_path, &plan, res);
+    code = scale_exit_code(ret, res->failed_phase);
+    if (ret < 0) {
+        if (ret == SH_ERROR_INTERRUPTED && cli.verbosity >= 0)
+            fprintf(stderr, "shrink: %s: interrupted; no plan was written\n", o->input);
+        goto end;
+    }
+    if (cli.verbosity >= 0) {
+        char t[32], a[32];
+        printf("%s: %d chunk%s (0-%d) of %s %s %dx%d %.4g fps, audio %s; target %s\n", plan_path, plan->nchunks,
+               plan->nchunks > 1 ? "s" : "", plan->nchunks - 1, o->input, plan->encoder, plan->width,
+               plan->height, av_q2d(plan->fps),
+               plan->audio_path[0] ? sh_size_format(a, sizeof(a), plan->audio_bytes) : "none",
+               sh_size_format(t, sizeof(t), plan->target_bytes));
+        if (cli.verbosity > 0)
+            for (int k = 0; k < plan->nchunks; k++)
+                printf("  chunk %d: %.3f-%.3f s%s, weight %.4f, budget %lld bytes\n", k, plan->chunks[k].start_s,
+                       plan->chunks[k].end_s, plan->chunks[k].keyframe ? " (keyframe)" : "", plan->chunks[k].weight,
+                       (long long)plan->chunks[k].budget);
+    }
+end:
+    sh_scale_plan_free(&plan);
+    av_free(res);
+    return code;
+}
+
+/* ---- shrink encode-chunk ---- */
+
+static int cmd_encode_chunk(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "output",  required_argument, NULL, 'o' },
+        { "input",   required_argument, NULL, SOPT_INPUT },
+        { "list",    no_argument,       NULL, SOPT_LIST },
+        { "quiet",   no_argument,       NULL, 'q' },
+        { "verbose", no_argument,       NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
+    Cli cli = { 0 };
+    ShScalePlan *plan = NULL;
+    ShJobResult *res = NULL;
+    const char *output = NULL, *input = NULL;
+    int list = 0, k = -1, c, ret, code;
+
+    while ((c = getopt_long(argc, argv, "o:qv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case SOPT_INPUT: input = optarg; break;
+        case SOPT_LIST: list = 1; break;
+        case 'q': cli.verbosity = -1; break;
+        case 'v': cli.verbosity++; break;
+        default: return scale_usage("%s", "shrink encode-chunk: bad option");
+        }
+    }
+    if (optind >= argc)
+        return scale_usage("%s", "shrink encode-chunk PLAN K -o FILE (or PLAN --list)");
+    if (!list) {
+        char *end;
+        long v;
+        if (optind + 2 != argc)
+            return scale_usage("%s", "shrink encode-chunk PLAN K -o FILE: one plan and one chunk number");
+        errno = 0;
+        v = strtol(argv[optind + 1], &end, 10);
+        if (end == argv[optind + 1] || *end || errno || v < 0 || v >= SH_SCALE_MAX_CHUNKS)
+            return scale_usage("chunk '%s': a chunk number, from 0", argv[optind + 1]);
+        k = (int)v;
+        if (!output)
+            return scale_usage("%s", "shrink encode-chunk: -o FILE is required");
+    }
+    start_logging(&cli);
+    if (sh_scale_plan_read(&plan, argv[optind]) < 0) {
+        code = EXIT_INPUT;
+        goto end;
+    }
+    if (list) {
+        for (int i = 0; i < plan->nchunks; i++)
+            printf("%d\n", i);
+        code = EXIT_OK;
+        goto end;
+    }
+    if (k >= plan->nchunks) {
+        code = scale_usage("chunk '%s': past the plan's last chunk", argv[optind + 1]);
+        goto end;
+    }
+    if (!(res = av_mallocz(sizeof(*res)))) {
+        code = EXIT_OTHER;
+        goto end;
+    }
+    ret = sh_scale_encode_chunk(plan, k, input, output, res);
+    code = scale_exit_code(ret, ret == SH_ERROR_PLAN_INPUT ? SH_PHASE_INPUT : res->failed_phase);
+    if (ret < 0) {
+        if (ret == SH_ERROR_TARGET_TOO_SMALL && res->min_bytes > 0)
+            fprintf(stderr, "shrink: %s: error: chunk %d's budget of %lld bytes is too small; the smallest it "
+                    "can be made in is %lld: plan again with a larger target\n", output, k,
+                    (long long)plan->chunks[k].budget, (long long)res->min_bytes);
+        else if (ret == SH_ERROR_TARGET_TOO_SMALL)
+            fprintf(stderr, "shrink: %s: error: chunk %d's budget of %lld bytes is too small for it: plan again "
+                    "with a larger target\n", output, k, (long long)plan->chunks[k].budget);
+        goto end;
+    }
+    if (cli.verbosity >= 0) {
+        char got[32], tgt[32];
+        printf("%s: chunk %d, %s of %s (%.1f%%), %.3f-%.3f s, %d encode%s, %.1f s\n", output, k,
+               sh_size_format(got, sizeof(got), res->bytes), sh_size_format(tgt, sizeof(tgt), plan->chunks[k].budget),
+               100.0 * res->bytes / plan->chunks[k].budget, plan->chunks[k].start_s,
+               k == plan->nchunks - 1 ? plan->chunks[0].start_s + plan->duration : plan->chunks[k].end_s,
+               res->attempts, res->attempts == 1 ? "" : "s", res->seconds);
+    }
+end:
+    sh_scale_plan_free(&plan);
+    av_free(res);
+    return code;
+}
+
+/* ---- shrink join ---- */
+
+static void print_redo(const char *plan_path, const ShScaleJoinResult *jr)
+{
+    fprintf(stderr, "shrink: join: encode again:");
+    for (int i = 0; i < jr->nredo; i++)
+        fprintf(stderr, "%s chunk %d (%lld bytes, budget %lld)", i ? "," : "", jr->redo[i].index,
+                (long long)jr->redo[i].bytes, (long long)jr->redo[i].budget);
+    fprintf(stderr, "\nshrink: join: shrink plan --rebalance %s", plan_path);
+    for (int i = 0; i < jr->nredo; i++)
+        fprintf(stderr, " %d=%lld", jr->redo[i].index, (long long)jr->redo[i].budget);
+    fprintf(stderr, "\n");
+}
+
+static int cmd_join(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "output",  required_argument, NULL, 'o' },
+        { "force",   no_argument,       NULL, 'f' },
+        { "quiet",   no_argument,       NULL, 'q' },
+        { "verbose", no_argument,       NULL, 'v' },
+        { NULL, 0, NULL, 0 },
+    };
+    Cli cli = { 0 };
+    ShScalePlan *plan = NULL;
+    ShScaleJoinResult jr = { 0 };
+    const char *output = NULL;
+    char dir[PATH_MAX];
+    int force = 0, c, ret, code;
+
+    while ((c = getopt_long(argc, argv, "o:fqv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case 'f': force = 1; break;
+        case 'q': cli.verbosity = -1; break;
+        case 'v': cli.verbosity++; break;
+        default: return scale_usage("%s", "shrink join: bad option");
+        }
+    }
+    if (optind + 1 >= argc || !output)
+        return scale_usage("%s", "shrink join PLAN CHUNK... -o FILE");
+    start_logging(&cli);
+    if (sh_scale_plan_read(&plan, argv[optind]) < 0) {
+        code = EXIT_INPUT;
+        goto end;
+    }
+    dir_of(dir, sizeof(dir), argv[optind]);
+    ret = sh_scale_join(plan, dir, argv + optind + 1, argc - optind - 1, output, force, &jr);
+    if (ret == SH_ERROR_REDO)
+        print_redo(argv[optind], &jr);
+    code = ret >= 0 ? EXIT_OK : ret == SH_ERROR_EXISTS ? EXIT_OUTPUT : ret == SH_ERROR_INTERRUPTED
+         ? 128 + (cli_signal ? cli_signal : SIGINT) : ret == SH_ERROR_REDO ? EXIT_TOO_SMALL
+         : jr.video_packets || ret == AVERROR(ENOSPC) || ret == AVERROR(EACCES) ? EXIT_OUTPUT : EXIT_INPUT;
+    if (ret >= 0 && cli.verbosity >= 0) {
+        char got[32], tgt[32];
+        printf("%s: %s of %s (%.1f%%), %d chunks joined, %s %dx%d %.4g fps, %s, %.3f s\n", output,
+               sh_size_format(got, sizeof(got), jr.bytes), sh_size_format(tgt, sizeof(tgt), plan->target_bytes),
+               100.0 * jr.bytes / plan->target_bytes, plan->nchunks, plan->codec, plan->width, plan->height,
+               av_q2d(plan->fps), plan->audio_path[0] ? "opus" : "no audio", plan->duration);
+    }
+end:
+    sh_scale_join_result_free(&jr);
+    sh_scale_plan_free(&plan);
+    return code;
+}
+
+int scale_main(int argc, char **argv)
+{
+    /* argv[0] is the subcommand: getopt starts after it. */
+    if (!strcmp(argv[0], "plan"))
+        return cmd_plan(argc, argv);
+    if (!strcmp(argv[0], "encode-chunk"))
+        return cmd_encode_chunk(argc, argv);
+    return cmd_join(argc, argv);
+}
+
+int is_scale_command(const char *arg)
+{
+    return !strcmp(arg, "plan") || !strcmp(arg, "encode-chunk") || !strcmp(arg, "join");
+}
+
+/* ---- --jobs N for one film: plan, chunks in parallel processes, join ---- */
+
+/* A child's exit code back into an error and the phase it stands for. */
+static int child_error(int code, ShPhase *phase)
+{
+    switch (code) {
+    case EXIT_INPUT:     *phase = SH_PHASE_INPUT;  return AVERROR_INVALIDDATA;
+    case EXIT_TOO_SMALL: *phase = SH_PHASE_PLAN;   return SH_ERROR_TARGET_TOO_SMALL;
+    case EXIT_ENCODER:   *phase = SH_PHASE_ENCODE; return AVERROR_EXTERNAL;
+    case EXIT_OUTPUT:    *phase = SH_PHASE_OUTPUT; return AVERROR(EIO);
+    case EXIT_USAGE:     *phase = SH_PHASE_SETUP;  return SH_ERROR_BAD_OPTION;
+    default:
+        *phase = SH_PHASE_NONE;
+        return code >= 128 ? SH_ERROR_INTERRUPTED : AVERROR_EXTERNAL;
+    }
+}
+
+/* Run encode-chunk for each of the chunks, jobs at a time. Returns 0 or the first failure. */
+static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_MAX], const int *which, int n,
+                      ShPhase *phase)
+{
+    pid_t *pid = av_calloc(FFMAX(n, 1), sizeof(*pid));
+    posix_spawn_file_actions_t fa;
+    int next = 0, running = 0, ret = 0;
+
+    if (!pid)
+        return AVERROR(ENOMEM);
+    /* Their result lines are not ours (stdout is the batch's); their messages are (stderr). */
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    while (next < n || running) {
+        int status, code;
+        pid_t done;
+        while (!ret && !cli_signal && next < n && running < cli->jobs) {
+            char num[16];
+            char *args[] = { "shrink", "encode-chunk", (char *)plan_path, num, "-o", paths[which[next]],
+                             cli->verbosity > 0 ? "-v" : "-q", NULL };
+            snprintf(num, sizeof(num), "%d", which[next]);
+            /* The same binary, whatever PATH says: the one code path for every engine. */
+            if ((code = posix_spawn(&pid[next], "/proc/self/exe", &fa, NULL, args, environ))) {
+                fprintf(stderr, "shrink: error: cannot start a chunk encode: %s\n", strerror(code));
+                ret = AVERROR(code);
+                break;
+            }
+            next++;
+            running++;
+        }
+        if (!running)
+            break;
+        done = waitpid(-1, &status, 0);
+        if (done < 0) {
+            if (errno == EINTR && cli_signal) {
+                /* Pass the signal on (a terminal's Ctrl-C reached them already; a kill did not). */
+                for (int i = 0; i < next; i++)
+                    if (pid[i] > 0)
+                        kill(pid[i], cli_signal);
+            }
+            if (errno == ECHILD)
+                break;
+            continue;
+        }
+        for (int i = 0; i < next; i++)
+            if (pid[i] == done)
+                pid[i] = 0;
+        running--;
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (code && !ret)
+            ret = child_error(code, phase);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    av_free(pid);
+    if (cli_signal)
+        ret = SH_ERROR_INTERRUPTED;
+    return ret;
+}
+
+static void remove_dir_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        char path[PATH_MAX];
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+            unlink(path);
+    }
+    closedir(d);
+}
+
+int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
+{
+    ShScaleOptions so = { 0 };
+    ShScalePlan *plan = NULL;
+    ShScaleJoinResult jr = { 0 };
+    char dir[PATH_MAX] = "", plan_path[PATH_MAX] = "", audio_path[PATH_MAX] = "", (*chunk)[PATH_MAX] = NULL;
+    char **names = NULL;
+    int *which = NULL, ret;
+    ShPhase phase = SH_PHASE_SETUP;
+    double t0;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+    /* Refuse now what the join's rename would refuse after all the encoding. */
+    {
+        struct stat si, so_;
+        if (stat(o->output, &so_) == 0) {
+            if (stat(o->input, &si) == 0 && si.st_dev == so_.st_dev && si.st_ino == so_.st_ino) {
+                fprintf(stderr, "shrink: %s: error: is the input file; refusing to overwrite it\n", o->output);
+                ret = SH_ERROR_SAME_FILE;
+                goto end;
+            }
+            if (!o->force) {
+                fprintf(stderr, "shrink: %s: error: exists (use --force to replace it)\n", o->output);
+                ret = SH_ERROR_EXISTS;
+                goto end;
+            }
+        }
+    }
+    if ((ret = sh_temp_mkdir(dir, sizeof(dir))) < 0) {
+        fprintf(stderr, "shrink: error: cannot create a temporary directory (TMPDIR): %s\n", av_err2str(ret));
+        dir[0] = 0;
+        goto end;
+    }
+    snprintf(plan_path, sizeof(plan_path), "%.4000s/plan.json", dir);
+    snprintf(audio_path, sizeof(audio_path), "%.4000s/plan.audio.mp4", dir);
+    if ((ret = sh_temp_register(plan_path)) < 0 || (ret = sh_temp_register(audio_path)) < 0)
+        goto end;
+    /* A minute a chunk, and at least two a worker so that a slow chunk does
+     * not hold up the rest; at most SCALE_JOBS_MAX_CHUNKS (temporary files). */
+    so.chunk_seconds = 60;
+    so.min_chunks = cli->jobs * 2;
+    so.max_chunks = SCALE_JOBS_MAX_CHUNKS;
+    so.audio_output = audio_path;
+    phase = SH_PHASE_PLAN;
+    if ((ret = sh_scale_plan(o, &so, plan_path, &plan, res)) < 0) {
+        phase = res->failed_phase ? res->failed_phase : SH_PHASE_INPUT;
+        goto end;
+    }
+    if (!(chunk = av_calloc(plan->nchunks, sizeof(*chunk))) || !(names = av_calloc(plan->nchunks, sizeof(*names))) ||
+        !(which = av_calloc(plan->nchunks, sizeof(*which)))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    for (int k = 0; k < plan->nchunks; k++) {
+        snprintf(chunk[k], PATH_MAX, "%.4000s/chunk_%d.mp4", dir, k);
+        names[k] = chunk[k];
+        which[k] = k;
+        if ((ret = sh_temp_register(chunk[k])) < 0)
+            goto end;
+    }
+    phase = SH_PHASE_ENCODE;
+    if ((ret = run_chunks(cli, plan_path, chunk, which, plan->nchunks, &phase)) < 0)
+        goto end;
+    phase = SH_PHASE_OUTPUT;
+    ret = sh_scale_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
+    if (ret == SH_ERROR_REDO && jr.nredo) {
+        /* The estimate of the joined container was short: once, the chunks it names at their new budgets. */
+        int n = jr.nredo;
+        int64_t *budget = av_calloc(n, sizeof(*budget));
+        if (!budget) {
+            ret = AVERROR(ENOMEM);
+            goto end;
+        }
+        for (int i = 0; i < n; i++) {
+            which[i] = jr.redo[i].index;
+            budget[i] = jr.redo[i].budget;
+        }
+        ret = sh_scale_rebalance(plan, which, budget, n);
+        av_free(budget);
+        sh_scale_join_result_free(&jr);
+        if (ret < 0 || (ret = sh_scale_plan_write(plan, plan_path)) < 0)
+            goto end;
+        phase = SH_PHASE_ENCODE;
+        if ((ret = run_chunks(cli, plan_path, chunk, which, n, &phase)) < 0)
+            goto end;
+        phase = SH_PHASE_OUTPUT;
+        ret = sh_scale_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
+    }
+    if (ret == SH_ERROR_REDO)
+        ret = SH_ERROR_TARGET_TOO_SMALL;
+    if (ret == SH_ERROR_EXISTS)
+        phase = SH_PHASE_SETUP;
+    if (ret >= 0) {
+        res->bytes = jr.bytes;
+        res->duration = plan->duration;
+        res->attempts = plan->nchunks;
+        snprintf(res->output, sizeof(res->output), "%s", o->output);
+    }
+end:
+    if (dir[0]) {
+        remove_dir_files(dir);
+        if (chunk)
+            for (int k = 0; k < plan->nchunks; k++)
+                sh_temp_forget(chunk[k]);
+        sh_temp_remove(plan_path);
+        sh_temp_remove(audio_path);
+        sh_temp_remove(dir);
+    }
+    sh_scale_join_result_free(&jr);
+    sh_scale_plan_free(&plan);
+    av_free(chunk);
+    av_free(names);
+    av_free(which);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    res->seconds = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+    res->failed_phase = ret < 0 ? (ret == SH_ERROR_TARGET_TOO_SMALL ? SH_PHASE_PLAN : phase) : SH_PHASE_NONE;
+    return ret;
+}
+
+int jobs_option(const char *arg, int *jobs)
+{
+    return parse_count("--jobs", arg, 256, jobs);
+}
+
+int scale_applies(const Cli *cli, const ShOptions *o)
+{
+    const char *ext = o->output ? strrchr(o->output, '.') : NULL;
+    /* Chunks are MP4 and joined into MP4; --plan and --report are the whole-film job's. */
+    return cli->jobs > 1 && !o->plan_only && !o->report && ext && !strcasecmp(ext, ".mp4") &&
+           (!o->format || !strcmp(o->format, "mp4"));
+}
+
+/* ---- --jobs N over a batch: each input in its own process ---- */
+
+/*
+ * Peak memory planned for one job: 397 MB measured for a 720p film (frame
+ * cache 96 MiB, x264's lookahead and references, libav); the cache spills
+ * to disk beyond its bound, so a longer film does not need more. --jobs is
+ * lowered so that jobs x this stays within MemAvailable.
+ */
+#define JOB_MEMORY ((int64_t)640 << 20)
+
+static int jobs_for_memory(const Cli *cli, int want)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    long long kb = -1;
+    int n;
+    if (!f)
+        return want;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+            break;
+    fclose(f);
+    if (kb <= 0)
+        return want;
+    n = (int)FFMAX(1, FFMIN(want, kb * 1024 / JOB_MEMORY));
+    if (n < want && cli->verbosity >= 0)
+        fprintf(stderr, "shrink: warning: --jobs %d: %lld MB of memory available, %d jobs at a time\n", want,
+                kb / 1024, n);
+    return n;
+}
+
+int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *actions)
+{
+    pid_t *pid = av_calloc(FFMAX(n, 1), sizeof(*pid));
+    FILE **out = av_calloc(FFMAX(n, 1), sizeof(*out));
+    /* Shared with the children: each writes its own code and action there. */
+    int *shared = mmap(NULL, sizeof(int) * 2 * FFMAX(n, 1), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int jobs = jobs_for_memory(cli, cli->jobs), next = 0, running = 0, printed = 0, ret = 0;
+
+    if (!pid || !out || shared == MAP_FAILED) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    for (int i = 0; i < 2 * n; i++)
+        shared[i] = -1;
+    while (printed < n) {
+        int status;
+        pid_t done;
+        while (!cli_signal && next < n && running < jobs) {
+            if (!(out[next] = sh_temp_anon())) {
+                ret = AVERROR(errno);
+                goto wait_all;
+            }
+            fflush(stdout);
+            fflush(stderr);
+            if ((pid[next] = fork()) < 0) {
+                ret = AVERROR(errno);
+                goto wait_all;
+            }
+            if (!pid[next]) {
+                /* The child: its result line into its file, printed in input order by the parent. */
+                Action action = ACTION_FAILED;
+                int code;
+                dup2(fileno(out[next]), STDOUT_FILENO);
+                code = fn(ctx, next, &action);
+                fflush(stdout);
+                shared[2 * next] = code;
+                shared[2 * next + 1] = action;
+                _exit(0);
+            }
+            next++;
+            running++;
+        }
+        /* Results in input order, as soon as all before them are in. */
+        while (printed < next && !pid[printed]) {
+            char buf[4096];
+            size_t got;
+            rewind(out[printed]);
+            while ((got = fread(buf, 1, sizeof(buf), out[printed])) > 0)
+                fwrite(buf, 1, got, stdout);
+            fflush(stdout);
+            fclose(out[printed]);
+            out[printed] = NULL;
+            codes[printed] = shared[2 * printed] >= 0 ? shared[2 * printed] : EXIT_OTHER;
+            actions[printed] = shared[2 * printed + 1] >= 0 ? shared[2 * printed + 1] : ACTION_FAILED;
+            printed++;
+        }
+        if (printed == n || (!running && (cli_signal || next == n)))
+            break;
+        done = waitpid(-1, &status, 0);
+        if (done < 0) {
+            if (errno == EINTR && cli_signal)
+                for (int i = 0; i < next; i++)
+                    if (pid[i] > 0)
+                        kill(pid[i], cli_signal);
+            if (errno == ECHILD)
+                break;
+            continue;
+        }
+        for (int i = 0; i < next; i++)
+            if (pid[i] == done) {
+                pid[i] = 0;
+                if (!WIFEXITED(status) && shared[2 * i] < 0)
+                    shared[2 * i] = 128 + WTERMSIG(status);
+            }
+        running--;
+    }
+    goto end;
+wait_all:
+    while (running > 0 && waitpid(-1, NULL, 0) > 0)
+        running--;
+end:
+    for (int i = 0; out && i < n; i++)
+        if (out[i])
+            fclose(out[i]);
+    if (shared != MAP_FAILED && shared) {
+        for (int i = printed; i < n; i++) {
+            codes[i] = -1;     /* not run */
+            actions[i] = ACTION_FAILED;
+        }
+        munmap(shared, sizeof(int) * 2 * FFMAX(n, 1));
+    }
+    av_free(pid);
+    av_free(out);
+    return ret < 0 ? ret : printed;
+}

@@ -1,0 +1,60 @@
+/*
+ * AV1 through SVT-AV1. FFmpeg 5.1's wrapper has no two-pass: one-pass VBR
+ * (a bitrate without maxrate makes the wrapper choose rc 1), and the job's
+ * correction loop does the rest (FACTS: +1-3% on a minute, -17..-20% on ten;
+ * its capped CRF is no hard cap and its CBR overshoots). It takes the
+ * bitrate in bits per second: no time scale needed. It refuses pictures
+ * smaller than 64 px either way.
+ *
+ * Presets: 12 for samples (cfg->fast), 8 for the final encode.
+ * crf: SVT's 0-63 scale; cfg->crf (x264's scale) is mapped linearly by the
+ * fit in docs/ENCODERS.md. The floor's constant quantiser is qp 63.
+ * SVT-AV1 logs to stdout/stderr itself, not through av_log: SVT_LOG=1
+ * (errors only) unless the user set it.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+
+#include <math.h>
+
+#include <libavutil/common.h>
+
+#include "encoders/encoder.h"
+#include "shrink/shrink.h"
+
+/* svt crf = SVT_CRF_A + SVT_CRF_B * (x264 crf): about the same bitrate (docs/ENCODERS.md). */
+#define SVT_CRF_A (-9.95)
+#define SVT_CRF_B 1.700
+
+static int svt_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg)
+{
+    setenv("SVT_LOG", "1", 0);
+    if (cfg->qp >= 0) {
+        av_dict_set_int(opts, "qp", (int)lrint(FFMIN(cfg->qp, 51) * 63.0 / 51), 0);
+        c->bit_rate = 0;
+    } else if (cfg->crf > 0) {
+        av_dict_set_int(opts, "crf", (int)lrint(av_clipd(SVT_CRF_A + SVT_CRF_B * cfg->crf, 1, 63)), 0);
+        c->bit_rate = 0;
+    }
+    av_dict_set_int(opts, "preset", cfg->fast ? 12 : 8, 0);
+    return 0;
+}
+
+const ShEncoderDesc sh_encoder_svtav1 = {
+    .name = "svt-av1",
+    .codec = "av1",
+    .type = AVMEDIA_TYPE_VIDEO,
+    .lavc_name = "libsvtav1",
+    .caps = 0,
+    .containers = "mp4,webm,matroska",
+    .min_size = 64,
+    .speed_class = SH_SPEED_BALANCED,
+    .rel_speed = 0.34,
+    .pix_fmt = AV_PIX_FMT_YUV420P,
+    .sample_fmt = AV_SAMPLE_FMT_NONE,
+    .configure = svt_configure,
+    .open = sh_lavc_open,
+    .send_frame = sh_lavc_send_frame,
+    .receive_packet = sh_lavc_receive_packet,
+    .close = sh_lavc_close,
+};

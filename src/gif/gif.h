@@ -1,0 +1,142 @@
+/*
+ * GIF: the pieces behind the "gif" encoder (src/encoders/gif.c).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ *   RGB frames --palette stage--> PAL8 --ShGifStream: optimise (unchanged
+ *   pixels transparent, changed rectangle, identical frames merged), lossy
+ *   LZW--> ShGifWriter (giflib) --> file or memory
+ *
+ * The fitter (fit.c) chooses picture size, frame rate, colours, palette,
+ * dither and lossiness from samples, then encodes the whole film at most
+ * three times. Times are centiseconds from the start of the film: a frame's
+ * delay is the difference of two cumulative positions, so rounding never
+ * accumulates.
+ */
+#ifndef SH_GIF_GIF_H
+#define SH_GIF_GIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavutil/frame.h>
+
+#include "encoders/encoder.h"
+
+/* GIF's shortest delay that players honour (shorter ones become 10 cs) and its longest. */
+#define SH_GIF_MIN_DELAY 2
+#define SH_GIF_MAX_DELAY 65535
+
+/* A growable byte buffer. */
+typedef struct ShGifBuf {
+    uint8_t *data;
+    size_t size, alloc;
+} ShGifBuf;
+
+int  sh_gif_buf_append(ShGifBuf *b, const void *data, size_t len);
+void sh_gif_buf_free(ShGifBuf *b);
+
+/* ---- LZW (lzw.c) ---- */
+
+typedef struct ShGifLzw ShGifLzw;
+
+int  sh_gif_lzw_alloc(ShGifLzw **lzw);
+void sh_gif_lzw_free(ShGifLzw **lzw);
+
+/*
+ * Compress a w x h picture of palette indices into GIF data sub-blocks
+ * (a length byte and up to 255 bytes each; no terminator), appended to out.
+ * min_code_size is the GIF's (2..8; every index must be below 1 << it).
+ * max_err > 0 makes it lossy: where the current string has no extension by
+ * a pixel's own colour, the pixel may take the colour of an existing
+ * extension whose squared RGB distance (palette: RGB triplets) is at most
+ * max_err. Such pixels are rewritten in pix, so the caller knows what is
+ * shown. The transparent index (-1: none) is never given nor taken.
+ * With max_err 0 the output decodes to exactly pix. Returns 0 or AVERROR.
+ */
+int sh_gif_lzw_encode(ShGifLzw *lzw, uint8_t *pix, ptrdiff_t stride, int w, int h, int min_code_size,
+                      const uint8_t *palette, int transparent, int max_err, ShGifBuf *out);
+
+/* ---- the writer, on giflib (src/encoders/gif.c) ---- */
+
+typedef struct ShGifWriter ShGifWriter;
+
+/* One image of the animation, compressed already. */
+typedef struct ShGifImage {
+    int x, y, w, h;
+    int delay_cs;              /* 0..SH_GIF_MAX_DELAY */
+    int transparent;           /* index, or -1 */
+    const uint8_t *palette;    /* local colour table (RGB triplets), or NULL for the global one */
+    int palette_size;          /* entries: a power of two, 2..256 */
+    const uint8_t *blocks;     /* LZW sub-blocks, from sh_gif_lzw_encode */
+    size_t blocks_size;
+} ShGifImage;
+
+/*
+ * Start a looping GIF89a of width x height: into fd (>= 0), else into mem
+ * (non-NULL), else only counted. palette: the global colour table (RGB
+ * triplets, palette_size entries, a power of two) or NULL.
+ */
+int sh_gif_writer_open(ShGifWriter **w, int fd, ShGifBuf *mem, int width, int height,
+                       const uint8_t *palette, int palette_size);
+int sh_gif_writer_put(ShGifWriter *w, const ShGifImage *img);
+/* Bytes written so far (the trailer is one more). */
+int64_t sh_gif_writer_bytes(const ShGifWriter *w);
+/* Write the trailer and close; returns 0 or AVERROR. Frees *w either way. */
+int sh_gif_writer_close(ShGifWriter **w);
+
+/* The table size for n colours plus a transparent slot: a power of two, 2..256. */
+int sh_gif_table_size(int colors);
+/* GIF's LZW minimum code size for a table of this size. */
+int sh_gif_code_size(int table_size);
+
+/* ---- the stream: optimiser + LZW + writer (optimize.c) ---- */
+
+typedef struct ShGifStreamConfig {
+    int width, height;
+    int colors;                /* visible colours, 1..255; index `colors` is transparent */
+    const uint8_t *palette;    /* global palette (RGB triplets, `colors` of them), or NULL:
+                                * each frame brings its own in data[1] */
+    int lossy;                 /* 0: lossless; up to 200 */
+} ShGifStreamConfig;
+
+typedef struct ShGifStream ShGifStream;
+
+int sh_gif_stream_open(ShGifStream **s, const ShGifStreamConfig *cfg, int fd, ShGifBuf *mem);
+/*
+ * One PAL8 frame (indices below cfg.colors; data[1] the palette as AVFrame
+ * keeps it, 0xAARRGGBB) shown from pos_cs. Frames must come in order; one
+ * less than SH_GIF_MIN_DELAY after the last shown one is dropped, one
+ * identical to what is on screen extends the last one's delay.
+ */
+int sh_gif_stream_put(ShGifStream *s, const AVFrame *pal8, int64_t pos_cs);
+/* The last frame lasts until end_cs. Writes the trailer. */
+int sh_gif_stream_finish(ShGifStream *s, int64_t end_cs);
+/* What is on screen after the last put: RGB24, width*3 bytes a row. */
+const uint8_t *sh_gif_stream_canvas(const ShGifStream *s);
+int64_t sh_gif_stream_bytes(const ShGifStream *s);
+int64_t sh_gif_stream_images(const ShGifStream *s);   /* images written or pending */
+void sh_gif_stream_free(ShGifStream **s);
+
+/* Centiseconds from the origin, rounded: a frame's position. */
+int64_t sh_gif_position_cs(int64_t pts, int64_t origin, AVRational tb);
+
+/* Bounding box of the pixels that are not `transparent`; 0 when there is none. */
+int sh_gif_changed_rect(const uint8_t *pix, ptrdiff_t stride, int w, int h, int transparent,
+                        int *x, int *y, int *rw, int *rh);
+
+/* ---- palettes (src/stages/palette.c) ---- */
+
+/* Dithering, for the palette stage's `dither` argument. */
+enum { SH_DITHER_NONE = 0, SH_DITHER_ORDERED = 1, SH_DITHER_DIFFUSION = 2 };
+
+/*
+ * One palette for many RGB24 frames (libimagequant's histogram): at most
+ * `colors` RGB triplets into out; returns how many, or AVERROR.
+ */
+int sh_gif_global_palette(AVFrame *const *rgb, int n, int colors, uint8_t *out);
+
+/* ---- the fitter (fit.c): ShEncoderDesc.fit of the gif encoder ---- */
+
+int sh_gif_fit(ShFitContext *ctx);
+
+#endif

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Each video encoder forced with --codec, into its default container and into
+# Matroska: the file fits and fills the target, has the codec ffprobe names,
+# the planned size and duration, and decodes without errors. Codecs and
+# containers that do not go together, and unknown codecs, exit 2 and write
+# nothing.
+# SPDX-License-Identifier: GPL-3.0-or-later
+. "$(dirname "$0")/lib.sh"
+
+# name : libavcodec encoder : ffprobe codec_name : default format (extension)
+ENCODERS=(
+    "x264:libx264:h264:mp4"
+    "x265:libx265:hevc:mp4"
+    "vp9:libvpx-vp9:vp9:webm"
+    "svt-av1:libsvtav1:av1:mp4"
+    "aom:libaom-av1:av1:mp4"
+)
+# Short and small: libaom runs at a few dozen frames a second here.
+CLIP=(size=320x180 rate=25 dur=4 audio=sine)
+TARGET=50000
+
+have_encoder() { ffmpeg -hide_banner -encoders 2>/dev/null | grep -qE "^ V\S* $1 "; }
+
+# The EBML DocType: WebM and Matroska look alike to ffprobe ("matroska,webm").
+doctype() { head -c 64 "$1" | grep -aoE 'webm|matroska' | head -1; }
+
+for e in "${ENCODERS[@]}"; do
+    IFS=: read -r name lavc codec ext <<<"$e"
+    if ! have_encoder "$lavc"; then
+        skip "${name}_default" "FFmpeg has no $lavc"
+        continue
+    fi
+    # Its default container, chosen by --codec alone (no -o, no --format).
+    case_begin "${name}_default"
+    in=$(clip_into enc.mp4 "$CASE_DIR" "${CLIP[@]}")
+    out="$CASE_DIR/enc.shrunk.$ext"
+    snap_dir "$CASE_DIR"
+    run_shrink "$in" --target "$TARGET" --codec "$name" --json
+    expect_rc 0
+    container=mp4
+    [ "$ext" = webm ] && container=webm
+    if [ "$RC" = 0 ]; then
+        check_output "$out" "$in" "$TARGET" --json "$OUT" --fill 0.9 --audio yes --vcodec "$codec" \
+            --container "$container" --expect-output "$out"
+        [ "$ext" = webm ] && [ "$(doctype "$out")" != webm ] && err "DocType $(doctype "$out"), not webm"
+        if [ "$codec" = hevc ]; then
+            tag=$(ffprobe -v error -select_streams v -show_entries stream=codec_tag_string -of csv=p=0 "$out")
+            [ "$tag" = hvc1 ] || err "HEVC in MP4 tagged $tag, not hvc1"
+        fi
+    fi
+    dir_expect "$CASE_DIR" "enc.shrunk.$ext"
+    no_leftovers "$CASE_DIR"
+    case_end
+
+    # Matroska, asked for by -o's extension.
+    case_begin "${name}_mkv"
+    in=$(clip_into enc.mp4 "$CASE_DIR" "${CLIP[@]}")
+    snap_dir "$CASE_DIR"
+    run_shrink "$in" --target "$TARGET" --codec "$name" -o "$CASE_DIR/out.mkv" --json
+    expect_rc 0
+    if [ "$RC" = 0 ]; then
+        check_output "$CASE_DIR/out.mkv" "$in" "$TARGET" --json "$OUT" --fill 0.9 --audio yes \
+            --vcodec "$codec" --container matroska
+        [ "$(doctype "$CASE_DIR/out.mkv")" = matroska ] || err "DocType $(doctype "$CASE_DIR/out.mkv"), not matroska"
+    fi
+    dir_expect "$CASE_DIR" out.mkv
+    no_leftovers "$CASE_DIR"
+    case_end
+done
+
+# The libavcodec name works too, and a bitstream name picks an encoder of it.
+case_begin lavc_name
+in=$(clip_into enc.mp4 "$CASE_DIR" "${CLIP[@]}")
+run_shrink "$in" --target "$TARGET" --codec libx264 -o "$CASE_DIR/l.mp4" --json
+expect_rc 0
+[ "$RC" = 0 ] && check_output "$CASE_DIR/l.mp4" "$in" "$TARGET" --json "$OUT" --fill 0.9
+no_leftovers "$CASE_DIR"
+case_end
+
+# Codec and format that do not go together: exit 2, one line naming both, nothing written.
+incompatible() {
+    local cname=$1 codec=$2 fmt=$3
+    shift 3
+    case_begin "$cname"
+    in=$(clip_into enc.mp4 "$CASE_DIR" "${CLIP[@]}")
+    snap_dir "$CASE_DIR"
+    run_shrink "$in" --target "$TARGET" --codec "$codec" "$@"
+    expect_rc 2
+    expect_one_line "$codec"
+    grep -qF "$fmt" "$ERR" || err "stderr does not name $fmt: $(stderr_text)"
+    dir_expect "$CASE_DIR"
+    no_leftovers "$CASE_DIR"
+    case_end
+}
+incompatible x264_webm x264 webm --format webm
+have_encoder libvpx-vp9 && incompatible vp9_mp4 vp9 mp4 -o "$TEST_DIR/vp9.mp4"
+have_encoder libx265 && incompatible x265_webm_ext x265 webm -o "$TEST_DIR/x.webm"
+
+# An unknown encoder: exit 2, and the message lists the ones there are.
+case_begin unknown_codec
+in=$(clip_into enc.mp4 "$CASE_DIR" "${CLIP[@]}")
+snap_dir "$CASE_DIR"
+run_shrink "$in" --target "$TARGET" --codec nosuch
+expect_rc 2
+expect_one_line "nosuch"
+grep -qF "x264" "$ERR" || err "stderr does not list the encoders: $(stderr_text)"
+dir_expect "$CASE_DIR"
+no_leftovers "$CASE_DIR"
+case_end
+
+# --help lists what --codec takes, from the encoder table.
+case_begin help_codecs
+"$SHRINK" --help > "$OUT" 2>&1
+for e in "${ENCODERS[@]}"; do
+    IFS=: read -r name lavc codec ext <<<"$e"
+    have_encoder "$lavc" || continue
+    grep -A1 -- '--codec' "$OUT" | grep -qw -- "$name" || err "--help does not list $name"
+done
+case_end
+
+script_done
