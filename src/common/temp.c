@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/temp.h"
+#include "shrink/shrink.h"
 
 /*
  * A fixed table of fixed buffers: the signal handler walks it, so nothing
@@ -185,4 +186,20 @@ FILE *sh_temp_anon(void)
     if (!f)
         close(fd);
     return f;
+}
+
+int sh_temp_commit(const char *path, const char *dest, int force, const char *while_doing)
+{
+    int ret = force ? rename(path, dest) : renameat2(AT_FDCWD, path, AT_FDCWD, dest, RENAME_NOREPLACE);
+    if (ret < 0) {
+        ret = AVERROR(errno);
+        if (ret == AVERROR(EEXIST)) {
+            sh_log(SH_LOG_ERROR, dest, "appeared while %s (use --force to replace it)", while_doing);
+            return SH_ERROR_EXISTS;
+        }
+        sh_log(SH_LOG_ERROR, dest, "cannot rename into place: %s", av_err2str(ret));
+        return ret;
+    }
+    sh_temp_forget(path);
+    return 0;
 }

@@ -36,4 +36,13 @@ void sh_temp_forget(const char *path);
 /* An unnamed read-write file that disappears when closed or at exit, even on SIGKILL. */
 FILE *sh_temp_anon(void);
 
+/*
+ * Put a finished temporary file in place: rename it onto dest (an existing
+ * dest is replaced only with force, atomically refused otherwise) and stop
+ * tracking it. while_doing says what was going on for the message when dest
+ * appeared meanwhile ("encoding"). Logs; returns 0, SH_ERROR_EXISTS or a
+ * negative AVERROR (the temporary file is then still registered).
+ */
+int sh_temp_commit(const char *path, const char *dest, int force, const char *while_doing);
+
 #endif

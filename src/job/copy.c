@@ -183,21 +183,8 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
         goto end;
     }
     fout = -1;
-    if (opt->force)
-        ret = rename(tmp, output);
-    else
-        ret = renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE);
-    if (ret < 0) {
-        ret = AVERROR(errno);
-        if (ret == AVERROR(EEXIST)) {
-            sh_log(SH_LOG_ERROR, output, "appeared while copying (use --force to replace it)");
-            ret = SH_ERROR_EXISTS;
-        } else {
-            sh_log(SH_LOG_ERROR, output, "cannot rename into place: %s", av_err2str(ret));
-        }
+    if ((ret = sh_temp_commit(tmp, output, opt->force, "copying")) < 0)
         goto end;
-    }
-    sh_temp_forget(tmp);
     tmp[0] = 0;
     res->bytes = bytes;
     phase = SH_PHASE_NONE;

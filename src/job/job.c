@@ -898,21 +898,7 @@ static int finish_output(Job *j, Attempt *best)
     e.max_bytes = j->plan.target_bytes;
     if ((ret = sh_output_verify(best->path, &e)) < 0)
         return ret;
-    if (j->opt->force)
-        ret = rename(best->path, j->output);
-    else
-        ret = renameat2(AT_FDCWD, best->path, AT_FDCWD, j->output, RENAME_NOREPLACE);
-    if (ret < 0) {
-        ret = AVERROR(errno);
-        if (ret == AVERROR(EEXIST)) {
-            sh_log(SH_LOG_ERROR, j->output, "appeared while encoding (use --force to replace it)");
-            return SH_ERROR_EXISTS;
-        }
-        sh_log(SH_LOG_ERROR, j->output, "cannot rename into place: %s", av_err2str(ret));
-        return ret;
-    }
-    sh_temp_forget(best->path);
-    return 0;
+    return sh_temp_commit(best->path, j->output, j->opt->force, "encoding");
 }
 
 /*

@@ -570,21 +570,8 @@ int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunk
             goto end;
     }
     res->duration = j.end * av_q2d(j.vtb);
-    if (force)
-        ret = rename(tmp, output);
-    else
-        ret = renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE);
-    if (ret < 0) {
-        ret = AVERROR(errno);
-        if (ret == AVERROR(EEXIST)) {
-            sh_log(SH_LOG_ERROR, output, "exists (use --force to replace it)");
-            ret = SH_ERROR_EXISTS;
-        } else {
-            sh_log(SH_LOG_ERROR, output, "cannot rename into place: %s", av_err2str(ret));
-        }
+    if ((ret = sh_temp_commit(tmp, output, force, "joining")) < 0)
         goto end;
-    }
-    sh_temp_forget(tmp);
     tmp[0] = 0;
     ret = 0;
 end:
