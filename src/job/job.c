@@ -159,7 +159,10 @@ static int check_paths(Job *j)
             return AVERROR(ENAMETOOLONG);
         strcpy(j->output, o->output);
     }
-    if ((ret = sh_format_resolve(o->format, o->output, &j->format)) < 0)
+    /* A directory's name has no extension to read a format from: the
+     * checks below say what is wrong with it. */
+    if ((ret = sh_format_resolve(o->format, o->output && !(stat(o->output, &so) == 0 && S_ISDIR(so.st_mode)) ?
+                                 o->output : NULL, &j->format)) < 0)
         return ret;
     if (!o->format && !o->output && sh_codec_format(o->codec)) {
         /* Nothing says the format but --codec: the encoder's own container
