@@ -485,6 +485,15 @@ static int child_error(int code, ShPhase *phase)
     }
 }
 
+
+/* Pass the signal on to the children still running (a terminal's Ctrl-C
+ * reached them already; a kill did not). */
+static void pass_signal(const pid_t *pid, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pid[i] > 0)
+            kill(pid[i], cli_signal);
+}
 /* Run encode-chunk for each of the chunks, jobs at a time. Returns 0 or the first failure. */
 static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_MAX], const int *which, int n,
                       ShPhase *phase)
@@ -519,12 +528,8 @@ static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_M
             break;
         done = waitpid(-1, &status, 0);
         if (done < 0) {
-            if (errno == EINTR && cli_signal) {
-                /* Pass the signal on (a terminal's Ctrl-C reached them already; a kill did not). */
-                for (int i = 0; i < next; i++)
-                    if (pid[i] > 0)
-                        kill(pid[i], cli_signal);
-            }
+            if (errno == EINTR && cli_signal)
+                pass_signal(pid, next);
             if (errno == ECHILD)
                 break;
             continue;
@@ -786,9 +791,7 @@ int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *a
         done = waitpid(-1, &status, 0);
         if (done < 0) {
             if (errno == EINTR && cli_signal)
-                for (int i = 0; i < next; i++)
-                    if (pid[i] > 0)
-                        kill(pid[i], cli_signal);
+                pass_signal(pid, next);
             if (errno == ECHILD)
                 break;
             continue;
