@@ -485,7 +485,6 @@ static int child_error(int code, ShPhase *phase)
     }
 }
 
-
 /* Pass the signal on to the children still running (a terminal's Ctrl-C
  * reached them already; a kill did not). */
 static void pass_signal(const pid_t *pid, int n)
