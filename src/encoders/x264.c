@@ -37,6 +37,21 @@ static int x264_configure(AVCodecContext *c, AVDictionary **opts, const ShEncode
         if (frames < (cfg->fast ? 10 : 40))   /* the presets' own lookahead */
             av_dict_set_int(opts, "rc-lookahead", FFMAX(frames, 4), 0);
     }
+    if (cfg->time_scale > 1 && cfg->pass) {
+        /* With time scaled k-fold, two things in x264's rate control scale
+         * with it that must not: its tolerance buffer (2 x ratetol x bitrate
+         * bits, k times too loose) and, in pass 2, its long-term correction,
+         * which waits for the first second of frames (k seconds). Both left
+         * as they were, a clip of a few seconds landed up to 28% over at
+         * 20 kb/s. So: ratetol / k, and pass 2 gets the real frame rate (it
+         * plans from pass 1's log and the time stamps, not from the rate;
+         * pass 1's one-pass ABR needs rate and bitrate on one time scale). */
+        char v[48];
+        snprintf(v, sizeof(v), "ratetol=%.6f", 1.0 / cfg->time_scale);
+        av_dict_set(opts, "x264-params", v, 0);
+        if (cfg->pass == 2 && cfg->frame_rate.num > 0 && cfg->frame_rate.den > 0)
+            c->framerate = cfg->frame_rate;
+    }
     return 0;
 }
 
