@@ -143,5 +143,10 @@ int  sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg);
 int  sh_lavc_send_frame(ShEncoder *enc, const AVFrame *frame);
 int  sh_lavc_receive_packet(ShEncoder *enc, AVPacket *pkt);
 void sh_lavc_close(ShEncoder *enc);
+/* libvpx and libaom share a rate control surface: a 0-63 quantiser scale
+ * (crf = a + b x x264's crf, fitted per encoder), constant quality with a
+ * zero bitrate, and two-pass VBR with under/overshoot at 0 (docs/ENCODERS.md). */
+void sh_lavc_vpx_rate(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg,
+                      double crf_a, double crf_b);
 
 #endif

@@ -12,10 +12,6 @@
  * constant quantiser is q 63 (qmin = qmax).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include <math.h>
-
-#include <libavutil/common.h>
-
 #include "encoders/encoder.h"
 #include "shrink/shrink.h"
 
@@ -26,20 +22,7 @@
 static int vp9_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg)
 {
     c->thread_count = 0;
-    if (cfg->qp >= 0) {
-        int q = (int)lrint(FFMIN(cfg->qp, 51) * 63.0 / 51);
-        c->qmin = c->qmax = q;
-        av_dict_set_int(opts, "crf", q, 0);
-        c->bit_rate = 0;
-    } else if (cfg->crf > 0) {
-        av_dict_set_int(opts, "crf", (int)lrint(av_clipd(VP9_CRF_A + VP9_CRF_B * cfg->crf, 0, 63)), 0);
-        c->bit_rate = 0;
-    } else {
-        /* As libaom: on 12 s of Sintel at 360p the defaults landed at 99.0%
-         * and 96.0% of 200 and 60 kb/s, with these at 0 at 99.8% and 101.4%. */
-        av_dict_set_int(opts, "undershoot-pct", 0, 0);
-        av_dict_set_int(opts, "overshoot-pct", 0, 0);
-    }
+    sh_lavc_vpx_rate(c, opts, cfg, VP9_CRF_A, VP9_CRF_B);
     av_dict_set(opts, "deadline", "good", 0);
     av_dict_set_int(opts, "cpu-used", cfg->fast ? 5 : 2, 0);
     av_dict_set_int(opts, "row-mt", 1, 0);

@@ -207,6 +207,7 @@ def main():
     ap.add_argument("--no-recipe", action="store_true", help="skip the x264 recipe comparison")
     ap.add_argument("--extreme", action="store_true", help="a two-hour film down to 4 KB, per codec")
     ap.add_argument("--film", default="", help="the long film for --extreme (default: a synthetic one)")
+    ap.add_argument("--shrink-args", default="", help="extra shrink options for the recipe table, e.g. '--speed fast'")
     args = ap.parse_args()
     if not os.path.isdir(args.media):
         print(f"bench: {args.media} not found: nothing to measure", file=sys.stderr)
@@ -230,7 +231,8 @@ def main():
                 target = int(rate / 8 * info["duration"])
                 out_s = os.path.join(tmp, "s.mp4")
                 out_r = os.path.join(tmp, "r.mp4")
-                p, ts = run([args.shrink, src, "--target", str(target), "-o", out_s, "--force", "--json"])
+                p, ts = run([args.shrink, src, "--target", str(target), "-o", out_s, "--force", "--json"] +
+                            args.shrink_args.split())
                 try:
                     js = json.loads(p.stdout.strip().splitlines()[-1])
                 except Exception:
@@ -271,7 +273,8 @@ def main():
     med_fill = statistics.median([r["ratio"] for r in ok]) if ok else float("nan")
     f_wins = sum(1 for r in ok if r["ssim"] >= r["f_ssim"] or r["f_ssim"] != r["f_ssim"])
     med_tf = statistics.median([r["tf_ratio"] for r in ok]) if ok else float("nan")
-    summary = (f"points: {len(ok)} (failed: {len(rows) - len(ok)}); shrink SSIM >= recipe: {wins}/{len(ok)}; "
+    summary = (f"shrink {args.shrink_args or '(default options)'}; load average at the end "
+               f"{os.getloadavg()[0]:.1f}; points: {len(ok)} (failed: {len(rows) - len(ok)}); shrink SSIM >= recipe: {wins}/{len(ok)}; "
                f"shrink over target: {over}; recipe over target: {r_over}; median fill {med_fill:.3f}; "
                f"median wall-time ratio shrink/recipe: {med_t:.2f}; against the recipe re-run until it fits: "
                f"SSIM >= {f_wins}/{len(ok)}, median wall-time ratio {med_tf:.2f}")
