@@ -493,6 +493,27 @@ static void pass_signal(const pid_t *pid, int n)
         if (pid[i] > 0)
             kill(pid[i], cli_signal);
 }
+
+/*
+ * Wait for one of the n children in pid[] and clear its slot. Returns the
+ * slot (-3 for a child not in the list), -1 when interrupted (a signal of
+ * ours is passed on to the children first: wait again), -2 when none is left.
+ */
+static int wait_child(pid_t *pid, int n, int *status)
+{
+    pid_t done = waitpid(-1, status, 0);
+    if (done < 0) {
+        if (errno == EINTR && cli_signal)
+            pass_signal(pid, n);
+        return errno == ECHILD ? -2 : -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (pid[i] == done) {
+            pid[i] = 0;
+            return i;
+        }
+    return -3;
+}
 /* Run encode-chunk for each of the chunks, jobs at a time. Returns 0 or the first failure. */
 static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_MAX], const int *which, int n,
                       ShPhase *phase)
@@ -508,7 +529,7 @@ static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_M
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     while (next < n || running) {
         int status, code;
-        pid_t done;
+        int slot;
         while (!ret && !cli_signal && next < n && running < cli->jobs) {
             char num[16];
             char *args[] = { "shrink", "encode-chunk", (char *)plan_path, num, "-o", paths[which[next]],
@@ -525,17 +546,10 @@ static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_M
         }
         if (!running)
             break;
-        done = waitpid(-1, &status, 0);
-        if (done < 0) {
-            if (errno == EINTR && cli_signal)
-                pass_signal(pid, next);
-            if (errno == ECHILD)
-                break;
+        if ((slot = wait_child(pid, next, &status)) == -2)
+            break;
+        if (slot == -1)
             continue;
-        }
-        for (int i = 0; i < next; i++)
-            if (pid[i] == done)
-                pid[i] = 0;
         running--;
         code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (code && !ret)
@@ -745,7 +759,7 @@ int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *a
         shared[i] = -1;
     while (printed < n) {
         int status;
-        pid_t done;
+        int slot;
         while (!cli_signal && next < n && running < jobs) {
             if (!(out[next] = sh_temp_anon())) {
                 ret = AVERROR(errno);
@@ -787,20 +801,12 @@ int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *a
         }
         if (printed == n || (!running && (cli_signal || next == n)))
             break;
-        done = waitpid(-1, &status, 0);
-        if (done < 0) {
-            if (errno == EINTR && cli_signal)
-                pass_signal(pid, next);
-            if (errno == ECHILD)
-                break;
+        if ((slot = wait_child(pid, next, &status)) == -2)
+            break;
+        if (slot == -1)
             continue;
-        }
-        for (int i = 0; i < next; i++)
-            if (pid[i] == done) {
-                pid[i] = 0;
-                if (!WIFEXITED(status) && shared[2 * i] < 0)
-                    shared[2 * i] = 128 + WTERMSIG(status);
-            }
+        if (slot >= 0 && !WIFEXITED(status) && shared[2 * slot] < 0)
+            shared[2 * slot] = 128 + WTERMSIG(status);
         running--;
     }
     goto end;
