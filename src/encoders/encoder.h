@@ -125,6 +125,8 @@ const ShEncoderDesc *sh_encoder_next(const ShEncoderDesc *prev);
 const ShEncoderDesc *sh_encoder_find(const char *name);
 int sh_encoder_matches(const ShEncoderDesc *desc, const char *name);
 int sh_encoder_available(const ShEncoderDesc *desc);
+/* The table's first available encoder of a type that writes the container, or NULL. */
+const ShEncoderDesc *sh_encoder_first(enum AVMediaType type, const char *container);
 int sh_encoder_supports_container(const ShEncoderDesc *desc, const char *container);
 /* The first container in the descriptor's list (its default), or NULL. */
 const char *sh_encoder_default_container(const ShEncoderDesc *desc, char *buf, size_t len);

@@ -60,6 +60,15 @@ const ShEncoderDesc *sh_encoder_find(const char *name)
     return NULL;
 }
 
+const ShEncoderDesc *sh_encoder_first(enum AVMediaType type, const char *container)
+{
+    for (int i = 0; encoder_table[i]; i++)
+        if (encoder_table[i]->type == type && sh_encoder_available(encoder_table[i]) &&
+            sh_encoder_supports_container(encoder_table[i], container))
+            return encoder_table[i];
+    return NULL;
+}
+
 int sh_encoder_available(const ShEncoderDesc *d)
 {
     return !d->lavc_name || avcodec_find_encoder_by_name(d->lavc_name) != NULL;

@@ -31,8 +31,9 @@
 #include "input/cache.h"
 #include "input/input.h"
 #include "input/spool.h"
-#include "job/report.h"
+#include "job/audio.h"
 #include "job/job.h"
+#include "job/report.h"
 #include "output/format.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
@@ -417,8 +418,8 @@ static int sink_audio(Job *j, AVFrame *f, void *arg)
 static int analyse(Job *j, int pass1)
 {
     const ShInputInfo *info = j->info;
-    ShStreamInfo vin = { 0 }, ain = { 0 };
-    ShStageArgs va = { 0 }, aa = { 0 };
+    ShStreamInfo vin = { 0 };
+    ShStageArgs va = { 0 };
     ShStage *vchain[2] = { NULL, NULL }, *fchain[2] = { NULL, NULL }, *achain[1] = { NULL };
     ShStageArgs fa = { 0 };
     AnalysisCtx ctx = { 0 };
@@ -462,31 +463,13 @@ static int analyse(Job *j, int pass1)
     if (pass1 && (ret = open_video_encoder(j, &ctx.venc, &j->rung, 1, j->plan.video_bitrate, -1, NULL)) < 0)
         goto end;
 
-    if (audio) {
-        ShEncoderConfig ac = { 0 };
-        ac.sample_rate = j->plan.audio_rate;
-        ac.channels = j->plan.audio.channels;
-        ac.sample_fmt = j->plan.aenc->sample_fmt;
-        ac.frame_ms = j->plan.audio.frame_ms;
-        ac.bitrate = j->plan.audio.bitrate;
-        ac.qp = -1;
-        if ((ret = sh_encoder_open(&ctx.aenc, j->plan.aenc, &ac)) < 0) {
-            sh_log(SH_LOG_ERROR, j->input, "cannot open the %s encoder: %s", j->plan.aenc->name, av_err2str(ret));
-            goto end;
-        }
-        ain.type = AVMEDIA_TYPE_AUDIO;
-        ain.time_base = info->audio_tb;
-        aa.sample_rate = ac.sample_rate;
-        aa.channels = ac.channels;
-        aa.sample_fmt = ac.sample_fmt;
-        aa.frame_size = ctx.aenc->frame_size;
-        aa.origin = av_rescale_q(j->origin, info->video_tb, info->audio_tb);
-        /* Audio stops with the video (as probed; trimmed again at the mux). */
-        aa.max_samples = (int64_t)ceil(info->duration * ac.sample_rate);
-        if ((ret = sh_stage_create(&achain[0], "resample", &ain, &aa)) < 0)
-            goto end;
+    /* Audio stops with the video (as probed; trimmed again at the mux). */
+    if (audio && (ret = sh_audio_path_open(&ctx.aenc, &achain[0], j->plan.aenc, &j->plan.audio, j->plan.audio_rate,
+                                           info->audio_tb, av_rescale_q(j->origin, info->video_tb, info->audio_tb),
+                                           (int64_t)ceil(info->duration * j->plan.audio_rate), j->input)) < 0)
+        goto end;
+    if (audio)
         j->atb = ctx.aenc->time_base;
-    }
     sh_input_want_audio(j->in, audio);
 
     while ((ret = sh_input_read(j->in, frame, &type)) >= 0) {

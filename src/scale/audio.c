@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/temp.h"
 #include "encoders/encoder.h"
+#include "job/audio.h"
 #include "job/job.h"
 #include "output/mux.h"
 #include "scale/scale_int.h"
@@ -103,10 +104,8 @@ int sh_scale_encode_audio(const ShScaleAudioArgs *a, int64_t *bytes, int64_t *pa
     const AVCodec *codec;
     AVFrame *frame = av_frame_alloc();
     AVPacket *in = av_packet_alloc();
-    ShStreamInfo ain = { 0 };
-    ShStageArgs ra = { 0 };
-    ShEncoderConfig ec = { 0 };
-    const ShEncoderDesc *desc = sh_encoder_find("opus");
+    const ShEncoderDesc *desc = sh_encoder_first(AVMEDIA_TYPE_AUDIO, "mp4");
+    ShAudioBudget budget;
     char tmp_path[PATH_MAX] = "";
     struct stat sb;
     AVStream *st;
@@ -119,7 +118,7 @@ int sh_scale_encode_audio(const ShScaleAudioArgs *a, int64_t *bytes, int64_t *pa
         goto end;
     }
     if (!desc) {
-        sh_log(SH_LOG_ERROR, a->input, "no Opus encoder in this build");
+        sh_log(SH_LOG_ERROR, a->input, "no audio encoder for MP4 in this build");
         ret = AVERROR_ENCODER_NOT_FOUND;
         goto end;
     }
@@ -145,25 +144,13 @@ int sh_scale_encode_audio(const ShScaleAudioArgs *a, int64_t *bytes, int64_t *pa
     }
     dec->pkt_timebase = st->time_base;
 
-    ec.sample_rate = 48000;
-    ec.channels = a->channels;
-    ec.sample_fmt = desc->sample_fmt;
-    ec.frame_ms = a->frame_ms;
-    ec.bitrate = a->bitrate;
-    ec.qp = -1;
-    if ((ret = sh_encoder_open(&c.enc, desc, &ec)) < 0) {
-        sh_log(SH_LOG_ERROR, a->input, "cannot open the opus encoder: %s", av_err2str(ret));
-        goto end;
-    }
-    ain.type = AVMEDIA_TYPE_AUDIO;
-    ain.time_base = st->time_base;
-    ra.sample_rate = ec.sample_rate;
-    ra.channels = ec.channels;
-    ra.sample_fmt = ec.sample_fmt;
-    ra.frame_size = c.enc->frame_size;
-    ra.origin = av_rescale_q(a->origin, a->video_tb, st->time_base);
-    ra.max_samples = (int64_t)ceil((a->end_pts - a->origin) * av_q2d(a->video_tb) * ec.sample_rate);
-    if ((ret = sh_stage_create(&c.rs, "resample", &ain, &ra)) < 0)
+    budget.bitrate = a->bitrate;
+    budget.channels = a->channels;
+    budget.frame_ms = a->frame_ms;
+    if ((ret = sh_audio_path_open(&c.enc, &c.rs, desc, &budget, 48000, st->time_base,
+                                  av_rescale_q(a->origin, a->video_tb, st->time_base),
+                                  (int64_t)ceil((a->end_pts - a->origin) * av_q2d(a->video_tb) * 48000),
+                                  a->input)) < 0)
         goto end;
     c.end = av_rescale_q(a->end_pts - a->origin, a->video_tb, c.enc->time_base);
 
