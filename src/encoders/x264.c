@@ -31,9 +31,14 @@ static int x264_configure(AVCodecContext *c, AVDictionary **opts, const ShEncode
     av_dict_set(opts, "preset", cfg->fast ? "veryfast" : "medium", 0);
     /* The lookahead holds ~3.3 bytes a pixel per frame (measured: 245 MB for
      * 30 frames of 1080x2280): at medium's 40 frames a 1080p or larger
-     * picture alone would break the job's 512 MiB bound. Give it 48 MiB. */
+     * picture alone would break the job's 512 MiB bound, so above a
+     * megapixel it gets 48 MiB. Up to a megapixel (720p) the rest of the job
+     * is small enough for 128 MiB: medium's full 40 frames, which its
+     * macroblock tree needs (16 frames at 720p cost Sintel at 400 kb/s
+     * SSIM; docs/ARCHITECTURE.md). */
     if (cfg->width > 0 && cfg->height > 0) {
-        int64_t frames = ((int64_t)48 << 20) / ((int64_t)cfg->width * cfg->height * 33 / 10);
+        int64_t pixels = (int64_t)cfg->width * cfg->height;
+        int64_t frames = ((int64_t)(pixels <= 1000000 ? 128 : 48) << 20) / (pixels * 33 / 10);
         if (frames < (cfg->fast ? 10 : 40))   /* the presets' own lookahead */
             av_dict_set_int(opts, "rc-lookahead", FFMAX(frames, 4), 0);
     }
