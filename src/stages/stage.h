@@ -46,7 +46,7 @@ typedef struct ShStageArgs {
     int64_t origin;            /* resample: input pts (input time base) that becomes 0 */
     int64_t max_samples;        /* resample: stop after this many (0 = no limit) */
     int colors;                 /* palette: RGB24 in, PAL8 out with at most this many (2..255) */
-    int dither;                 /* palette: 0 none, 1 ordered (Bayer), 2 error diffusion */
+    int dither;                 /* palette: 0 none, 1 ordered (Bayer), 2 error diffusion, 3 exact (gif.h) */
     const uint8_t *palette;     /* palette: a fixed one (RGB triplets, `colors` of them), or
                                  * NULL for one per frame */
 } ShStageArgs;

@@ -403,6 +403,53 @@ static void test_palette_stage(void **state)
     run_palette(SH_DITHER_DIFFUSION, NULL, 8);
     run_palette(SH_DITHER_NONE, fixed, 4);       /* the clip palette */
     run_palette(SH_DITHER_DIFFUSION, fixed, 4);
+    run_palette(SH_DITHER_EXACT, NULL, 16);
+    run_palette(SH_DITHER_EXACT, fixed, 4);
+}
+
+/* Greys two levels apart: exact keeps each one, none merges those of one
+ * 5-bit cell (the cell's centre stands for it). */
+static void test_palette_exact(void **state)
+{
+    uint8_t pal[8 * 3];
+    ShStreamInfo in = { 0 };
+    ShStageArgs args = { 0 };
+    AVFrame *f = av_frame_alloc(), *out = av_frame_alloc();
+    (void)state;
+    for (int i = 0; i < 8; i++)
+        memset(pal + 3 * i, 96 + 2 * i, 3);   /* 96, 98, ... 110 */
+    in.type = AVMEDIA_TYPE_VIDEO;
+    in.time_base = (AVRational){ 1, 1000 };
+    in.width = 8;
+    in.height = 2;
+    in.pix_fmt = AV_PIX_FMT_RGB24;
+    args.colors = 8;
+    args.palette = pal;
+    f->width = 8;
+    f->height = 2;
+    f->format = AV_PIX_FMT_RGB24;
+    assert_int_equal(av_frame_get_buffer(f, 0), 0);
+    for (int y = 0; y < 2; y++)
+        memcpy(f->data[0] + y * f->linesize[0], pal, sizeof(pal));
+    for (int dither = SH_DITHER_NONE; dither <= SH_DITHER_EXACT; dither += SH_DITHER_EXACT) {
+        ShStage *st = NULL;
+        int distinct = 0;
+        args.dither = dither;
+        assert_int_equal(sh_stage_create(&st, "palette", &in, &args), 0);
+        assert_int_equal(sh_stage_send(st, f), 0);
+        assert_int_equal(sh_stage_receive(st, out), 0);
+        for (int x = 0; x < 8; x++) {
+            distinct += !x || out->data[0][x] != out->data[0][x - 1];
+            if (dither == SH_DITHER_EXACT)
+                assert_int_equal(out->data[0][x], x);
+        }
+        /* 96..110 spans two cells of 8 levels: two indices without exact */
+        assert_int_equal(distinct, dither == SH_DITHER_EXACT ? 8 : 2);
+        av_frame_unref(out);
+        sh_stage_free(&st);
+    }
+    av_frame_free(&f);
+    av_frame_free(&out);
 }
 
 int main(void)
@@ -415,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_delays_cumulative),
         cmocka_unit_test(test_long_delay),
         cmocka_unit_test(test_palette_stage),
+        cmocka_unit_test(test_palette_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
