@@ -63,33 +63,10 @@ static const uint8_t bayer8[8][8] = {
     { 15, 47,  7, 39, 13, 45,  5, 37 }, { 63, 31, 55, 23, 61, 29, 53, 21 },
 };
 
-static int nearest(PalettePriv *p, int r, int g, int b)
+/* The palette index nearest to (r, g, b), green weighted most, blue least. */
+static int search_palette(const PalettePriv *p, int r, int g, int b)
 {
-    int key = (r >> 3) << 10 | (g >> 3) << 5 | b >> 3;
-    if (p->lut[key] < 0) {
-        /* the centre of the 5-bit cell stands for it */
-        int cr = (r & ~7) | 4, cg = (g & ~7) | 4, cb = (b & ~7) | 4, best = 0, bd = INT32_MAX;
-        for (int i = 0; i < p->npal; i++) {
-            int dr = p->pal[3 * i] - cr, dg = p->pal[3 * i + 1] - cg, db = p->pal[3 * i + 2] - cb;
-            int d = 2 * dr * dr + 4 * dg * dg + db * db;
-            if (d < bd) {
-                bd = d;
-                best = i;
-            }
-        }
-        p->lut[key] = (int16_t)best;
-    }
-    return p->lut[key];
-}
-
-/* The palette colour nearest to (r, g, b) itself, weighted as nearest() does. */
-static int nearest_exact(PalettePriv *p, int r, int g, int b)
-{
-    uint32_t key = 1u << 24 | (uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b;
-    uint32_t h = (key * 2654435761u) >> 16;
     int best = 0, bd = INT32_MAX;
-    if (p->exact_key[h] == key)
-        return p->exact_idx[h];
     for (int i = 0; i < p->npal; i++) {
         int dr = p->pal[3 * i] - r, dg = p->pal[3 * i + 1] - g, db = p->pal[3 * i + 2] - b;
         int d = 2 * dr * dr + 4 * dg * dg + db * db;
@@ -98,9 +75,28 @@ static int nearest_exact(PalettePriv *p, int r, int g, int b)
             best = i;
         }
     }
-    p->exact_key[h] = key;
-    p->exact_idx[h] = (uint8_t)best;
     return best;
+}
+
+static int nearest(PalettePriv *p, int r, int g, int b)
+{
+    int key = (r >> 3) << 10 | (g >> 3) << 5 | b >> 3;
+    /* the centre of the 5-bit cell stands for it */
+    if (p->lut[key] < 0)
+        p->lut[key] = (int16_t)search_palette(p, (r & ~7) | 4, (g & ~7) | 4, (b & ~7) | 4);
+    return p->lut[key];
+}
+
+/* The palette colour nearest to (r, g, b) itself, weighted as nearest() does. */
+static int nearest_exact(PalettePriv *p, int r, int g, int b)
+{
+    uint32_t key = 1u << 24 | (uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b;
+    uint32_t h = (key * 2654435761u) >> 16;
+    if (p->exact_key[h] != key) {
+        p->exact_key[h] = key;
+        p->exact_idx[h] = (uint8_t)search_palette(p, r, g, b);
+    }
+    return p->exact_idx[h];
 }
 
 static void set_palette(PalettePriv *p, const liq_palette *lp)
