@@ -95,9 +95,14 @@ void print_plan(const Cli *cli, const Outcome *oc)
     if (cli->verbosity < 0)
         return;
     printf("%s -> at most %s", oc->input, sh_size_format(t, sizeof(t), oc->target));
-    if (r->searched)
+    /* GIF's fitter has no bitrate, predicts no PSNR and does not time its
+     * search: what it does not know is left out, not printed as 0. */
+    if (r->searched && r->solver_seconds > 0)
         printf("; quality (luma SSIM, PSNR) predicted at %dx%d from %.1f s of samples (%d encodes, %.1f s)\n",
                r->eval_width, r->eval_height, r->sample_seconds, r->sample_encodes, r->solver_seconds);
+    else if (r->searched)
+        printf("; quality (luma SSIM) predicted at %dx%d from %.1f s of samples (%d encodes)\n",
+               r->eval_width, r->eval_height, r->sample_seconds, r->sample_encodes);
     else
         printf("; no search: the target is below every picture's floor, or the input is too short to sample\n");
     if (r->ncandidates)
@@ -107,14 +112,17 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("  %-8s %5dx%-5d %7.3g %10.0f %8.4f %7.2f%s\n", c->encoder ? c->encoder : "?", c->width, c->height, c->fps, c->video_bitrate,
                c->ssim, c->psnr, i == r->chosen ? "  <- chosen" : c->feasible ? "" : "  (cannot reach it)");
     }
-    printf("chosen: %s %dx%d at %.3g fps, video %lld b/s, ", r->encoder ? r->encoder : "?", r->width, r->height,
-           r->fps, (long long)r->video_bitrate);
+    printf("chosen: %s %dx%d at %.3g fps, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps);
+    if (r->video_bitrate > 0)
+        printf("video %lld b/s, ", (long long)r->video_bitrate);
     if (r->audio)
         printf("%s %d b/s %s", r->audio_codec, r->audio_bitrate, r->audio_channels == 1 ? "mono" : "stereo");
     else
         printf("no audio");
-    if (r->predicted_ssim > 0)
+    if (r->predicted_ssim > 0 && r->predicted_psnr > 0)
         printf("; predicted SSIM %.4f, PSNR %.2f dB\n", r->predicted_ssim, r->predicted_psnr);
+    else if (r->predicted_ssim > 0)
+        printf("; predicted SSIM %.4f\n", r->predicted_ssim);
     else
         printf("\n");
 }
