@@ -4,6 +4,7 @@
  * diagnostics never do.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -85,7 +86,7 @@ static void json_count(const char *key, int64_t v)
 static void json_real(const char *key, const char *fmt, double v)
 {
     json_key(key);
-    if (v > 0)
+    if (v > 0 && isfinite(v))
         printf(fmt, v);
     else
         fputs("null", stdout);
@@ -95,6 +96,10 @@ static void json_real(const char *key, const char *fmt, double v)
 static void json_quality(const char *key, double ssim, double psnr)
 {
     json_key(key);
+    if (!isfinite(ssim))
+        ssim = 0;
+    if (!isfinite(psnr))
+        psnr = 0;
     if (!(ssim > 0) && !(psnr > 0)) {
         fputs("null", stdout);
         return;

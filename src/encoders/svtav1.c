@@ -13,6 +13,7 @@
  * (errors only) unless the user set it.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <math.h>
@@ -26,9 +27,17 @@
 #define SVT_CRF_A (-9.95)
 #define SVT_CRF_B 1.700
 
-static int svt_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg)
+static void quiet_svt(void)
 {
     setenv("SVT_LOG", "1", 0);
+}
+
+static int svt_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg)
+{
+    /* Once: the solver opens encoders on several threads, and setenv must
+     * not race another thread's getenv (SVT reads it as it opens). */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, quiet_svt);
     if (cfg->qp >= 0) {
         av_dict_set_int(opts, "qp", (int)lrint(FFMIN(cfg->qp, 51) * 63.0 / 51), 0);
         c->bit_rate = 0;

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <libavutil/error.h>
 #include <libavutil/imgutils.h>
@@ -96,25 +97,43 @@ int sh_frame_cache_rewind(ShFrameCache *c)
     return 0;
 }
 
-int sh_frame_cache_get(ShFrameCache *c, AVFrame *out)
+int sh_frame_cache_seal(ShFrameCache *c)
+{
+    if (c->spill && fflush(c->spill))
+        return AVERROR(errno);
+    return 0;
+}
+
+/* Frame i into out; a spilled frame is read with pread (no shared offset). */
+static int read_frame(const ShFrameCache *c, int64_t i, AVFrame *out, int use_stream)
 {
     uint8_t *src, *tmp = NULL;
     uint8_t *data[4];
     int linesize[4], ret;
 
-    if (c->next >= c->count)
+    if (i < 0 || i >= c->count)
         return AVERROR_EOF;
     out->width = c->width;
     out->height = c->height;
     out->format = c->fmt;
     if ((ret = av_frame_get_buffer(out, 0)) < 0)
         return ret;
-    if ((size_t)c->next < c->mem_frames) {
-        src = c->mem[c->next];
+    if ((size_t)i < c->mem_frames) {
+        src = c->mem[i];
     } else {
-        if (!(tmp = av_malloc(c->frame_bytes)))
+        size_t got;
+        if (!(tmp = av_malloc(c->frame_bytes))) {
+            av_frame_unref(out);
             return AVERROR(ENOMEM);
-        if (fread(tmp, 1, c->frame_bytes, c->spill) != c->frame_bytes) {
+        }
+        if (use_stream) {
+            got = fread(tmp, 1, c->frame_bytes, c->spill);
+        } else {
+            ssize_t r = pread(fileno(c->spill), tmp, c->frame_bytes,
+                              (off_t)((size_t)(i - (int64_t)c->mem_frames) * c->frame_bytes));
+            got = r < 0 ? 0 : (size_t)r;
+        }
+        if (got != c->frame_bytes) {
             av_free(tmp);
             av_frame_unref(out);
             return AVERROR(EIO);
@@ -124,9 +143,22 @@ int sh_frame_cache_get(ShFrameCache *c, AVFrame *out)
     av_image_fill_arrays(data, linesize, src, c->fmt, c->width, c->height, 1);
     av_image_copy(out->data, out->linesize, (const uint8_t **)data, linesize, c->fmt, c->width, c->height);
     av_free(tmp);
-    out->pts = c->pts[c->next++];
+    out->pts = c->pts[i];
     out->sample_aspect_ratio = (AVRational){ 1, 1 };
     return 0;
+}
+
+int sh_frame_cache_get(ShFrameCache *c, AVFrame *out)
+{
+    int ret = read_frame(c, c->next, out, 1);
+    if (ret >= 0)
+        c->next++;
+    return ret;
+}
+
+int sh_frame_cache_read(const ShFrameCache *c, int64_t i, AVFrame *out)
+{
+    return read_frame(c, i, out, 0);
 }
 
 int64_t sh_frame_cache_count(const ShFrameCache *c) { return c->count; }

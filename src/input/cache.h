@@ -20,6 +20,12 @@ int  sh_frame_cache_put(ShFrameCache *c, const AVFrame *f);
 int  sh_frame_cache_rewind(ShFrameCache *c);
 /* The next frame: a new buffer in out (pts set). AVERROR_EOF after the last. */
 int  sh_frame_cache_get(ShFrameCache *c, AVFrame *out);
+/* Done writing: after this, sh_frame_cache_read() may be called from any
+ * number of threads at once (no put, rewind or get meanwhile). */
+int  sh_frame_cache_seal(ShFrameCache *c);
+/* Frame i (from 0) into a new buffer in out, or AVERROR_EOF past the last:
+ * no cursor, so readers on other threads do not disturb each other. */
+int  sh_frame_cache_read(const ShFrameCache *c, int64_t i, AVFrame *out);
 int64_t sh_frame_cache_count(const ShFrameCache *c);
 /* pts of frame i, in the order stored. */
 int64_t sh_frame_cache_pts(const ShFrameCache *c, int64_t i);

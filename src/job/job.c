@@ -1073,8 +1073,9 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
                c->pred_psnr, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
     }
     if (j->search.searched)
-        sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples (%.2fx the film's difficulty), %d encodes, %.2f s",
-               j->search.sample_seconds, j->search.difficulty, j->search.encodes, j->search.seconds);
+        sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples (%.2fx the film's difficulty), %d encodes, "
+               "%.2f s (sampling %.2f s, calibration %.2f s)", j->search.sample_seconds, j->search.difficulty,
+               j->search.encodes, j->search.seconds, j->search.sampling_seconds, j->search.calibration_seconds);
     j->rung = (ShRung){ j->plan.width, j->plan.height, j->plan.fps };
     if (opt->plan_only) {
         ret = 0;

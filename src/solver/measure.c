@@ -37,6 +37,7 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
     ShEncoder *enc = NULL;
     AVFrame *f = av_frame_alloc(), *g = av_frame_alloc(), *h = av_frame_alloc();
     AVPacket *pkt = av_packet_alloc();
+    int64_t next = 0;
     int ret, eof = 0;
 
     cfg.width = rung->width;
@@ -53,11 +54,10 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
     }
     if ((ret = sh_stage_create(&fps, "fps", &si, &sa)) < 0 ||
         (ret = sh_stage_create(&scale, "scale", &fps->out, &sa)) < 0 ||
-        (ret = sh_encoder_open(&enc, desc, &cfg)) < 0 ||
-        (ret = sh_frame_cache_rewind(s->master)) < 0)
+        (ret = sh_encoder_open(&enc, desc, &cfg)) < 0)
         goto end;
     while (!eof) {
-        ret = sh_frame_cache_get(s->master, f);
+        ret = sh_frame_cache_read(s->master, next++, f);
         if (ret == AVERROR_EOF)
             eof = 1;
         else if (ret < 0)
@@ -98,6 +98,7 @@ typedef struct Scorer {
     ShStage *up;              /* decoded picture -> evaluation size, gray */
     AVFrame *shown;           /* what a viewer sees now (eval size) */
     AVFrame *ref, *tmp;
+    int64_t next_ref;         /* the sample is shared: each scorer keeps its own place */
     ShQualityAcc acc;
 } Scorer;
 
@@ -107,11 +108,12 @@ static int score_until(Scorer *sc, int64_t until)
     int ret;
     for (;;) {
         if (!sc->ref->buf[0]) {
-            ret = sh_frame_cache_get(sc->s->ref, sc->ref);
+            ret = sh_frame_cache_read(sc->s->ref, sc->next_ref, sc->ref);
             if (ret == AVERROR_EOF)
                 return 0;
             if (ret < 0)
                 return ret;
+            sc->next_ref++;
         }
         if (sc->ref->pts >= until)
             return 0;
@@ -213,8 +215,7 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
     dec->pkt_timebase = s->time_base;
     dec->thread_count = 1;
     if ((ret = avcodec_open2(dec, codec, NULL)) < 0 ||
-        (ret = sh_stage_create(&sc.up, "scale", &ui, &ua)) < 0 ||
-        (ret = sh_frame_cache_rewind(s->ref)) < 0)
+        (ret = sh_stage_create(&sc.up, "scale", &ui, &ua)) < 0)
         goto end;
     for (int64_t i = 0; i <= sh_spool_count(pl); i++) {
         int last = i == sh_spool_count(pl);
@@ -238,7 +239,8 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
         (ret = sh_quality_acc_result(&sc.acc, &m->q)) < 0)
         goto end;
     m->crf = crf;
-    m->bps = film_bytes(s, pl) * 8.0 / s->seconds / s->difficulty;
+    /* At least a bit a second: the rate models take its logarithm. */
+    m->bps = FFMAX(film_bytes(s, pl) * 8.0 / s->seconds / s->difficulty, 1);
 end:
     sh_spool_free(&pl);
     av_packet_free(&pkt);

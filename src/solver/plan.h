@@ -84,6 +84,8 @@ typedef struct ShSolverReport {
     int64_t sample_frames;
     int encodes;              /* sample encodes run */
     double seconds;           /* wall time of the search */
+    double sampling_seconds;  /* of which decoding the samples */
+    double calibration_seconds; /* and measuring the winner with the final preset */
     double predicted_ssim, predicted_psnr;  /* for the final encode, calibrated */
 } ShSolverReport;
 

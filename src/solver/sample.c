@@ -184,6 +184,9 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
         ret = AVERROR(EINVAL);
         goto end;
     }
+    /* The search reads both from several threads at once. */
+    if ((ret = sh_frame_cache_seal(s->master)) < 0 || (ret = sh_frame_cache_seal(s->ref)) < 0)
+        goto end;
     *ps = s;
     s = NULL;
 end:

@@ -19,8 +19,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "solver/measure.h"
@@ -52,6 +54,12 @@ typedef struct Search {
      * measured here on film content with x264 veryfast, then learns. */
     double a_sum;
     int a_n;
+    /* CRF steps per halving of the rate: 6 in x264's mid range, but nearer
+     * 3.5 at the high settings tiny budgets need; learned from the rungs
+     * measured twice, so second guesses land nearer. */
+    double slope_sum;
+    int slope_n;
+    double crf_mid;           /* mean setting measured so far */
     int speed;                /* ShSpeed */
 } Search;
 
@@ -84,17 +92,41 @@ static double log_rate_shape(const ShRung *r)
     return 0.75 * log2((double)r->width * r->height) + 0.6 * log2(av_q2d(r->fps));
 }
 
+static double crf_slope(const Search *s)
+{
+    /* The prior counts as one observation here too. */
+    return av_clipd((s->slope_sum + SH_CRF_PER_OCTAVE) / (s->slope_n + 1), 2.5, 9);
+}
+
 static double crf_for(const Search *s, const ShRung *r, double bps)
 {
-    /* The prior counts as one observation, so one odd sample cannot throw it far. */
+    /* The prior counts as one observation, so one odd sample cannot throw it far.
+     * a is kept on the prior's 6-per-octave scale; the learned slope is
+     * applied around the learned point. */
     double a = (s->a_sum + SH_RATE_PRIOR_A) / (s->a_n + 1);
-    return av_clipd(SH_CRF_PER_OCTAVE * (a + log_rate_shape(r) - log2(bps)), 1, 51);
+    double crf6 = SH_CRF_PER_OCTAVE * (a + log_rate_shape(r) - log2(bps));
+    double mid = s->a_n ? s->crf_mid : crf6;
+    return av_clipd(mid + (crf6 - mid) * crf_slope(s) / SH_CRF_PER_OCTAVE, 1, 51);
 }
 
 static void learn(Search *s, const ShRung *r, const ShMeasure *m)
 {
     s->a_sum += log2(FFMAX(m->bps, 1)) + m->crf / SH_CRF_PER_OCTAVE - log_rate_shape(r);
+    s->crf_mid = (s->crf_mid * s->a_n + m->crf) / (s->a_n + 1);
     s->a_n++;
+}
+
+/* Two points of one rung: CRF steps per halving of the rate between them. */
+static void learn_slope(Search *s, const ShCandidate *c)
+{
+    double d;
+    if (c->nmeasures < 2 || fabs(c->crf[1] - c->crf[0]) < 2)
+        return;
+    d = log2(c->bps[0] / c->bps[1]);
+    if (fabs(d) < 0.25)
+        return;
+    s->slope_sum += av_clipd((c->crf[1] - c->crf[0]) / d, 2.5, 9);
+    s->slope_n++;
 }
 
 /* Median slope of the rungs measured twice: content decides how quality grows with rate. */
@@ -128,78 +160,281 @@ static void slopes(const ShSolverReport *rep, double *ssim_slope, double *psnr_s
     *psnr_slope = av_clipd(ps[n / 2], 0.3, 6);
 }
 
+/* Octaves a prediction may reach above the highest measured rate: beyond
+ * that the line is a guess. */
+#define SH_PREDICT_MAX_UP 1.5
+/* A setting this low is the encoder's best: a point there that is still
+ * under the budget means the content cannot use more bits (a still frame). */
+#define SH_CRF_SATURATED 1.5
+
+/*
+ * Quality at the candidate's budget: between two points, the line through
+ * them; outside, a line from the nearer point with their slope (or the
+ * median slope of the search) that never falls with more bits, reaches at
+ * most SH_PREDICT_MAX_UP octaves up, and stays flat above a point made at
+ * the encoder's best setting.
+ */
 static void predict(ShCandidate *c, double ssim_slope, double psnr_slope)
 {
-    double t = log2(FFMAX(c->video_bps, 1)), x0, x1, w;
-    int lo = 0, hi = c->nmeasures - 1;
+    double t = log2(FFMAX(c->video_bps, 1)), x0, x1, dx;
+    int lo = 0, hi = c->nmeasures - 1, at;
     if (c->nmeasures == 2 && c->bps[1] < c->bps[0])
         lo = 1, hi = 0;
-    x0 = log2(c->bps[lo]);
-    x1 = log2(c->bps[hi]);
+    x0 = log2(FFMAX(c->bps[lo], 1));
+    x1 = log2(FFMAX(c->bps[hi], 1));
     if (c->nmeasures == 2 && x1 - x0 > 0.25) {
-        /* Between or beyond two points: the line through them. */
-        w = (t - x0) / (x1 - x0);
-        c->pred_ssim_db = c->ssim_db[lo] + w * (c->ssim_db[hi] - c->ssim_db[lo]);
-        c->pred_psnr = c->psnr[lo] + w * (c->psnr[hi] - c->psnr[lo]);
-    } else {
-        c->pred_ssim_db = c->ssim_db[0] + ssim_slope * (t - log2(c->bps[0]));
-        c->pred_psnr = c->psnr[0] + psnr_slope * (t - log2(c->bps[0]));
+        if (t >= x0 && t <= x1) {
+            double w = (t - x0) / (x1 - x0);
+            c->pred_ssim_db = c->ssim_db[lo] + w * (c->ssim_db[hi] - c->ssim_db[lo]);
+            c->pred_psnr = c->psnr[lo] + w * (c->psnr[hi] - c->psnr[lo]);
+            goto done;
+        }
+        ssim_slope = FFMAX((c->ssim_db[hi] - c->ssim_db[lo]) / (x1 - x0), 0);
+        psnr_slope = FFMAX((c->psnr[hi] - c->psnr[lo]) / (x1 - x0), 0);
     }
+    at = t > x1 ? hi : lo;
+    dx = t - (t > x1 ? x1 : x0);
+    if (dx > 0)
+        dx = c->crf[at] <= SH_CRF_SATURATED ? 0 : FFMIN(dx, SH_PREDICT_MAX_UP);
+    if (c->nmeasures == 1 || !(x1 - x0 > 0.25)) {
+        /* One point (or two at one rate): the nearer measure, the borrowed slope. */
+        at = c->nmeasures == 2 && fabs(t - x1) < fabs(t - x0) ? hi : lo;
+    }
+    c->pred_ssim_db = c->ssim_db[at] + ssim_slope * dx;
+    c->pred_psnr = c->psnr[at] + psnr_slope * dx;
+done:
+    c->pred_ssim_db = av_clipd(c->pred_ssim_db, 0, SH_QUALITY_DB_MAX);
+    c->pred_psnr = av_clipd(c->pred_psnr, 0, SH_QUALITY_DB_MAX);
     c->pred_ssim = 1 - pow(10, -c->pred_ssim_db / 10);
 }
 
-/*
- * Measure a rung (once, or twice when the first encode missed the budget by
- * more than a quarter), unless it was measured already. Returns its index.
- */
-static int measure_rung(Search *s, const ShEncoderDesc *enc, const ShRung *r)
-{
-    ShSolverReport *rep = s->rep;
-    ShCandidate *c;
-    ShMeasure m;
-    double crf;
+/* One rung to measure: the worker fills c and m, touching nothing shared. */
+typedef struct RungJob {
+    const Search *s;
+    const ShEncoderDesc *enc;
+    ShRung rung;
+    double crf;               /* the first encode's setting */
+    double slope;             /* CRF steps per octave for the second guess */
+    ShCandidate c;
+    ShMeasure m[3];
+    int nm;
     int ret;
+} RungJob;
 
+/* Octaves between a measured rate and the rung's budget. */
+static double miss(const ShMeasure *m, double bps)
+{
+    return log2(FFMAX(m->bps, 1) / bps);
+}
+
+/*
+ * Measure a rung once; twice when the first encode missed the budget by
+ * more than 40% (a second point on the other side, so the prediction
+ * interpolates rather than leans on a borrowed slope); three times when
+ * both still miss by more than 30%: the rate's response to the setting
+ * bends at high settings, and a line between points an order of magnitude
+ * apart predicts the quality between them badly. The two points nearest the
+ * budget are kept.
+ */
+static void run_rung_job(RungJob *jb)
+{
+    ShCandidate *c = &jb->c;
+    const double want = c->video_bps;
+    double crf = jb->crf;
+    int keep[2] = { 0, 1 };
+
+    for (int k = 0; k < 3; k++) {
+        ShMeasure *m = &jb->m[k];
+        double next;
+        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, 1, m)) < 0)
+            return;
+        jb->nm = k + 1;
+        c->feasible = !(crf >= 51 && m->bps > want * 1.15);
+        if (!c->feasible)
+            break;
+        if (k == 0) {
+            if (fabs(miss(m, want)) < 0.5)
+                break;
+            next = m->crf + jb->slope * miss(m, want);
+        } else {
+            const ShMeasure *a = &jb->m[k - 1];
+            double d = miss(m, want) - miss(a, want);
+            if (k == 2 || fabs(miss(m, want)) < 0.38 || fabs(miss(a, want)) < 0.38)
+                break;
+            /* The secant through the last two points, in log rate. */
+            if (fabs(d) < 0.05)
+                break;
+            next = m->crf + (m->crf - a->crf) / d * (0 - miss(m, want));
+        }
+        next = av_clipd(next, 1, 51);
+        if (fabs(next - crf) < 0.5)
+            break;
+        crf = next;
+    }
+    if (jb->nm == 3) {
+        /* The two nearest the budget, one on each side when there are. */
+        int best = 0;
+        for (int k = 1; k < 3; k++)
+            if (fabs(miss(&jb->m[k], want)) < fabs(miss(&jb->m[best], want)))
+                best = k;
+        keep[0] = best;
+        keep[1] = -1;
+        for (int pass = 0; pass < 2 && keep[1] < 0; pass++)
+            for (int k = 0; k < 3; k++) {
+                int across = (miss(&jb->m[k], want) > 0) != (miss(&jb->m[best], want) > 0);
+                if (k == best || (pass == 0 && !across))
+                    continue;
+                if (keep[1] < 0 || fabs(miss(&jb->m[k], want)) < fabs(miss(&jb->m[keep[1]], want)))
+                    keep[1] = k;
+            }
+    }
+    c->nmeasures = FFMIN(jb->nm, 2);
+    for (int k = 0; k < c->nmeasures; k++) {
+        const ShMeasure *m = &jb->m[keep[k]];
+        c->crf[k] = m->crf;
+        c->bps[k] = m->bps;
+        c->ssim_db[k] = m->q.ssim_db;
+        c->psnr[k] = m->q.psnr;
+    }
+}
+
+typedef struct JobQueue {
+    RungJob *jobs;
+    int n, next;
+    pthread_mutex_t lock;
+} JobQueue;
+
+static void *job_worker(void *arg)
+{
+    JobQueue *q = arg;
+    for (;;) {
+        int i;
+        pthread_mutex_lock(&q->lock);
+        i = q->next++;
+        pthread_mutex_unlock(&q->lock);
+        if (i >= q->n)
+            return NULL;
+        run_rung_job(&q->jobs[i]);
+    }
+}
+
+/* Sample encodes run this many at a time at most: each holds an encoder. */
+#define SH_SEARCH_THREADS 4
+/* Above this many pixels a candidate's encoder is big enough (SVT-AV1 at
+ * 1080p: hundreds of MB) that two at once could break the memory bound. */
+#define SH_SEARCH_PARALLEL_MAX_PIXELS (1280 * 720)
+
+/*
+ * Run the jobs on up to one thread per core. The candidates of one step of
+ * the search are independent, and a sample encode at a small picture keeps
+ * one core of two busy at best (x264's threads have few rows to share).
+ */
+static void run_jobs(RungJob *jobs, int n)
+{
+    JobQueue q = { .jobs = jobs, .n = n };
+    pthread_t th[SH_SEARCH_THREADS];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int workers = (int)FFMIN(FFMIN(n, SH_SEARCH_THREADS), FFMAX(cores, 1)), started = 0;
+
+    for (int i = 0; i < n; i++)
+        if ((int64_t)jobs[i].rung.width * jobs[i].rung.height > SH_SEARCH_PARALLEL_MAX_PIXELS)
+            workers = 1;
+    if (workers > 1 && pthread_mutex_init(&q.lock, NULL))
+        workers = 1;
+    if (workers <= 1) {
+        for (int i = 0; i < n; i++)
+            run_rung_job(&jobs[i]);
+        return;
+    }
+    /* A thread that cannot start leaves its share to the others. */
+    for (int i = 1; i < workers; i++)
+        if (!pthread_create(&th[started], NULL, job_worker, &q))
+            started++;
+    job_worker(&q);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&q.lock);
+}
+
+static int find_candidate(const ShSolverReport *rep, const ShEncoderDesc *enc, const ShRung *r)
+{
     for (int i = 0; i < rep->ncandidates; i++)
         if (rep->cand[i].enc == enc && rep->cand[i].rung.width == r->width &&
             rep->cand[i].rung.height == r->height && !av_cmp_q(rep->cand[i].rung.fps, r->fps))
             return i;
-    if (enc->min_size > 0 && (r->width < enc->min_size || r->height < enc->min_size))
-        return AVERROR(ERANGE);
-    if (rep->ncandidates == SH_SOLVER_MAX_CANDIDATES)
-        return AVERROR(ENOSPC);
-    c = &rep->cand[rep->ncandidates];
-    memset(c, 0, sizeof(*c));
-    c->enc = enc;
-    c->time_cost_db = time_cost_db(enc, s->speed);
-    c->rung = *r;
-    c->video_bps = sh_plan_video_bps(s->plan, av_q2d(r->fps));
-    if (c->video_bps <= 0)
-        return AVERROR(ERANGE);
-    crf = crf_for(s, r, c->video_bps);
-    for (int k = 0; k < 2; k++) {
-        if ((ret = sh_measure_candidate(s->sample, enc, r, crf, 1, &m)) < 0)
-            return ret;
-        rep->encodes++;
-        /* The rate model is the first encoder's; others map their quality
-         * scale onto it only roughly, and the second point corrects. */
-        if (enc == s->enc)
-            learn(s, r, &m);
-        c->crf[k] = m.crf;
-        c->bps[k] = m.bps;
-        c->ssim_db[k] = m.q.ssim_db;
-        c->psnr[k] = m.q.psnr;
-        c->nmeasures = k + 1;
-        c->feasible = !(crf >= 51 && m.bps > c->video_bps * 1.15);
-        if (!c->feasible || fabs(log2(m.bps / c->video_bps)) < 0.5)
-            break;
-        /* Missed by more than 40%: a second point on the other side, so the
-         * prediction interpolates rather than leans on a borrowed slope. */
-        crf = av_clipd(m.crf + SH_CRF_PER_OCTAVE * log2(m.bps / c->video_bps), 1, 51);
-        if (fabs(crf - m.crf) < 0.5)
-            break;
+    return -1;
+}
+
+#define SH_SEARCH_BATCH 8
+
+/*
+ * Measure n rungs (each with its encoder) that are not measured yet, at
+ * once. idx[i] is the candidate's index, or a negative error (ERANGE: the
+ * encoder cannot make that picture, or the rate leaves it nothing).
+ */
+static void measure_rungs(Search *s, const ShEncoderDesc *const *encs, const ShRung *rungs, int n, int *idx)
+{
+    ShSolverReport *rep = s->rep;
+    RungJob jobs[SH_SEARCH_BATCH];
+    int job_of[SH_SEARCH_BATCH], nj = 0;
+
+    for (int i = 0; i < n && i < SH_SEARCH_BATCH; i++) {
+        const ShEncoderDesc *enc = encs[i];
+        const ShRung *r = &rungs[i];
+        RungJob *jb;
+        job_of[i] = -1;
+        if ((idx[i] = find_candidate(rep, enc, r)) >= 0)
+            continue;
+        for (int k = 0; k < nj && job_of[i] < 0; k++)
+            if (jobs[k].enc == enc && jobs[k].rung.width == r->width && jobs[k].rung.height == r->height &&
+                !av_cmp_q(jobs[k].rung.fps, r->fps))
+                job_of[i] = k;
+        if (job_of[i] >= 0)
+            continue;
+        if (enc->min_size > 0 && (r->width < enc->min_size || r->height < enc->min_size)) {
+            idx[i] = AVERROR(ERANGE);
+            continue;
+        }
+        if (rep->ncandidates + nj >= SH_SOLVER_MAX_CANDIDATES) {
+            idx[i] = AVERROR(ENOSPC);
+            continue;
+        }
+        jb = &jobs[nj];
+        memset(jb, 0, sizeof(*jb));
+        jb->s = s;
+        jb->enc = enc;
+        jb->rung = *r;
+        jb->c.enc = enc;
+        jb->c.time_cost_db = time_cost_db(enc, s->speed);
+        jb->c.rung = *r;
+        jb->c.video_bps = sh_plan_video_bps(s->plan, av_q2d(r->fps));
+        if (jb->c.video_bps <= 0) {
+            idx[i] = AVERROR(ERANGE);
+            continue;
+        }
+        jb->crf = crf_for(s, r, jb->c.video_bps);
+        jb->slope = crf_slope(s);
+        job_of[i] = nj++;
     }
-    return rep->ncandidates++;
+    run_jobs(jobs, nj);
+    /* Commit in order: the rate model learns as if they had run one by one. */
+    for (int k = 0; k < nj; k++) {
+        RungJob *jb = &jobs[k];
+        int at = -1;
+        rep->encodes += jb->nm;
+        if (jb->enc == s->enc) {
+            for (int m = 0; m < jb->nm; m++)
+                learn(s, &jb->rung, &jb->m[m]);
+            learn_slope(s, &jb->c);
+        }
+        if (jb->ret >= 0 && jb->c.nmeasures) {
+            at = rep->ncandidates++;
+            rep->cand[at] = jb->c;
+        }
+        for (int i = 0; i < n && i < SH_SEARCH_BATCH; i++)
+            if (job_of[i] == k)
+                idx[i] = at >= 0 ? at : jb->ret;
+    }
 }
 
 static int best_candidate(ShSolverReport *rep)
@@ -244,19 +479,25 @@ static int nearest_rate(const AVRational *r, int n, double want)
     return best;
 }
 
-/* Measure (height index, rate index) and return its predicted quality, or -inf. */
-static double try_rung(Search *s, const int *heights, const AVRational *rates, int hi, int ri, int *err)
+/* Measure (height index, rate index) pairs; q[i]: predicted quality, or -inf. */
+static void try_rungs(Search *s, const int *heights, const AVRational *rates, const int (*hr)[2], int n,
+                      double *q, int *err)
 {
-    ShRung r = rung_at(s->info, heights[hi], rates[ri]);
-    int i = measure_rung(s, s->enc, &r), best;
-    if (i < 0) {
-        if (i != AVERROR(ERANGE))
-            *err = i;
-        return -INFINITY;
+    const ShEncoderDesc *encs[SH_SEARCH_BATCH] = { 0 };
+    ShRung r[SH_SEARCH_BATCH] = { 0 };
+    int idx[SH_SEARCH_BATCH];
+    n = FFMIN(n, SH_SEARCH_BATCH);
+    for (int i = 0; i < n; i++) {
+        encs[i] = s->enc;
+        r[i] = rung_at(s->info, heights[hr[i][0]], rates[hr[i][1]]);
     }
-    best = best_candidate(s->rep);   /* refreshes every prediction */
-    (void)best;
-    return s->rep->cand[i].feasible ? s->rep->cand[i].pred_ssim_db : -INFINITY;
+    measure_rungs(s, encs, r, n, idx);
+    best_candidate(s->rep);   /* refreshes every prediction */
+    for (int i = 0; i < n; i++) {
+        if (idx[i] < 0 && idx[i] != AVERROR(ERANGE) && !*err)
+            *err = idx[i];
+        q[i] = idx[i] >= 0 && s->rep->cand[idx[i]].feasible ? s->rep->cand[idx[i]].pred_ssim_db : -INFINITY;
+    }
 }
 
 /*
@@ -280,23 +521,28 @@ static int search(Search *s, const ShSolverOptions *opt)
         return AVERROR(EINVAL);
     bh = nearest_height(heights, nh, s->plan->display_height);
     br = nearest_rate(rates, nr, av_q2d(s->plan->fps));
-    best = try_rung(s, heights, rates, bh, br, &err);
-    /* Bits to spare at the source's own picture and rate: a smaller or
-     * choppier picture cannot win, so spend no encodes looking. */
-    if (bh == 0 && br == 0 && s->plan->bpp >= SH_SEARCH_ENOUGH_BPP)
-        return err;
-    if (bh > 0) {
-        double q = try_rung(s, heights, rates, 0, br, &err);
-        if (q > best)
-            best = q, bh = 0;
+    {
+        /* The prior's rung, and the source's own size beside it: always tried. */
+        int hr[2][2] = { { bh, br }, { 0, br } };
+        double q[2];
+        try_rungs(s, heights, rates, (const int (*)[2])hr, bh > 0 ? 2 : 1, q, &err);
+        best = q[0];
+        /* Bits to spare at the source's own picture and rate: a smaller or
+         * choppier picture cannot win, so spend no encodes looking. */
+        if (bh == 0 && br == 0 && s->plan->bpp >= SH_SEARCH_ENOUGH_BPP)
+            return err;
+        if (bh > 0 && q[1] > best)
+            best = q[1], bh = 0;
     }
     for (int pass = 0; pass < 3 && !err; pass++) {
         int along_rates = pass == 1, moved = 1;
         while (moved && !err) {
+            int hr[2][2], n = 0, pick = -1;
+            double q[2];
             moved = 0;
+            /* Both neighbours at once (they are independent); the better wins. */
             for (int dir = -1; dir <= 1; dir += 2) {
                 int h = bh, r = br;
-                double q;
                 if (along_rates) {
                     /* Rates are dense (source/n): step by about half or double. */
                     r = nearest_rate(rates, nr, av_q2d(rates[br]) * (dir < 0 ? 2 : 0.5));
@@ -307,11 +553,18 @@ static int search(Search *s, const ShSolverOptions *opt)
                     if (h < 0 || h >= nh)
                         continue;
                 }
-                q = try_rung(s, heights, rates, h, r, &err);
-                if (q > best + 0.02) {
-                    best = q, bh = h, br = r, moved = 1;
-                    break;
-                }
+                hr[n][0] = h;
+                hr[n][1] = r;
+                n++;
+            }
+            if (!n)
+                break;
+            try_rungs(s, heights, rates, (const int (*)[2])hr, n, q, &err);
+            for (int i = 0; i < n; i++)
+                if (q[i] > best + 0.02 && (pick < 0 || q[i] > q[pick]))
+                    pick = i;
+            if (pick >= 0) {
+                best = q[pick], bh = hr[pick][0], br = hr[pick][1], moved = 1;
             }
         }
     }
@@ -319,13 +572,21 @@ static int search(Search *s, const ShSolverOptions *opt)
 }
 
 /* The quality setting that gives the candidate its budget, from its own
- * measurement nearest that rate (each encoder has its own scale). */
-static double crf_at(const ShCandidate *c)
+ * measurements (each encoder has its own scale): along the line through its
+ * two points, or from the one point with the learned slope. */
+static double crf_at(const Search *s, const ShCandidate *c)
 {
     int k = 0;
-    if (c->nmeasures == 2 && fabs(log2(c->bps[1] / c->video_bps)) < fabs(log2(c->bps[0] / c->video_bps)))
-        k = 1;
-    return av_clipd(c->crf[k] + SH_CRF_PER_OCTAVE * log2(c->bps[k] / c->video_bps), 1, 51);
+    if (c->nmeasures == 2) {
+        double d = log2(c->bps[0] / c->bps[1]);
+        if (fabs(d) >= 0.25 && fabs(c->crf[1] - c->crf[0]) >= 0.5) {
+            double slope = av_clipd((c->crf[1] - c->crf[0]) / d, 2.5, 9);
+            return av_clipd(c->crf[0] + slope * log2(c->bps[0] / c->video_bps), 1, 51);
+        }
+        if (fabs(log2(c->bps[1] / c->video_bps)) < fabs(log2(c->bps[0] / c->video_bps)))
+            k = 1;
+    }
+    return av_clipd(c->crf[k] + crf_slope(s) * log2(c->bps[k] / c->video_bps), 1, 51);
 }
 
 /*
@@ -352,15 +613,25 @@ static int choose_codec(Search *s, const ShSolverOptions *opt)
             break;
         }
     }
-    for (const ShEncoderDesc *d = sh_encoder_next(NULL); d && !err; d = sh_encoder_next(d)) {
-        int i;
-        if (d == s->enc || d->type != AVMEDIA_TYPE_VIDEO || d->fit || !sh_encoder_available(d) ||
-            !sh_encoder_supports_container(d, s->plan->container) || !sh_encoder_speed_ok(d, opt->speed))
-            continue;
-        if ((i = measure_rung(s, d, &at)) < 0 && i != AVERROR(ERANGE))
-            err = i;
-        if (!err && up.height != at.height && (i = measure_rung(s, d, &up)) < 0 && i != AVERROR(ERANGE))
-            err = i;
+    {
+        const ShEncoderDesc *encs[SH_SEARCH_BATCH] = { 0 };
+        ShRung r[SH_SEARCH_BATCH] = { 0 };
+        int idx[SH_SEARCH_BATCH], n = 0;
+        for (const ShEncoderDesc *d = sh_encoder_next(NULL); d && n + 2 <= SH_SEARCH_BATCH; d = sh_encoder_next(d)) {
+            if (d == s->enc || d->type != AVMEDIA_TYPE_VIDEO || d->fit || !sh_encoder_available(d) ||
+                !sh_encoder_supports_container(d, s->plan->container) || !sh_encoder_speed_ok(d, opt->speed))
+                continue;
+            encs[n] = d;
+            r[n++] = at;
+            if (up.height != at.height) {
+                encs[n] = d;
+                r[n++] = up;
+            }
+        }
+        measure_rungs(s, encs, r, n, idx);
+        for (int i = 0; i < n && !err; i++)
+            if (idx[i] < 0 && idx[i] != AVERROR(ERANGE))
+                err = idx[i];
     }
     return err;
 }
@@ -384,6 +655,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
 
     ret = sh_sample_collect(&sample, path, info, opt->start, info->duration, SH_SAMPLE_FRACTION,
                             SH_SAMPLE_MIN, SH_SAMPLE_MAX);
+    rep->sampling_seconds = now() - t0;
     if (ret < 0)
         goto done_err;
     rep->searched = 1;
@@ -418,15 +690,19 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         plan->bpp = c->video_bps / ((double)c->rung.width * c->rung.height * av_q2d(c->rung.fps));
         /* Calibrate the prediction with the final encode's preset. */
         slopes(rep, &ss, &ps);
-        if (sh_measure_candidate(sample, plan->venc, &c->rung, crf_at(c), 0, &m) >= 0) {
+        rep->calibration_seconds = now();
+        if (sh_measure_candidate(sample, plan->venc, &c->rung, crf_at(&s, c), 0, &m) >= 0) {
             double d = log2(c->video_bps / m.bps);
+            if (d > 0)   /* as predict(): a bounded, saturating step up */
+                d = m.crf <= SH_CRF_SATURATED ? 0 : FFMIN(d, SH_PREDICT_MAX_UP);
             rep->encodes++;
-            rep->predicted_psnr = m.q.psnr + ps * d;
-            rep->predicted_ssim = 1 - pow(10, -(m.q.ssim_db + ss * d) / 10);
+            rep->predicted_psnr = av_clipd(m.q.psnr + ps * d, 0, SH_QUALITY_DB_MAX);
+            rep->predicted_ssim = 1 - pow(10, -av_clipd(m.q.ssim_db + ss * d, 0, SH_QUALITY_DB_MAX) / 10);
         } else {
             rep->predicted_ssim = c->pred_ssim;
             rep->predicted_psnr = c->pred_psnr;
         }
+        rep->calibration_seconds = now() - rep->calibration_seconds;
     }
 done:
     ret = 0;

@@ -2,6 +2,7 @@
  * Unit tests: the frame cache (src/input/cache.h).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -297,6 +298,66 @@ static void test_open_rejects_bad_geometry(void **state)
     assert_null(c);
 }
 
+/* What one reader thread found: frames read out of order, checked against their pattern. */
+typedef struct Reader {
+    const ShFrameCache *c;
+    int w, h, n, stride, errors;
+} Reader;
+
+static void *read_scattered(void *arg)
+{
+    Reader *r = arg;
+    AVFrame *out = av_frame_alloc();
+    if (!out) {
+        r->errors++;
+        return NULL;
+    }
+    /* Three rounds over every frame, each in a different order (stride coprime with n). */
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < r->n; k++) {
+            int i = (int)(((int64_t)k * r->stride + round * 5) % r->n);
+            const uint8_t *y;
+            if (sh_frame_cache_read(r->c, i, out) < 0 || out->pts != pts_of(i)) {
+                r->errors++;
+                continue;
+            }
+            y = out->data[0];
+            for (int yy = 0; yy < r->h; yy++)
+                for (int x = 0; x < r->w; x++)
+                    if (y[(ptrdiff_t)yy * out->linesize[0] + x] != pattern(i, 0, x, yy))
+                        r->errors++;
+            av_frame_unref(out);
+        }
+    av_frame_free(&out);
+    return NULL;
+}
+
+/* The search reads one sample from several threads at once: sealed, random
+ * access by index gives every frame (spilled ones too) to every reader, and
+ * refuses indices outside the cache. */
+static void test_concurrent_reads(void **state)
+{
+    enum { W = 48, H = 32, N = 23 };
+    ShFrameCache *c = fill(W, H, N, picture_bytes(W, H) * 7);   /* 7 in memory, 16 spilled */
+    Reader r[2] = { { c, W, H, N, 5, 0 }, { c, W, H, N, 7, 0 } };
+    pthread_t th;
+    AVFrame *out = av_frame_alloc();
+    (void)state;
+    assert_non_null(out);
+    assert_int_equal(sh_frame_cache_seal(c), 0);
+    assert_int_equal(pthread_create(&th, NULL, read_scattered, &r[1]), 0);
+    read_scattered(&r[0]);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(r[0].errors, 0);
+    assert_int_equal(r[1].errors, 0);
+    assert_int_equal(sh_frame_cache_read(c, N, out), AVERROR_EOF);
+    assert_int_equal(sh_frame_cache_read(c, -1, out), AVERROR_EOF);
+    /* The sequential reader still works afterwards. */
+    read_back(c, W, H, N);
+    av_frame_free(&out);
+    sh_frame_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_wrong_frames_refused),
         cmocka_unit_test(test_open_rejects_bad_geometry),
+        cmocka_unit_test(test_concurrent_reads),
     };
     av_log_set_level(AV_LOG_QUIET); /* the refusals below are expected */
     return cmocka_run_group_tests(tests, NULL, NULL);
