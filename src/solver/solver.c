@@ -66,7 +66,7 @@ typedef struct Search {
 /*
  * --speed balanced (the default) admits encoders several times slower than
  * x264 medium, but a slower one has to earn its time: 0.25 dB of SSIM per
- * halving of the speed (SVT-AV1 at a third of x264's speed needs 0.4 dB,
+ * halving of the speed (x265 at 0.45 of x264's speed needs 0.29 dB,
  * about what 10% more bitrate buys). --speed best takes any gain.
  */
 #define SH_SSIM_DB_PER_SPEED_HALVING 0.25
