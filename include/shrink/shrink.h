@@ -107,6 +107,9 @@ typedef struct ShCandidateInfo {
     int feasible;             /* x264 can reach the budget at this rung */
     double ssim, psnr;        /* predicted at the budget */
     double speed_cost_db;     /* SSIM dB a slower encoder must gain to be chosen (--speed) */
+    /* Measured again with the final encode's preset (each encoder's best
+     * rung; the choice is made on these): 0 = not measured. */
+    double final_ssim, final_psnr;
 } ShCandidateInfo;
 
 #define SH_MAX_CANDIDATES 48

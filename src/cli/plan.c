@@ -60,9 +60,12 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
         printf("%s{\"encoder\":", i ? "," : "");
         json_string(c->encoder ? c->encoder : "");
         printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%.0f,\"feasible\":%s,"
-               "\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f,\"speed_cost_db\":%.3f,\"samples\":[",
+               "\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f,\"speed_cost_db\":%.3f,",
                c->width, c->height, c->fps, c->video_bitrate, c->feasible ? "true" : "false",
                c->ssim, c->psnr, c->speed_cost_db);
+        if (c->final_ssim > 0)
+            printf("\"final_ssim\":%.5f,\"final_psnr\":%.3f,", c->final_ssim, c->final_psnr);
+        printf("\"samples\":[");
         for (int k = 0; k < c->measures; k++)
             printf("%s{\"crf\":%.2f,\"bitrate\":%.0f,\"ssim\":%.5f,\"psnr\":%.3f}", k ? "," : "", c->crf[k],
                    c->sample_bitrate[k], c->sample_ssim[k], c->sample_psnr[k]);
@@ -106,12 +109,20 @@ void print_plan(const Cli *cli, const Outcome *oc)
     else
         printf("; no search: the target is below every picture's floor, or the input is too short to sample\n");
     if (r->ncandidates)
-        printf("  %-8s %-11s %7s %10s %8s %7s\n", "encoder", "picture", "fps", "video b/s", "SSIM", "PSNR");
+        printf("  %-8s %-11s %7s %10s %8s %7s %11s\n", "encoder", "picture", "fps", "video b/s", "SSIM", "PSNR",
+               "final SSIM");
     for (int i = 0; i < r->ncandidates; i++) {
         const ShCandidateInfo *c = &r->candidates[i];
-        printf("  %-8s %5dx%-5d %7.3g %10.0f %8.4f %7.2f%s\n", c->encoder ? c->encoder : "?", c->width, c->height, c->fps, c->video_bitrate,
-               c->ssim, c->psnr, i == r->chosen ? "  <- chosen" : c->feasible ? "" : "  (cannot reach it)");
+        char fin[16] = "";
+        if (c->final_ssim > 0)
+            snprintf(fin, sizeof(fin), "%.4f", c->final_ssim);
+        printf("  %-8s %5dx%-5d %7.3g %10.0f %8.4f %7.2f %11s%s\n", c->encoder ? c->encoder : "?", c->width, c->height, c->fps,
+               c->video_bitrate, c->ssim, c->psnr, fin,
+               i == r->chosen ? "  <- chosen" : c->feasible ? "" : "  (cannot reach it)");
     }
+    if (r->ncandidates)
+        printf("  (SSIM, PSNR: the search's quick presets; final SSIM: each encoder's best rung again with\n"
+               "   its final preset, which decides)\n");
     printf("chosen: %s %dx%d at %.3g fps, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps);
     if (r->video_bitrate > 0)
         printf("video %lld b/s, ", (long long)r->video_bitrate);

@@ -960,6 +960,10 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
         o->ssim = c->pred_ssim;
         o->psnr = c->pred_psnr;
         o->speed_cost_db = c->time_cost_db;
+        if (c->calibrated) {
+            o->final_ssim = 1 - pow(10, -c->cal_ssim_db / 10);
+            o->final_psnr = c->cal_psnr;
+        }
     }
     r->eval_width = sr->eval_width;
     r->eval_height = sr->eval_height;
@@ -1066,11 +1070,15 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     }
     for (int i = 0; i < j->search.ncandidates; i++) {
         const ShCandidate *c = &j->search.cand[i];
+        char cal[64] = "";
+        if (c->calibrated)
+            snprintf(cal, sizeof(cal), "; final preset: ssim %.4f psnr %.2f",
+                     1 - pow(10, -c->cal_ssim_db / 10), c->cal_psnr);
         sh_log(SH_LOG_VERBOSE, j->input, "candidate %s %dx%d %.3g fps: crf %.1f -> %.0f b/s ssim %.2f dB%s; "
-               "at %.0f b/s predicted ssim %.4f (%.2f dB) psnr %.2f%s%s", c->enc ? c->enc->name : "?", c->rung.width,
+               "at %.0f b/s predicted ssim %.4f (%.2f dB) psnr %.2f%s%s%s", c->enc ? c->enc->name : "?", c->rung.width,
                c->rung.height, av_q2d(c->rung.fps), c->crf[0], c->bps[0], c->ssim_db[0],
                c->nmeasures > 1 ? " (2 points)" : "", c->video_bps, c->pred_ssim, c->pred_ssim_db,
-               c->pred_psnr, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
+               c->pred_psnr, cal, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
     }
     if (j->search.searched)
         sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples (%.2fx the film's difficulty), %d encodes, "

@@ -67,6 +67,10 @@ typedef struct ShCandidate {
     int feasible;             /* can reach the budget (x264's quantiser range) */
     double pred_ssim, pred_ssim_db, pred_psnr;   /* predicted at video_bps */
     double time_cost_db;      /* what a slower encoder must win by to be chosen (--speed) */
+    /* Measured again with the final encode's preset (the best rung of each
+     * encoder): SSIM dB and PSNR moved to video_bps; calibrated = 0: not. */
+    int calibrated;
+    double cal_ssim_db, cal_psnr;
 } ShCandidate;
 
 /* As many as the public result can carry. */

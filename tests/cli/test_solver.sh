@@ -21,12 +21,24 @@ if not j["searched"] or len(c) < 2:
     bad.append("searched=%s with %d candidates" % (j["searched"], len(c)))
 feas = [x for x in c if x["feasible"]]
 ch = j["chosen"]
-# The choice maximises predicted SSIM in dB less the margin a slower encoder must win by (--speed).
+# Each encoder's best predicted rung (quick presets) is measured again with its final preset,
+# and the choice maximises that calibrated SSIM in dB less the margin a slower encoder must win
+# by (--speed).
 import math
-score = lambda x: -10 * math.log10(max(1 - x["predicted_ssim"], 1e-12)) - x.get("speed_cost_db", 0)
-best = max(feas, key=score) if feas else None
-if best and (best["width"], best["height"], round(best["fps"], 3)) != (ch["width"], ch["height"], round(ch["fps"], 3)):
-    bad.append("chosen %dx%d@%.3g is not the best predicted %dx%d@%.3g" % (ch["width"], ch["height"], ch["fps"], best["width"], best["height"], best["fps"]))
+db = lambda s: -10 * math.log10(max(1 - s, 1e-12))
+key = lambda x: (x["encoder"], x["width"], x["height"], round(x["fps"], 3))
+for enc in {x["encoder"] for x in feas}:
+    mine = [x for x in feas if x["encoder"] == enc]
+    top = max(mine, key=lambda x: x["predicted_ssim"])
+    cal = [x for x in mine if "final_ssim" in x]
+    if [key(x) for x in cal] != [key(top)]:
+        bad.append("%s: calibrated %s, not just its best predicted %s" % (enc, [key(x) for x in cal], key(top)))
+calibrated = [x for x in feas if "final_ssim" in x]
+best = max(calibrated, key=lambda x: db(x["final_ssim"]) - x.get("speed_cost_db", 0)) if calibrated else None
+if best and key(best) != (ch["encoder"], ch["width"], ch["height"], round(ch["fps"], 3)):
+    bad.append("chosen %s %dx%d@%.3g is not the best calibrated %s %dx%d@%.3g" % (ch["encoder"], ch["width"], ch["height"], ch["fps"], best["encoder"], best["width"], best["height"], best["fps"]))
+if best and abs(ch["predicted_ssim"] - best["final_ssim"]) > 1e-4:
+    bad.append("predicted %.5f is not the winner's calibrated %.5f" % (ch["predicted_ssim"], best["final_ssim"]))
 if j["sample_encodes"] < len(c):
     bad.append("%d encodes for %d candidates" % (j["sample_encodes"], len(c)))
 if not (0 < ch["predicted_ssim"] < 1):
