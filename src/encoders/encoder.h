@@ -19,6 +19,8 @@
 #define SH_ENC_CAP_STATS_LAVC  (1 << 2) /* the first-pass log goes through AVCodecContext's
                                          * stats_out/stats_in (libvpx, libaom); lavc.c keeps
                                          * it in the file stats_path */
+#define SH_ENC_CAP_NO_FORCED_KEY (1 << 3) /* ignores AV_PICTURE_TYPE_I on a frame: a new
+                                          * keyframe needs a new encoder */
 
 typedef struct ShEncoderConfig {
     /* video */
