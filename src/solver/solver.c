@@ -167,6 +167,16 @@ static void slopes(const ShSolverReport *rep, double *ssim_slope, double *psnr_s
  * under the budget means the content cannot use more bits (a still frame). */
 #define SH_CRF_SATURATED 1.5
 
+/* Octaves to move a measurement made at setting crf towards the budget:
+ * down freely; up at most SH_PREDICT_MAX_UP, and not at all from the
+ * encoder's best setting. */
+static double step_up(double d, double crf)
+{
+    if (d <= 0)
+        return d;
+    return crf <= SH_CRF_SATURATED ? 0 : FFMIN(d, SH_PREDICT_MAX_UP);
+}
+
 /*
  * Quality at the candidate's budget: between two points, the line through
  * them; outside, a line from the nearer point with their slope (or the
@@ -193,9 +203,7 @@ static void predict(ShCandidate *c, double ssim_slope, double psnr_slope)
         psnr_slope = FFMAX((c->psnr[hi] - c->psnr[lo]) / (x1 - x0), 0);
     }
     at = t > x1 ? hi : lo;
-    dx = t - (t > x1 ? x1 : x0);
-    if (dx > 0)
-        dx = c->crf[at] <= SH_CRF_SATURATED ? 0 : FFMIN(dx, SH_PREDICT_MAX_UP);
+    dx = step_up(t - (t > x1 ? x1 : x0), c->crf[at]);
     if (c->nmeasures == 1 || !(x1 - x0 > 0.25)) {
         /* One point (or two at one rate): the nearer measure, the borrowed slope. */
         at = c->nmeasures == 2 && fabs(t - x1) < fabs(t - x0) ? hi : lo;
@@ -363,11 +371,15 @@ static void run_jobs(RungJob *jobs, int n)
     pthread_mutex_destroy(&q.lock);
 }
 
+static int same_rung(const ShEncoderDesc *a, const ShRung *ra, const ShEncoderDesc *b, const ShRung *rb)
+{
+    return a == b && ra->width == rb->width && ra->height == rb->height && !av_cmp_q(ra->fps, rb->fps);
+}
+
 static int find_candidate(const ShSolverReport *rep, const ShEncoderDesc *enc, const ShRung *r)
 {
     for (int i = 0; i < rep->ncandidates; i++)
-        if (rep->cand[i].enc == enc && rep->cand[i].rung.width == r->width &&
-            rep->cand[i].rung.height == r->height && !av_cmp_q(rep->cand[i].rung.fps, r->fps))
+        if (same_rung(rep->cand[i].enc, &rep->cand[i].rung, enc, r))
             return i;
     return -1;
 }
@@ -393,8 +405,7 @@ static void measure_rungs(Search *s, const ShEncoderDesc *const *encs, const ShR
         if ((idx[i] = find_candidate(rep, enc, r)) >= 0)
             continue;
         for (int k = 0; k < nj && job_of[i] < 0; k++)
-            if (jobs[k].enc == enc && jobs[k].rung.width == r->width && jobs[k].rung.height == r->height &&
-                !av_cmp_q(jobs[k].rung.fps, r->fps))
+            if (same_rung(jobs[k].enc, &jobs[k].rung, enc, r))
                 job_of[i] = k;
         if (job_of[i] >= 0)
             continue;
@@ -696,9 +707,7 @@ static int calibrate(Search *s, int *best)
                 return jobs[k].ret;
             continue;   /* that encoder keeps its quick-preset prediction, uncalibrated */
         }
-        d = log2(c->video_bps / m->bps);
-        if (d > 0)   /* as predict(): a bounded, saturating step up */
-            d = m->crf <= SH_CRF_SATURATED ? 0 : FFMIN(d, SH_PREDICT_MAX_UP);
+        d = step_up(log2(c->video_bps / m->bps), m->crf);
         c->calibrated = 1;
         c->cal_ssim_db = av_clipd(m->q.ssim_db + ss * d, 0, SH_QUALITY_DB_MAX);
         c->cal_psnr = av_clipd(m->q.psnr + ps * d, 0, SH_QUALITY_DB_MAX);
