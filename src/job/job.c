@@ -48,6 +48,9 @@
 /* Pass-2 encodes at most, and the band a result is accepted in. */
 #define SH_MAX_ATTEMPTS 6
 #define SH_AIM 0.985
+/* A one-pass encoder's first encode after its probe: the probe predicts its
+ * size within about 2%, so aim at the middle of the band. */
+#define SH_AIM_PROBED 0.98
 #define SH_ACCEPT_LOW 0.96
 /* Pass log files per encoder, at most (x264 and x265 write 4). */
 #define SH_MAX_STATS_FILES 8
@@ -275,6 +278,11 @@ static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
     cfg.bitrate = bitrate;
     cfg.time_scale = pass ? j->time_scale : rate_time_scale(j, bitrate);
     cfg.qp = qp;
+    if (pass && !(j->plan.venc->caps & SH_ENC_CAP_TWO_PASS)) {
+        /* A one-pass encoder's first pass is its probe: the quick preset. */
+        cfg.fast = 1;
+        pass = 0;
+    }
     cfg.pass = pass;
     cfg.stats_path = pass ? j->stats : NULL;
     ret = sh_encoder_open(enc, j->plan.venc, &cfg);
@@ -804,15 +812,22 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
 
     /* Bytes that are not video: audio (exact, encoded already) and the
      * container (estimated now, measured after the first attempt). */
+    const int probed = j->pass1_bytes > 0 && !(j->plan.venc->caps & SH_ENC_CAP_TWO_PASS);
+    double drift = 1;
+
     fixed = sh_spool_bytes(j->audio) + sh_budget_overhead(sh_frame_cache_count(j->cache), sh_spool_count(j->audio));
-    goal = (int64_t)(target * SH_AIM) - fixed;
+    goal = (int64_t)(target * (probed ? SH_AIM_PROBED : SH_AIM)) - fixed;
     if (goal <= 0)
         return SH_ERROR_TARGET_TOO_SMALL;
-    a[0].bitrate = (int64_t)(goal * 8 / j->duration);
-    if (j->pass1_bytes)
-        sh_log(SH_LOG_VERBOSE, j->input, "pass 1 at %lld b/s: %lld bytes (%.1f%% of its bitrate)",
-               (long long)j->plan.video_bitrate, (long long)j->pass1_bytes,
-               100.0 * j->pass1_bytes * 8 / j->duration / j->plan.video_bitrate);
+    if (j->pass1_bytes) {
+        drift = j->pass1_bytes * 8 / j->duration / j->plan.video_bitrate;
+        sh_log(SH_LOG_VERBOSE, j->input, "%s at %lld b/s: %lld bytes (%.1f%% of its bitrate)",
+               probed ? "probe" : "pass 1", (long long)j->plan.video_bitrate, (long long)j->pass1_bytes,
+               100.0 * drift);
+    }
+    /* A two-pass encoder's second pass corrects itself from the log; a
+     * one-pass encoder is asked for the bitrate its probe says lands on the goal. */
+    a[0].bitrate = (int64_t)(goal * 8 / j->duration / (probed ? av_clipd(drift, 0.5, 2.0) : 1.0));
     j->final_rung = j->rung;
     j->final_audio = j->apar != NULL;
     for (n = 0; n < SH_MAX_ATTEMPTS; n++) {
@@ -834,7 +849,7 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
             return ret;
         }
         *attempts = n + 1;
-        log_attempt(j, "pass 2", &a[n]);
+        log_attempt(j, j->plan.venc->caps & SH_ENC_CAP_TWO_PASS ? "pass 2" : "encode", &a[n]);
         keep_best(best, &a[n], target);
         if (best->path[0] && best->bytes >= target * SH_ACCEPT_LOW)
             return 0;
@@ -1101,7 +1116,8 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     /* Starved by the bits-per-pixel rule is not starved for the encoder: a
      * pinned picture and rate below the rule's 0.06 b/px still get the
      * bitrate (x264 goes far lower); the floor is for when it refuses. */
-    if ((ret = analyse(j, j->plan.video_bitrate > 0 && (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS))) < 0)
+    if ((ret = analyse(j, j->plan.video_bitrate > 0 &&
+                          (j->plan.venc->caps & (SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_PROBE_PASS)))) < 0)
         goto end;
     {
         const ShInputStats *st = sh_input_stats(j->in);

@@ -97,7 +97,7 @@ def cmd_accuracy(a):
                                         "--codec", name, "-o", out, "-v", "--json"],
                                        capture_output=True, text=True)
                     dt = time.time() - t0
-                    tries = [float(m) for m in re.findall(r"pass 2 at \d+ b/s: .*?\(([0-9.]+)% of", p.stderr)]
+                    tries = [float(m) for m in re.findall(r"(?:pass 2|encode) at \d+ b/s: .*?\(([0-9.]+)% of", p.stderr)]
                     js = json.loads(p.stdout.strip().splitlines()[-1]) if p.stdout.strip() else {}
                     row = {"codec": name, "clip": os.path.basename(clip), "kbps": kbps, "target": target,
                            "rc": p.returncode, "first": tries[0] if tries else None,
