@@ -19,6 +19,8 @@ typedef struct LavcPriv {
     AVCodecContext *avctx;
     AVBSFContext *bsf;
     int drained;
+    int ended;                /* the end of the stream was sent */
+    int64_t frames;           /* frames sent */
     char *stats_path;         /* SH_ENC_CAP_STATS_LAVC, pass 1: where stats_out goes */
     char *stats_in;           /* pass 2: the log, which the context only borrows */
     int64_t *sent;            /* video: the pts of every frame sent, in order */
@@ -206,13 +208,45 @@ end:
     return ret;
 }
 
+/*
+ * SVT-AV1 1.4 cannot end a stream that has no frame: after the EOS its
+ * get_packet waits forever, and closing without an EOS waits too. An
+ * encoder flagged SH_ENC_CAP_EOS_TO_CLOSE that must end before any frame
+ * came (an interrupt at once, a source with no decodable picture) gets one
+ * black frame first; what it makes of it is never muxed.
+ */
+static int send_placeholder(LavcPriv *p)
+{
+    AVCodecContext *c = p->avctx;
+    AVFrame *f = av_frame_alloc();
+    int ret;
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->format = c->pix_fmt;
+    f->width = c->width;
+    f->height = c->height;
+    f->pts = 0;
+    if ((ret = av_frame_get_buffer(f, 0)) >= 0) {
+        for (int i = 0; i < 4 && f->data[i]; i++)
+            memset(f->data[i], i ? 128 : 16, (size_t)f->linesize[i] * (i ? AV_CEIL_RSHIFT(f->height, 1) : f->height));
+        ret = avcodec_send_frame(c, f);
+    }
+    av_frame_free(&f);
+    return ret;
+}
+
 int sh_lavc_send_frame(ShEncoder *enc, const AVFrame *frame)
 {
     LavcPriv *p = enc->priv;
     AVFrame *f;
     int ret;
+    if (!frame && !p->frames && (enc->desc->caps & SH_ENC_CAP_EOS_TO_CLOSE) &&
+        p->avctx->codec_type == AVMEDIA_TYPE_VIDEO && (ret = send_placeholder(p)) < 0)
+        return ret;
     if ((ret = remember_pts(p, frame)) < 0)
         return ret;
+    p->ended |= !frame;
+    p->frames += !!frame;
     if (!frame || frame->pict_type == AV_PICTURE_TYPE_NONE)
         return avcodec_send_frame(p->avctx, frame);
     /* A decoded frame keeps the source's picture type, and libx264 (like
@@ -268,6 +302,16 @@ int sh_lavc_receive_packet(ShEncoder *enc, AVPacket *pkt)
 void sh_lavc_close(ShEncoder *enc)
 {
     LavcPriv *p = enc->priv;
+    if (p && p->avctx && !p->ended && (enc->desc->caps & SH_ENC_CAP_EOS_TO_CLOSE) &&
+        avcodec_is_open(p->avctx)) {
+        /* Closed mid-stream (an interrupt, an error elsewhere): end the stream
+         * and drop what is left, or the library's close never returns. */
+        AVPacket *pkt = av_packet_alloc();
+        if (pkt && sh_lavc_send_frame(enc, NULL) >= 0)
+            while (avcodec_receive_packet(p->avctx, pkt) >= 0)
+                av_packet_unref(pkt);
+        av_packet_free(&pkt);
+    }
     if (p) {
         avcodec_free_context(&p->avctx);
         av_bsf_free(&p->bsf);

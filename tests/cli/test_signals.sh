@@ -27,10 +27,11 @@ wait_exit() {
     RC=$?
 }
 
-# signal_case NAME SIGNAL WHEN [SECOND-SIGNAL-DELAY]
+# signal_case NAME SIGNAL WHEN [SECOND-SIGNAL-DELAY [SHRINK-ARGS...]]
 #   WHEN: seconds after the start, or "encode" (0.5 s after the first .part appears)
 signal_case() {
     local name=$1 sig=$2 when=$3 again=${4:-}
+    local extra=("${@:5}")
     local want
     case "$sig" in INT) want=130 ;; TERM) want=143 ;; HUP) want=129 ;; esac
     case_begin "$name"
@@ -39,7 +40,7 @@ signal_case() {
     before=$(sha "$in")
     out="$CASE_DIR/sig.shrunk.mp4"
     snap_dir "$CASE_DIR"
-    TMPDIR="$CASE_TMP" "$SHRINK" "$in" --target "$TARGET" --json >"$OUT" 2>"$ERR" </dev/null &
+    TMPDIR="$CASE_TMP" "$SHRINK" "$in" --target "$TARGET" --json "${extra[@]}" >"$OUT" 2>"$ERR" </dev/null &
     pid=$!
     if [ "$when" = encode ]; then
         # pass 2 writes a .part beside the output: then it is encoding
@@ -99,6 +100,12 @@ signal_case term_2.5s   TERM 2.5
 signal_case int_encode  INT  encode
 signal_case term_encode TERM encode
 signal_case hup_encode  HUP  encode
+# SVT-AV1 1.4 never returns from closing a stream that got no frame: an
+# interrupt during the search reaches the decode pass before its first frame
+# (this hung until the encoder was handed a placeholder frame and an EOS).
+if ffmpeg -hide_banner -encoders 2>/dev/null | grep -qE "^ V\S* libsvtav1 "; then
+    signal_case int_search_svt INT 0.3 "" --codec svt-av1
+fi
 # Ctrl-C twice (an impatient user): the second one exits at once, still clean.
 signal_case int_twice_analysis INT 1      0.02
 signal_case int_twice_encode   INT encode 0.02
