@@ -164,6 +164,8 @@ static void print_json(const Cli *cli, const Outcome *oc)
         printf("%.2f", oc->res->seconds);
     else
         fputs("null", stdout);
+    /* The search's share of them: the rest is the decode pass and the encodes. */
+    json_real("search_seconds", "%.2f", oc->res && oc->res->searched ? oc->res->solver_seconds : 0);
     if (oc->err == SH_ERROR_TARGET_TOO_SMALL && oc->res && oc->res->min_bytes > 0)
         printf(",\"min_bytes\":%lld", (long long)oc->res->min_bytes);
     json_key("exit");

@@ -61,6 +61,9 @@ def check_one(o, i):
              "null or {ssim, psnr}")
     want("attempts", lambda v: is_int(v) and v >= 0, "an integer >= 0")
     want("seconds", nullable(lambda v: isinstance(v, NUM) and v >= 0), "a number >= 0 or null")
+    want("search_seconds", nullable(lambda v: isinstance(v, NUM) and v > 0 and
+                                    isinstance(o.get("seconds"), NUM) and v <= o["seconds"] + 0.01),
+         "null or a number > 0, at most seconds")
     want("exit", lambda v: is_int(v) and v >= 0, "an exit code")
     want("error", nullable(lambda v: isinstance(v, str) and v), "a message or null")
     if errs:
