@@ -1063,8 +1063,12 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     so.audio_bitrate = opt->audio_bitrate;
     so.start = opt->start;
     so.no_search = opt->no_search;
+    so.interrupted = sh_job_interrupted;
     if ((ret = sh_solver_plan(&j->plan, j->input, j->info, &so, &j->search)) < 0) {
-        const ShEncoderDesc *d = so.codec ? sh_encoder_find(so.codec) : NULL;
+        const ShEncoderDesc *d;
+        if (ret == SH_ERROR_INTERRUPTED)
+            goto end;
+        d = so.codec ? sh_encoder_find(so.codec) : NULL;
         if (ret == AVERROR_ENCODER_NOT_FOUND && d && d->min_size > 0 &&
             (j->info->width < d->min_size || j->info->height < d->min_size)) {
             sh_log(SH_LOG_ERROR, j->input, "--codec %s: needs pictures of at least %dx%d, the input is %dx%d",

@@ -57,6 +57,10 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
         (ret = sh_encoder_open(&enc, desc, &cfg)) < 0)
         goto end;
     while (!eof) {
+        if (s->interrupted && s->interrupted()) {
+            ret = SH_ERROR_INTERRUPTED;
+            goto end;
+        }
         ret = sh_frame_cache_read(s->master, next++, f);
         if (ret == AVERROR_EOF)
             eof = 1;

@@ -55,6 +55,7 @@ typedef struct ShSolverOptions {
     int audio_bitrate;        /* bits per second */
     double start;             /* seconds into the input where the output starts */
     int no_search;            /* the rule alone: no sampling */
+    int (*interrupted)(void); /* nonzero: stop the search, SH_ERROR_INTERRUPTED (NULL: never) */
 } ShSolverOptions;
 
 /* One point of the search: a rung measured on the sample. */

@@ -31,6 +31,9 @@ typedef struct ShSample {
      * source's own bitrate there (1: as hard; unknown is 1). Rates measured
      * on the sample are divided by it. */
     double difficulty;
+    /* Polled at every frame of a sample encode: nonzero stops it with
+     * SH_ERROR_INTERRUPTED (Ctrl-C during the search). NULL: never. */
+    int (*interrupted)(void);
 } ShSample;
 
 /*

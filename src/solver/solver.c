@@ -703,7 +703,7 @@ static int calibrate(Search *s, int *best)
         double d, q;
         rep->encodes += jobs[k].nm;
         if (jobs[k].ret < 0) {
-            if (jobs[k].ret == AVERROR(ENOMEM))
+            if (jobs[k].ret == AVERROR(ENOMEM) || jobs[k].ret == SH_ERROR_INTERRUPTED)
                 return jobs[k].ret;
             continue;   /* that encoder keeps its quick-preset prediction, uncalibrated */
         }
@@ -744,6 +744,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     if (ret < 0)
         goto done_err;
     rep->searched = 1;
+    sample->interrupted = opt->interrupted;
     rep->eval_width = sample->eval_w;
     rep->eval_height = sample->eval_h;
     rep->sample_seconds = sample->seconds;
@@ -784,7 +785,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
 done:
     ret = 0;
 done_err:
-    if (ret < 0 && ret != AVERROR(ENOMEM)) {
+    if (ret < 0 && ret != AVERROR(ENOMEM) && ret != SH_ERROR_INTERRUPTED) {
         /* A search that fails (odd input, no seeking) leaves the rule's plan. */
         sh_log(SH_LOG_VERBOSE, path, "search failed (%s); using the rule", av_err2str(ret));
         ret = 0;
