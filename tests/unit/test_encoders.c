@@ -70,6 +70,14 @@ static void test_find(void **state)
         assert_false(sh_encoder_speed_ok(sh_encoder_find("aom"), SH_SPEED_BALANCED));
         assert_true(sh_encoder_speed_ok(sh_encoder_find("aom"), SH_SPEED_BEST));
     }
+    /* x265 too (never chosen by the default search, and the slowest of it:
+     * docs/ENCODERS.md); SVT-AV1 by default. */
+    if (sh_encoder_find("x265")) {
+        assert_false(sh_encoder_speed_ok(sh_encoder_find("x265"), SH_SPEED_BALANCED));
+        assert_true(sh_encoder_speed_ok(sh_encoder_find("x265"), SH_SPEED_BEST));
+    }
+    if (sh_encoder_find("svt-av1"))
+        assert_true(sh_encoder_speed_ok(sh_encoder_find("svt-av1"), SH_SPEED_BALANCED));
 }
 
 static void fill(AVFrame *f, int i)
