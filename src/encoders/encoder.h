@@ -21,13 +21,13 @@
                                          * it in the file stats_path */
 #define SH_ENC_CAP_NO_FORCED_KEY (1 << 3) /* ignores AV_PICTURE_TYPE_I on a frame: a new
                                           * keyframe needs a new encoder */
-#define SH_ENC_CAP_EOS_TO_CLOSE (1 << 5) /* must be sent the end of the stream before it is
-                                         * closed, even on an error path (SVT-AV1 1.4: its
-                                         * deinit waits for an EOS that never comes) */
 #define SH_ENC_CAP_PROBE_PASS  (1 << 4) /* one-pass, but its quick preset's rate error over
                                          * the whole film predicts its final preset's: the
                                          * decode pass runs it as a probe and the first
                                          * encode asks for the bitrate corrected by it */
+#define SH_ENC_CAP_EOS_TO_CLOSE (1 << 5) /* must be sent the end of the stream before it is
+                                         * closed, even on an error path (SVT-AV1 1.4: its
+                                         * deinit waits for an EOS that never comes) */
 
 typedef struct ShEncoderConfig {
     /* video */
