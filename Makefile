@@ -6,9 +6,11 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
-PKGS    := libavformat libavcodec libswscale libswresample libavutil imagequant
+PKGS    := libavformat libavcodec libavfilter libswscale libswresample libavutil imagequant
 BUILD   ?= build
 
+# Read when make parses this file: the targets a new user types first (demo, check, asan,
+# bench) run `deps` and then a sub-make, which parses it again once the packages are in.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -63,13 +65,15 @@ check: deps
 # Then the scaling table (docs/SCALE.md): a looped clip through plan/encode-chunk/join at 1 and
 # 2 workers, projected to 16 and 64. BENCH_SCALE=0 skips it; BENCH_SCALE_ARGS="--minutes 2" narrows it.
 BENCH_SCALE ?= 1
-bench: deps all
+bench: deps
+	$(MAKE) all
 	tests/bench/bench.py --shrink $(BUILD)/shrink --out docs/BENCHMARKS.md $(BENCH_ARGS)
 	tests/bench/bench_gif.py --shrink $(BUILD)/shrink --out docs/GIF.md $(BENCH_GIF_ARGS)
 	@if [ "$(BENCH_SCALE)" != 0 ]; then tests/bench/bench_scale.py --shrink $(BUILD)/shrink $(BENCH_SCALE_ARGS); \
 	 else echo "bench: scaling table skipped (BENCH_SCALE=0)"; fi
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	tests/demo.sh $(BUILD)/shrink
 
 asan: deps
@@ -123,6 +127,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_LINK_$*) -o $@ $^ $(LDLIBS)
 
 fuzz-build:
+	@tests/deps.sh fuzz
 	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	        LDFLAGS="$(FUZZ_SAN)" $(FUZZERS:%=build-fuzz/fuzz/fuzz_%)
 
@@ -130,7 +135,9 @@ fuzz: fuzz-build
 	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 # One real shrink of a short synthetic clip under valgrind: no definite leak, no invalid access.
-valgrind: all
+valgrind:
+	@tests/deps.sh valgrind
+	$(MAKE) all
 	tests/valgrind.sh $(BUILD)/shrink
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # Install what shrink needs to build and test, or say exactly what to install.
+#   tests/deps.sh            the build and the test suite (make demo, make check, make asan)
+#   tests/deps.sh fuzz       also clang and its sanitizer runtime (make fuzz)
+#   tests/deps.sh valgrind   also valgrind (make valgrind)
+# Every library is checked by the file the build needs from it (pkg-config's .pc file, or the
+# header for giflib, which has none), so a half-installed machine is completed, not trusted.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
-pkgs_pc="libavformat libavcodec libswscale libswresample libavutil cmocka"
-debs="build-essential pkg-config libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
+pkgs_pc="libavformat libavcodec libavfilter libswscale libswresample libavutil imagequant cmocka"
+debs="build-essential pkg-config libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
+tools="cc pkg-config ffmpeg ffprobe python3 jq parallel"   # parallel: tests/cli/test_scale.sh
+case "${1:-}" in
+    fuzz)     debs="$debs clang libclang-rt-14-dev"; tools="$tools clang" ;;
+    valgrind) debs="$debs valgrind"; tools="$tools valgrind" ;;
+    "") ;;
+    *) echo "usage: tests/deps.sh [fuzz|valgrind]" >&2; exit 2 ;;
+esac
 missing=0
-command -v cc >/dev/null 2>&1 || missing=1
-command -v pkg-config >/dev/null 2>&1 || missing=1
-command -v ffmpeg >/dev/null 2>&1 || missing=1
-command -v ffprobe >/dev/null 2>&1 || missing=1
-command -v python3 >/dev/null 2>&1 || missing=1
-command -v parallel >/dev/null 2>&1 || missing=1   # GNU parallel: tests/cli/test_scale.sh
+for t in $tools; do command -v "$t" >/dev/null 2>&1 || { missing=1; break; }; done
 if [ $missing = 0 ]; then
     for p in $pkgs_pc; do pkg-config --exists "$p" || { missing=1; break; }; done
+fi
+[ $missing = 0 ] && [ ! -e /usr/include/gif_lib.h ] && missing=1
+if [ $missing = 0 ] && [ "${1:-}" = fuzz ]; then
+    # libFuzzer's runtime is a separate package from clang itself.
+    ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing=1
 fi
 [ $missing = 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
