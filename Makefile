@@ -27,7 +27,7 @@ CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check demo asan install uninstall clean deps headers bench
+.PHONY: all check check-full demo asan install uninstall clean deps headers bench
 
 all: $(BUILD)/shrink
 
@@ -55,9 +55,16 @@ headers:
 deps:
 	@tests/deps.sh
 
+# make check: the quick tier, every script with the media sweeps cut short (minutes);
+# make check-full: every shared clip at every budget as well (tests/run.sh says which).
+# TESTS="fill media" runs only the scripts whose names contain one of the words.
 check: deps
 	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY) headers
-	tests/run.sh $(BUILD)
+	SHRINK_TEST_TIER=quick tests/run.sh $(BUILD) $(TESTS)
+
+check-full: deps
+	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY) headers
+	SHRINK_TEST_TIER=full tests/run.sh $(BUILD) $(TESTS)
 
 # shrink against the usual ffmpeg two-pass recipe on ../shared/media: docs/BENCHMARKS.md.
 # BENCH_ARGS="--clips bbb,sintel --rates 100" narrows it. The GIF table (docs/GIF.md):
@@ -80,7 +87,7 @@ asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fsanitize=address,undefined" all $(UNIT_BIN:$(BUILD)/%=build-asan/%) $(FUZZ_REPLAY:$(BUILD)/%=build-asan/%) headers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh build-asan
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SHRINK_TEST_TIER=quick tests/run.sh build-asan
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)

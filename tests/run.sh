@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
 # The test suite: cmocka unit tests, then CLI tests that check shrink's
 # output with ffprobe/ffmpeg. Ends with "N passed, N failed".
-# Usage: tests/run.sh BUILD_DIR [PATTERN]
+# Usage: tests/run.sh BUILD_DIR [PATTERN...]   (names containing any PATTERN)
+#   SHRINK_TEST_TIER=quick (make check, the default): every script, the media sweeps
+#       cut to a few short clips (SHRINK_TEST_QUICK=1 inside the scripts)
+#   SHRINK_TEST_TIER=full (make check-full): every shared clip at every budget too
+#   SHRINK_TEST_JOBS=N: CLI scripts run N at a time (default 2, the cores CI has); each
+#       script's output is printed whole when it ends, so logs do not interleave
+# Everything runs with TMPDIR inside the suite's own scratch directory, so other
+# processes on the machine neither see nor disturb it.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 build=${1:-build}
-pattern=${2:-}
+shift
+patterns=("$@")
+wanted() {   # NAME: no pattern, or one of them is in the name
+    local p
+    [ ${#patterns[@]} = 0 ] && return 0
+    for p in "${patterns[@]}"; do [[ "$1" == *$p* ]] && return 0; done
+    return 1
+}
 root=$(cd "$(dirname "$0")/.." && pwd)
+tier=${SHRINK_TEST_TIER:-quick}
+case "$tier" in
+    quick) export SHRINK_TEST_QUICK=1 ;;
+    full)  export SHRINK_TEST_QUICK=${SHRINK_TEST_QUICK:-0} ;;
+    *) echo "run.sh: SHRINK_TEST_TIER is quick or full" >&2; exit 2 ;;
+esac
+jobs=${SHRINK_TEST_JOBS:-2}
 export SHRINK="$root/$build/shrink"
 export SHARED_MEDIA="${SHARED_MEDIA:-$root/../shared/media}"
 export SH_TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/shrink-tests.XXXXXX")
 export RESULTS="$SH_TEST_TMP/results"
+mkdir -p "$SH_TEST_TMP/tmp" "$SH_TEST_TMP/logs"
+export TMPDIR="$SH_TEST_TMP/tmp"
 : > "$RESULTS"
 trap 'rm -rf "$SH_TEST_TMP"' EXIT
+t0=$(date +%s)
 
 # Unit tests: cmocka speaks TAP when asked.
 for t in "$root/$build"/tests/test_*; do
     [ -x "$t" ] && [[ "$t" != *.d ]] || continue
     name=$(basename "$t")
-    [ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+    wanted "$name" || continue
     out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
     rc=$?
     echo "$out" | grep -E '^(not )?ok ' | while read -r line; do
@@ -33,18 +57,37 @@ for t in "$root/$build"/tests/test_*; do
     fi
 done
 
-# CLI tests: each script appends PASS/FAIL/SKIP lines to $RESULTS.
+# CLI tests: each script appends PASS/FAIL/SKIP lines to $RESULTS (one short
+# line per write, so parallel scripts do not tear each other's lines). The
+# longest first, so that N workers finish together; the rest in name order.
+heavy="test_fill test_media test_gif test_basic test_encoders test_signals test_scale test_solver"
+scripts=()
+for n in $heavy; do [ -f "$root/tests/cli/$n.sh" ] && scripts+=("$n"); done
 for t in "$root"/tests/cli/test_*.sh; do
-    [ -f "$t" ] || continue
-    name=$(basename "$t" .sh)
-    [ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
-    echo "== $name"
-    bash "$t" || echo "FAIL $name: script exited $?" >> "$RESULTS"
+    n=$(basename "$t" .sh)
+    [[ " $heavy " == *" $n "* ]] || scripts+=("$n")
 done
+run_script() {   # NAME: run one script, then print its log whole
+    local name=$1 log="$SH_TEST_TMP/logs/$1.log" s0
+    s0=$(date +%s)
+    bash "$root/tests/cli/$name.sh" >"$log" 2>&1 || echo "FAIL $name: script exited $?" >> "$RESULTS"
+    {
+        flock 9
+        echo "== $name ($(( $(date +%s) - s0 )) s)"
+        cat "$log"
+    } 9>"$SH_TEST_TMP/logs/.print"
+}
+export -f run_script
+export root
+for n in "${scripts[@]}"; do
+    wanted "$n" || continue
+    printf '%s\0' "$n"
+done | xargs -0 -r -n 1 -P "$jobs" bash -c 'run_script "$1"' _
 
 grep -E '^(FAIL|SKIP)' "$RESULTS"
 pass=$(grep -c '^PASS' "$RESULTS")
 fail=$(grep -c '^FAIL' "$RESULTS")
 skip=$(grep -c '^SKIP' "$RESULTS")
+echo "suite: tier $tier, $jobs at a time, $(( $(date +%s) - t0 )) s"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
