@@ -68,6 +68,19 @@ typedef enum ShSpeed {
     SH_SPEED_BEST,            /* the smallest file for the quality, however long it takes */
 } ShSpeed;
 
+/* HDR sources (PQ or HLG transfer). */
+typedef enum ShHdr {
+    SH_HDR_TONEMAP = 0,       /* tone-map to SDR BT.709: plays right everywhere */
+    SH_HDR_KEEP,              /* keep HDR: 10-bit where the encoder can, the source's tags */
+} ShHdr;
+
+/* Interlaced sources. */
+typedef enum ShDeinterlace {
+    SH_DEINTERLACE_AUTO = 0,  /* when the stream or its first frame says interlaced */
+    SH_DEINTERLACE_ON,        /* every frame */
+    SH_DEINTERLACE_OFF,
+} ShDeinterlace;
+
 typedef struct ShOptions {
     const char *input;
     const char *output;       /* NULL: STEM.shrunk.EXT beside the input, EXT from the format */
@@ -88,6 +101,8 @@ typedef struct ShOptions {
     double fps;               /* exact output frame rate */
     double min_fps;
     int audio_bitrate;        /* bits per second; 0: free; the solver may still drop audio */
+    ShHdr hdr;
+    ShDeinterlace deinterlace;
     int plan_only;            /* choose and report, encode nothing */
     int report;               /* measure the result against the source (SSIM/PSNR) */
     int no_search;            /* the bits-per-pixel rule alone, no sampling: a chunk of a

@@ -146,6 +146,9 @@ static void usage(FILE *f)
 "      --min-fps F       at least F frames per second\n"
 "      --audio-bitrate R Opus bitrate, e.g. 24k (default: about 12%% of the budget,\n"
 "                        6k to 128k; none when it would take over a third)\n"
+"      --hdr MODE        HDR sources (PQ, HLG): tonemap (default) to SDR BT.709,\n"
+"                        or keep (10-bit, BT.2020; not for GIF)\n"
+"      --deinterlace M   auto (default: when the stream says interlaced), on, off\n"
 "      --plan            print the solver's decision (candidates, predicted\n"
 "                        quality and size) and write nothing\n"
 "      --report          after encoding, measure the output against the source:\n"
@@ -235,6 +238,8 @@ enum {
     OPT_FORMAT,
     OPT_CODEC,
     OPT_SPEED,
+    OPT_HDR,
+    OPT_DEINTERLACE,
     OPT_JOBS,
 };
 
@@ -266,6 +271,8 @@ int main(int argc, char **argv)
         { "format",        required_argument, NULL, OPT_FORMAT },
         { "codec",         required_argument, NULL, OPT_CODEC },
         { "speed",         required_argument, NULL, OPT_SPEED },
+        { "hdr",           required_argument, NULL, OPT_HDR },
+        { "deinterlace",   required_argument, NULL, OPT_DEINTERLACE },
         { "jobs",          required_argument, NULL, OPT_JOBS },
         { "quiet",         no_argument,       NULL, 'q' },
         { "verbose",       no_argument,       NULL, 'v' },
@@ -353,6 +360,24 @@ int main(int argc, char **argv)
                 o->speed = SH_SPEED_BEST;
             else
                 return usage_error("--speed '%s': fast, balanced or best", optarg);
+            break;
+        case OPT_HDR:
+            if (!strcmp(optarg, "tonemap"))
+                o->hdr = SH_HDR_TONEMAP;
+            else if (!strcmp(optarg, "keep"))
+                o->hdr = SH_HDR_KEEP;
+            else
+                return usage_error("--hdr '%s': tonemap or keep", optarg);
+            break;
+        case OPT_DEINTERLACE:
+            if (!strcmp(optarg, "auto"))
+                o->deinterlace = SH_DEINTERLACE_AUTO;
+            else if (!strcmp(optarg, "on"))
+                o->deinterlace = SH_DEINTERLACE_ON;
+            else if (!strcmp(optarg, "off"))
+                o->deinterlace = SH_DEINTERLACE_OFF;
+            else
+                return usage_error("--deinterlace '%s': auto, on or off", optarg);
             break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;

@@ -47,6 +47,8 @@ typedef struct ShEncoderConfig {
     int fast;                 /* 1: a quick preset, for measuring samples */
     int pass;                 /* 0 single pass, 1 or 2 */
     const char *stats_path;   /* first-pass log, for pass 1 and 2 */
+    int has_colour;           /* tag the stream with colour (else only limited range) */
+    ShColour colour;
     /* audio */
     int sample_rate, channels;
     enum AVSampleFormat sample_fmt;
@@ -141,6 +143,9 @@ int sh_encoder_supports_container(const ShEncoderDesc *desc, const char *contain
 const char *sh_encoder_default_container(const ShEncoderDesc *desc, char *buf, size_t len);
 /* The names of the available encoders of a type, ", "-separated, in table order. */
 const char *sh_encoder_names(enum AVMediaType type, char *buf, size_t len);
+/* The descriptor's pixel format, or with depth > 8 its 10-bit 4:2:0 where
+ * the libavcodec encoder takes that (HDR kept). */
+enum AVPixelFormat sh_encoder_pix_fmt(const ShEncoderDesc *desc, int depth);
 /* Whether --speed (ShSpeed) admits the encoder: fast < balanced < best. */
 int sh_encoder_speed_ok(const ShEncoderDesc *desc, int speed);
 

@@ -152,6 +152,14 @@ int sh_lavc_open(ShEncoder *enc, const ShEncoderConfig *cfg)
             c->ticks_per_frame = (int)FFMAX(1, av_rescale_q(1, av_inv_q(cfg->frame_rate), cfg->time_base));
         c->sample_aspect_ratio = (AVRational){ 1, 1 };
         c->color_range = AVCOL_RANGE_MPEG;
+        if (cfg->has_colour) {
+            /* The source's colour, or what the stages made of it (tone mapping):
+             * without tags players guess, and guess BT.601 or BT.709 wrong. */
+            c->color_primaries = cfg->colour.primaries;
+            c->color_trc = cfg->colour.trc;
+            c->colorspace = cfg->colour.space;
+            c->chroma_sample_location = cfg->colour.chroma_loc;
+        }
         if (cfg->pass == 1)
             c->flags |= AV_CODEC_FLAG_PASS1;
         else if (cfg->pass == 2)

@@ -32,6 +32,15 @@ static const ShEncoderDesc *const encoder_table[] = {
     NULL,
 };
 
+enum AVPixelFormat sh_encoder_pix_fmt(const ShEncoderDesc *d, int depth)
+{
+    const AVCodec *c = d->lavc_name && depth > 8 ? avcodec_find_encoder_by_name(d->lavc_name) : NULL;
+    for (int i = 0; c && c->pix_fmts && c->pix_fmts[i] != AV_PIX_FMT_NONE; i++)
+        if (c->pix_fmts[i] == AV_PIX_FMT_YUV420P10)
+            return AV_PIX_FMT_YUV420P10;
+    return d->pix_fmt;
+}
+
 const ShEncoderDesc *sh_encoder_next(const ShEncoderDesc *prev)
 {
     int i = 0;

@@ -10,9 +10,11 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
 
 #include "common/log.h"
 #include "input/input.h"
+#include "input/prep.h"
 
 /* Bigger than any real video; a header claiming more is damaged or hostile. */
 #define SH_MAX_PIXELS (16384LL * 16384LL)
@@ -43,6 +45,7 @@ struct ShInput {
     int64_t before_dur;
     AVFrame *after;           /* the frame that showed it was, delivered next */
     int64_t after_dur;
+    ShPrep *prep;             /* sh_input_set_picture: deinterlace, tone map */
 };
 
 static int open_decoder(ShInput *in, InputStream *s, int threads)
@@ -220,6 +223,11 @@ int sh_input_open(ShInput **pin, const char *path)
     info->video_start = in->v.st->start_time != AV_NOPTS_VALUE ? in->v.st->start_time : 0;
     info->range_start = info->video_start;
     info->frame_rate = av_guess_frame_rate(in->fmt, in->v.st, NULL);
+    info->colour = (ShColour){ par->color_primaries, par->color_trc, par->color_space, par->color_range,
+                               par->chroma_location };
+    info->out_colour = info->colour;
+    info->bit_depth = av_pix_fmt_desc_get(par->format) ? av_pix_fmt_desc_get(par->format)->comp[0].depth : 8;
+    info->interlaced = par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE;
     {
         size_t sz = 0;
         const uint8_t *m = av_stream_get_side_data(in->v.st, AV_PKT_DATA_DISPLAYMATRIX, &sz);
@@ -375,6 +383,22 @@ static int trim_flush(ShInput *in, AVFrame *f)
 
 int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
 {
+    return in->prep ? sh_prep_read(in->prep, in, frame, type) : sh_input_read_raw(in, frame, type);
+}
+
+int sh_input_set_picture(ShInput *in, int hdr, int deint)
+{
+    sh_prep_free(&in->prep);
+    return sh_prep_open(&in->prep, &in->info, hdr, deint);
+}
+
+int sh_input_set_picture_like(ShInput *in, const ShInputInfo *like)
+{
+    return like->picture_set ? sh_input_set_picture(in, like->hdr_mode, like->deint_mode) : 0;
+}
+
+int sh_input_read_raw(ShInput *in, AVFrame *frame, enum AVMediaType *type)
+{
     int ret;
     for (;;) {
         /* The frame that followed the one opening a trimmed range. */
@@ -482,7 +506,7 @@ int sh_input_seek(ShInput *in, int64_t ts)
         av_frame_unref(in->before);
     if (in->after)
         av_frame_unref(in->after);
-    return 0;
+    return in->prep ? sh_prep_reset(in->prep) : 0;
 }
 
 int sh_input_select_audio(ShInput *in, int track)
@@ -593,6 +617,7 @@ void sh_input_close(ShInput **pin)
     close_stream(&in->a);
     av_frame_free(&in->before);
     av_frame_free(&in->after);
+    sh_prep_free(&in->prep);
     av_packet_free(&in->pkt);
     avformat_close_input(&in->fmt);
     av_freep(pin);

@@ -8,7 +8,17 @@
 #include <stdint.h>
 
 #include <libavutil/frame.h>
+#include <libavutil/pixfmt.h>
 #include <libavutil/rational.h>
+
+/* Colour as a stream tags it (UNSPECIFIED where it does not say). */
+typedef struct ShColour {
+    enum AVColorPrimaries primaries;
+    enum AVColorTransferCharacteristic trc;
+    enum AVColorSpace space;
+    enum AVColorRange range;
+    enum AVChromaLocation chroma_loc;
+} ShColour;
 
 typedef struct ShInputInfo {
     const char *path;
@@ -23,6 +33,15 @@ typedef struct ShInputInfo {
     int32_t display_matrix[9];
     AVRational frame_rate;    /* best guess, for planning */
     AVRational video_tb;
+    ShColour colour;          /* the source's */
+    int bit_depth;            /* of the source's luma samples */
+    int interlaced;           /* the stream's field order says interlaced */
+    /* sh_input_set_picture: what the video frames delivered are */
+    int picture_set;          /* it was called (with these modes, ShHdr and ShDeinterlace) */
+    int hdr_mode, deint_mode;
+    int hdr;                  /* the source is HDR: PQ or HLG transfer */
+    int tonemapped;           /* ... and is tone-mapped to SDR BT.709 */
+    ShColour out_colour;      /* of the frames delivered: what the output says it is */
     int64_t video_start;      /* video_tb: the stream's start time */
     int64_t range_start;      /* video_tb: where reading begins, video_start + the trim's
                                  start (sh_input_set_range); output time 0 is here */
@@ -98,6 +117,19 @@ int sh_input_seek(ShInput *in, int64_t ts);
  * bytes, or a negative error. Leaves the read position undefined: seek after.
  */
 int64_t sh_input_source_bytes(ShInput *in, int64_t from, int64_t to);
+
+/*
+ * Deliver the video as it should be seen (default: as decoded). hdr is an
+ * ShHdr: a PQ or HLG source is tone-mapped to SDR BT.709 unless
+ * SH_HDR_KEEP. deint is an ShDeinterlace: with AUTO, bwdif runs when the
+ * stream's field order or the first frame says interlaced, on the frames
+ * flagged so. Timestamps and the frame rate are kept. Sets the info's
+ * picture fields (out_colour: the tags the output should carry). Call
+ * before the first read.
+ */
+int sh_input_set_picture(ShInput *in, int hdr, int deint);
+/* The same as another input of the same file was given (if it was). */
+int sh_input_set_picture_like(ShInput *in, const ShInputInfo *like);
 
 void sh_input_close(ShInput **in);
 

@@ -263,6 +263,12 @@ static int rate_time_scale(const Job *j, int64_t bitrate)
     return (int)av_clip64(k, 1, FFMIN(kmax, 1 << 20));
 }
 
+/* HDR kept stays 10-bit where the encoder can; everything else is 8-bit. */
+static enum AVPixelFormat video_pix_fmt(const Job *j)
+{
+    return sh_encoder_pix_fmt(j->plan.venc, j->info->hdr && !j->info->tonemapped ? j->info->bit_depth : 8);
+}
+
 static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung, int pass,
                               int64_t bitrate, int qp, int *too_low)
 {
@@ -272,7 +278,9 @@ static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
 
     cfg.width = rung->width;
     cfg.height = rung->height;
-    cfg.pix_fmt = j->plan.venc->pix_fmt;
+    cfg.pix_fmt = video_pix_fmt(j);
+    cfg.has_colour = 1;
+    cfg.colour = j->info->out_colour;
     cfg.time_base = j->info->video_tb;
     cfg.frame_rate = rung->fps;
     cfg.bitrate = bitrate;
@@ -448,13 +456,13 @@ static int analyse(Job *j, int pass1)
     va.fps = j->rung.fps;
     va.width = j->rung.width;
     va.height = j->rung.height;
-    va.pix_fmt = j->plan.venc->pix_fmt;
+    va.pix_fmt = video_pix_fmt(j);
     /* Drop frames before scaling them: the dropped ones cost nothing. */
     if ((ret = sh_stage_create(&vchain[0], "fps", &vin, &va)) < 0 ||
         (ret = sh_stage_create(&vchain[1], "scale", &vchain[0]->out, &va)) < 0)
         goto end;
     if ((ret = sh_frame_cache_open(&j->cache, j->rung.width, j->rung.height,
-                                   j->plan.venc->pix_fmt, SH_CACHE_MEM_LIMIT)) < 0)
+                                   va.pix_fmt, SH_CACHE_MEM_LIMIT)) < 0)
         goto end;
     /* The floor picture too, straight from the source: tiny, and the floor
      * encode then gives the same bytes whatever the plan was, so the
@@ -462,7 +470,7 @@ static int analyse(Job *j, int pass1)
     fa.fps = j->plan.floor.fps;
     fa.width = j->plan.floor.width;
     fa.height = j->plan.floor.height;
-    fa.pix_fmt = j->plan.venc->pix_fmt;
+    fa.pix_fmt = va.pix_fmt;
     if ((ret = sh_stage_create(&fchain[0], "fps", &vin, &fa)) < 0 ||
         (ret = sh_stage_create(&fchain[1], "scale", &fchain[0]->out, &fa)) < 0 ||
         (ret = sh_frame_cache_open(&j->floor_cache, fa.width, fa.height, fa.pix_fmt,
@@ -1031,7 +1039,9 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     phase = SH_PHASE_INPUT;
     if ((ret = sh_input_open(&j->in, j->input)) < 0 ||
         (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
-        (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0)
+        (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0 ||
+        /* GIF has no HDR: it is always tone-mapped. */
+        (ret = sh_input_set_picture(j->in, find_fitter(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0)
         goto end;
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
@@ -1178,7 +1188,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
         int w = j->search.eval_width, h = j->search.eval_height;
         if (!w)
             sh_scale_dims(j->info->width, j->info->height, j->info->sar, j->info->rotation, 720, &w, &h);
-        if (sh_report_measure(j->input, j->output, opt->start, j->duration, w, h, &q) >= 0) {
+        if (sh_report_measure(j->input, j->info, j->output, opt->start, j->duration, w, h, &q) >= 0) {
             res->measured_ssim = q.ssim;
             res->measured_psnr = q.psnr;
         } else {

@@ -17,12 +17,13 @@ typedef struct Side {
     int eof;
 } Side;
 
-static int side_open(Side *s, const char *path, double start, int w, int h)
+static int side_open(Side *s, const char *path, const ShInputInfo *like, double start, int w, int h)
 {
     ShStreamInfo si = { 0 };
     ShStageArgs sa = { .width = w, .height = h, .pix_fmt = AV_PIX_FMT_GRAY8 };
     int ret;
-    if ((ret = sh_input_open(&s->in, path)) < 0)
+    if ((ret = sh_input_open(&s->in, path)) < 0 ||
+        (like && (ret = sh_input_set_picture_like(s->in, like)) < 0))
         return ret;
     s->info = sh_input_info(s->in);
     si.type = AVMEDIA_TYPE_VIDEO;
@@ -70,7 +71,7 @@ static int side_to_eval(Side *s)
     return sh_stage_receive(s->to_eval, s->eval);
 }
 
-int sh_report_measure(const char *source, const char *output, double start, double duration,
+int sh_report_measure(const char *source, const ShInputInfo *like, const char *output, double start, double duration,
                       int eval_w, int eval_h, ShQuality *q)
 {
     Side src = { 0 }, out = { 0 };
@@ -78,8 +79,8 @@ int sh_report_measure(const char *source, const char *output, double start, doub
     double ts, to = 0, half_frame;
     int ret, have_next = 0;
 
-    if ((ret = side_open(&src, source, start, eval_w, eval_h)) < 0 ||
-        (ret = side_open(&out, output, 0, eval_w, eval_h)) < 0)
+    if ((ret = side_open(&src, source, like, start, eval_w, eval_h)) < 0 ||
+        (ret = side_open(&out, output, NULL, 0, eval_w, eval_h)) < 0)
         goto end;
     /* An output frame "is shown" from its time on; allow for timestamp rounding. */
     half_frame = src.info->frame_rate.num > 0 ? 0.5 / av_q2d(src.info->frame_rate) : 0.02;

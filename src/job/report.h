@@ -7,13 +7,17 @@
 #ifndef SH_JOB_REPORT_H
 #define SH_JOB_REPORT_H
 
+#include "input/input.h"
 #include "metrics/metrics.h"
 
 /*
  * Decode both files again. Source frames from start for duration seconds are
- * compared with the output from its beginning. Returns 0 or a negative error.
+ * compared with the output from its beginning; the source's pictures as the
+ * job's input delivered them (like: deinterlaced, tone-mapped), so a
+ * tone-mapped output is measured against the tone-mapped source. Returns 0
+ * or a negative error.
  */
-int sh_report_measure(const char *source, const char *output, double start, double duration,
+int sh_report_measure(const char *source, const ShInputInfo *like, const char *output, double start, double duration,
                       int eval_w, int eval_h, ShQuality *q);
 
 #endif

@@ -99,7 +99,8 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
         (ret = sh_frame_cache_open(&s->master, ma.width, ma.height, ma.pix_fmt, SH_SAMPLE_MASTER_MEM)) < 0 ||
         (ret = sh_frame_cache_open(&s->ref, ra.width, ra.height, ra.pix_fmt, SH_SAMPLE_REF_MEM)) < 0)
         goto end;
-    if ((ret = sh_input_open(&in, path)) < 0)
+    /* The pictures the job will encode: deinterlaced, tone-mapped as its input is. */
+    if ((ret = sh_input_open(&in, path)) < 0 || (ret = sh_input_set_picture_like(in, info)) < 0)
         goto end;
 
     for (seg = 0; seg < s->segments; seg++) {

@@ -12,12 +12,16 @@ extern const ShStageDesc sh_stage_fps;
 extern const ShStageDesc sh_stage_scale;
 extern const ShStageDesc sh_stage_resample;
 extern const ShStageDesc sh_stage_palette;
+extern const ShStageDesc sh_stage_deinterlace;
+extern const ShStageDesc sh_stage_tonemap;
 
 static const ShStageDesc *const stage_table[] = {
     &sh_stage_fps,
     &sh_stage_scale,
     &sh_stage_resample,
     &sh_stage_palette,
+    &sh_stage_deinterlace,
+    &sh_stage_tonemap,
     NULL,
 };
 

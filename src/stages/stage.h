@@ -49,6 +49,9 @@ typedef struct ShStageArgs {
     int dither;                 /* palette: 0 none, 1 ordered (Bayer), 2 error diffusion, 3 exact (gif.h) */
     const uint8_t *palette;     /* palette: a fixed one (RGB triplets, `colors` of them), or
                                  * NULL for one per frame */
+    int deint;                  /* deinterlace: 1 every frame, 2 only frames flagged interlaced */
+    enum AVColorTransferCharacteristic color_trc; /* tonemap: the source's (PQ or HLG), for
+                                 * frames that do not say */
 } ShStageArgs;
 
 typedef struct ShStageDesc {
