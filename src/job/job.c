@@ -1033,6 +1033,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
         (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0)
         goto end;
+    sh_input_warn_index(j->in);
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
 
@@ -1221,6 +1222,7 @@ const char *sh_strerror(int err, char *buf, size_t len)
     case SH_ERROR_EXISTS:           snprintf(buf, len, "output exists"); break;
     case SH_ERROR_BAD_RANGE:        snprintf(buf, len, "trim outside the input"); break;
     case SH_ERROR_BAD_OPTION:       snprintf(buf, len, "options not possible together"); break;
+    case SH_ERROR_REFUSED:          snprintf(buf, len, "input refused"); break;
     default:                        av_strerror(err, buf, len); break;
     }
     return buf;
