@@ -25,6 +25,7 @@
 #define SH_ERROR_EXISTS           FFERRTAG('S', 'H', 'E', 'X')
 #define SH_ERROR_BAD_RANGE        FFERRTAG('S', 'H', 'R', 'G') /* trim outside the input */
 #define SH_ERROR_BAD_OPTION       FFERRTAG('S', 'H', 'O', 'P') /* format, codec: not possible together */
+#define SH_ERROR_REFUSED          FFERRTAG('S', 'H', 'R', 'F') /* input not a regular file, or naming others */
 
 /* Where a job failed: the CLI turns this into an exit code. */
 typedef enum ShPhase {

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -15,6 +14,7 @@
 #include "common/log.h"
 #include "input/input.h"
 #include "input/prep.h"
+#include "input/open.h"
 
 /* Bigger than any real video; a header claiming more is damaged or hostile. */
 #define SH_MAX_PIXELS (16384LL * 16384LL)
@@ -111,42 +111,6 @@ static void use_audio_stream(ShInput *in, int index)
     info->audio_tb = in->a.st->time_base;
 }
 
-/* The format libav would take the file for, judged from its first bytes, or NULL. */
-static const char *probe_format(const char *path)
-{
-    uint8_t buf[4096 + AVPROBE_PADDING_SIZE] = { 0 };
-    AVProbeData pd = { .filename = path, .buf = buf };
-    const AVInputFormat *f = NULL;
-    FILE *fp = fopen(path, "rb");
-    int score = 0;
-    if (!fp)
-        return NULL;
-    pd.buf_size = (int)fread(buf, 1, sizeof(buf) - AVPROBE_PADDING_SIZE, fp);
-    fclose(fp);
-    if (pd.buf_size > 0)
-        f = av_probe_input_format3(&pd, 1, &score);
-    return f && score > AVPROBE_SCORE_RETRY ? (f->long_name ? f->long_name : f->name) : NULL;
-}
-
-/* Why avformat_open_input failed, in the user's words: a known format that
- * cannot be read (cut short, damaged: with libav's own reason), or not one.
- * Returns the error to report: demuxers return odd codes for bad data (EBUSY). */
-static int open_error(const char *path, int err)
-{
-    const char *why = sh_log_av_error(NULL);
-    const char *format = probe_format(path);
-    if (format) {
-        sh_log(SH_LOG_ERROR, path, "damaged or incomplete %s file%s%s%s", format,
-               *why ? " (" : "", why, *why ? ")" : "");
-        return AVERROR_INVALIDDATA;
-    }
-    if (err == AVERROR_INVALIDDATA)
-        sh_log(SH_LOG_ERROR, path, "not a recognised video file");
-    else
-        sh_log(SH_LOG_ERROR, path, "cannot open: %s", av_err2str(err));
-    return err;
-}
-
 /* Image demuxers ("image2", "png_pipe", ...) give one picture, not a video. */
 static int is_still_image(const AVFormatContext *fmt)
 {
@@ -160,7 +124,7 @@ int sh_input_open(ShInput **pin, const char *path)
     ShInput *in = av_mallocz(sizeof(*in));
     ShInputInfo *info;
     AVCodecParameters *par;
-    struct stat sb;
+    ShMediaFacts facts;
     int ret, vi, ai;
 
     if (!in)
@@ -169,27 +133,11 @@ int sh_input_open(ShInput **pin, const char *path)
     info->path = path;
     in->v.index = in->a.index = -1;
 
-    if (stat(path, &sb) < 0) {
-        ret = AVERROR(errno);
-        sh_log(SH_LOG_ERROR, path, "%s", av_err2str(ret));
+    if ((ret = sh_media_open(&in->fmt, path, 0, &facts)) < 0)
         goto fail;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        ret = AVERROR(EISDIR);
-        sh_log(SH_LOG_ERROR, path, "is a directory");
-        goto fail;
-    }
-    info->file_size = sb.st_size;
-    if (!sb.st_size) {
-        ret = AVERROR_INVALIDDATA;
-        sh_log(SH_LOG_ERROR, path, "empty file");
-        goto fail;
-    }
-    sh_log_av_error_clear();
-    if ((ret = avformat_open_input(&in->fmt, path, NULL, NULL)) < 0) {
-        ret = open_error(path, ret);
-        goto fail;
-    }
+    info->file_size = facts.size;
+    info->index_have = facts.index_have;
+    info->index_size = facts.index_size;
     if ((ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
         sh_log(SH_LOG_ERROR, path, "cannot read stream information: %s", av_err2str(ret));
         goto fail;
@@ -279,6 +227,15 @@ fail:
 }
 
 const ShInputInfo *sh_input_info(const ShInput *in) { return &in->info; }
+
+void sh_input_warn_index(const ShInput *in)
+{
+    const ShInputInfo *info = &in->info;
+    if (info->index_size)
+        sh_log(SH_LOG_WARNING, info->path, "damaged: its index (moov) is cut short, %lld of %lld bytes: "
+               "tracks and frames it lists after the cut are lost%s", (long long)info->index_have,
+               (long long)info->index_size, info->has_audio ? "" : " (no audio is left)");
+}
 const ShInputStats *sh_input_stats(const ShInput *in) { return &in->stats; }
 
 void sh_input_want_audio(ShInput *in, int want)
@@ -619,6 +576,6 @@ void sh_input_close(ShInput **pin)
     av_frame_free(&in->after);
     sh_prep_free(&in->prep);
     av_packet_free(&in->pkt);
-    avformat_close_input(&in->fmt);
+    sh_media_close(&in->fmt);
     av_freep(pin);
 }

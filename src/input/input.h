@@ -50,6 +50,9 @@ typedef struct ShInputInfo {
     const char *audio_codec;
     int audio_channels, audio_rate;
     AVRational audio_tb;
+    /* MP4/MOV whose index is cut short by the end of the file (an interrupted
+     * copy): bytes of it present, and declared; 0 when whole */
+    int64_t index_have, index_size;
 } ShInputInfo;
 
 /* What decoding saw, known at the end of the stream. */
@@ -67,6 +70,14 @@ typedef struct ShInput ShInput;
 int sh_input_open(ShInput **in, const char *path);
 const ShInputInfo *sh_input_info(const ShInput *in);
 const ShInputStats *sh_input_stats(const ShInput *in);
+
+/*
+ * One warning naming the file when its index is cut short (index_size): the
+ * demuxer drops what the lost part listed without a word, audio included.
+ * For the caller that makes the output, once (the input is opened again by
+ * the solver, the checks and the chunks of a scale-out job).
+ */
+void sh_input_warn_index(const ShInput *in);
 
 /* Decode audio too (default: video only). Call before the first read. */
 void sh_input_want_audio(ShInput *in, int want);

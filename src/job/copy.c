@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/temp.h"
 #include "input/input.h"
+#include "input/open.h"
 #include "job/job.h"
 #include "shrink/shrink.h"
 
@@ -146,6 +147,7 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
     phase = SH_PHASE_INPUT;
     if ((ret = sh_input_open(&probe, opt->input)) < 0 || (ret = first_frame(probe, opt->input)) < 0)
         goto end;
+    sh_input_warn_index(probe);   /* the copy is as damaged as the input */
     {
         const ShInputInfo *info = sh_input_info(probe);
         res->duration = info->duration;
@@ -157,11 +159,9 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
         res->audio_codec = info->audio_codec;
         res->audio_channels = info->audio_channels;
     }
-    if ((fin = open(opt->input, O_RDONLY | O_CLOEXEC)) < 0) {
-        ret = AVERROR(errno);
-        sh_log(SH_LOG_ERROR, opt->input, "%s", av_err2str(ret));
+    /* Opened again by name: a regular file still, or refused (never a FIFO swapped in). */
+    if ((fin = ret = sh_open_regular(opt->input, NULL, 0)) < 0)
         goto end;
-    }
 
     phase = SH_PHASE_OUTPUT;
     if ((ret = sh_temp_create_beside(tmp, sizeof(tmp), output)) < 0) {

@@ -1043,6 +1043,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
         /* GIF has no HDR: it is always tone-mapped. */
         (ret = sh_input_set_picture(j->in, find_fitter(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0)
         goto end;
+    sh_input_warn_index(j->in);
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
 
@@ -1231,6 +1232,7 @@ const char *sh_strerror(int err, char *buf, size_t len)
     case SH_ERROR_EXISTS:           snprintf(buf, len, "output exists"); break;
     case SH_ERROR_BAD_RANGE:        snprintf(buf, len, "trim outside the input"); break;
     case SH_ERROR_BAD_OPTION:       snprintf(buf, len, "options not possible together"); break;
+    case SH_ERROR_REFUSED:          snprintf(buf, len, "input refused"); break;
     default:                        av_strerror(err, buf, len); break;
     }
     return buf;

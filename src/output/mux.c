@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/temp.h"
+#include "input/open.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
 
@@ -21,6 +22,7 @@ struct ShMuxer {
     AVFormatContext *fmt;
     AVRational src_tb[SH_MAX_STREAMS];
     const char *path;
+    char url[PATH_MAX + 8];   /* "file:" + path */
     char name[PATH_MAX];      /* for messages: the destination, not the temporary name */
     int header_written;
 };
@@ -33,7 +35,11 @@ int sh_mux_open(ShMuxer **pmx, const char *path, const char *format)
         return AVERROR(ENOMEM);
     mx->path = path;
     sh_temp_dest_name(mx->name, sizeof(mx->name), path);
-    if ((ret = avformat_alloc_output_context2(&mx->fmt, NULL, format, path)) < 0)
+    /* The path is a local file's: "file:" keeps libav from reading a protocol
+     * into a name with a colon ("out:1.mp4"). The context's url too: the MP4
+     * muxer reopens it to move the index to the front (faststart). */
+    snprintf(mx->url, sizeof(mx->url), "file:%s", path);
+    if ((ret = avformat_alloc_output_context2(&mx->fmt, NULL, format, mx->url)) < 0)
         goto fail;
     *pmx = mx;
     return 0;
@@ -76,7 +82,7 @@ int sh_mux_write_header(ShMuxer *mx)
     int ret;
 
     if (!(mx->fmt->oformat->flags & AVFMT_NOFILE) &&
-        (ret = avio_open(&mx->fmt->pb, mx->path, AVIO_FLAG_WRITE)) < 0) {
+        (ret = avio_open(&mx->fmt->pb, mx->url, AVIO_FLAG_WRITE)) < 0) {
         sh_log(SH_LOG_ERROR, mx->name, "cannot write: %s", av_err2str(ret));
         return ret;
     }
@@ -162,7 +168,7 @@ int sh_output_verify(const char *path, const ShVerifyExpect *e)
         return verify_fail(path, "cannot stat the file");
     if (e->max_bytes > 0 && sb.st_size > e->max_bytes)
         return verify_fail(path, "%lld bytes, over the target of %lld", (long long)sb.st_size, (long long)e->max_bytes);
-    if ((ret = avformat_open_input(&fmt, path, NULL, NULL)) < 0 ||
+    if ((ret = sh_media_open(&fmt, path, SH_MEDIA_QUIET, NULL)) < 0 ||
         (ret = avformat_find_stream_info(fmt, NULL)) < 0) {
         ret = verify_fail(path, "cannot reopen it");
         goto end;
@@ -216,6 +222,6 @@ end:
     av_frame_free(&frame);
     av_packet_free(&pkt);
     avcodec_free_context(&dec);
-    avformat_close_input(&fmt);
+    sh_media_close(&fmt);
     return ret;
 }

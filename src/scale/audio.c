@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/temp.h"
+#include "input/open.h"
 #include "encoders/encoder.h"
 #include "job/audio.h"
 #include "job/job.h"
@@ -122,8 +123,9 @@ int sh_scale_encode_audio(const ShScaleAudioArgs *a, int64_t *bytes, int64_t *pa
         ret = AVERROR_ENCODER_NOT_FOUND;
         goto end;
     }
-    if ((ret = avformat_open_input(&fmt, a->input, NULL, NULL)) < 0 ||
-        (ret = avformat_find_stream_info(fmt, NULL)) < 0) {
+    if ((ret = sh_media_open(&fmt, a->input, 0, NULL)) < 0)
+        goto end;
+    if ((ret = avformat_find_stream_info(fmt, NULL)) < 0) {
         sh_log(SH_LOG_ERROR, a->input, "cannot read it: %s", av_err2str(ret));
         goto end;
     }
@@ -230,7 +232,7 @@ end:
     sh_encoder_free(&c.enc);
     sh_stage_free(&c.rs);
     avcodec_free_context(&dec);
-    avformat_close_input(&fmt);
+    sh_media_close(&fmt);
     av_packet_free(&in);
     av_packet_free(&c.pkt);
     av_frame_free(&c.tmp);

@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/temp.h"
+#include "input/open.h"
 #include "job/job.h"
 #include "output/mux.h"
 #include "scale/h264.h"
@@ -47,7 +48,7 @@ typedef struct Source {
 static void source_close(Source *s)
 {
     av_packet_free(&s->pkt);
-    avformat_close_input(&s->fmt);
+    sh_media_close(&s->fmt);
     s->have = 0;
 }
 
@@ -56,8 +57,9 @@ static int source_open(Source *s, const char *path, enum AVMediaType type)
     int ret;
     if (!(s->pkt = av_packet_alloc()))
         return AVERROR(ENOMEM);
-    if ((ret = avformat_open_input(&s->fmt, path, NULL, NULL)) < 0 ||
-        (ret = avformat_find_stream_info(s->fmt, NULL)) < 0) {
+    if ((ret = sh_media_open(&s->fmt, path, 0, NULL)) < 0)
+        return ret;
+    if ((ret = avformat_find_stream_info(s->fmt, NULL)) < 0) {
         sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
         return ret;
     }
@@ -241,10 +243,13 @@ typedef struct Out {
 
 static int out_open(Out *o, const char *path, const char *name)
 {
+    char url[PATH_MAX + 8];
     int ret;
     snprintf(o->name, sizeof(o->name), "%s", name);
-    if ((ret = avformat_alloc_output_context2(&o->fmt, NULL, "mp4", path)) < 0 ||
-        (ret = avio_open(&o->fmt->pb, path, AVIO_FLAG_WRITE)) < 0)
+    /* "file:": the local path, whatever it looks like (mux.c says why). */
+    snprintf(url, sizeof(url), "file:%s", path);
+    if ((ret = avformat_alloc_output_context2(&o->fmt, NULL, "mp4", url)) < 0 ||
+        (ret = avio_open(&o->fmt->pb, url, AVIO_FLAG_WRITE)) < 0)
         sh_log(SH_LOG_ERROR, name, "cannot write: %s", av_err2str(ret));
     return ret;
 }

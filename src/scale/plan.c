@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/temp.h"
 #include "input/input.h"
+#include "input/open.h"
 #include "job/job.h"
 #include "scale/json.h"
 #include "scale/scale_int.h"
@@ -75,23 +76,20 @@ int sh_scale_hash_file(const char *path, char *hex, int64_t *size)
 {
     struct AVSHA *sha = av_sha_alloc();
     uint8_t digest[32];
-    struct stat sb;
+    int64_t len = 0;
     int fd = -1, ret;
 
     if (!sha)
         return AVERROR(ENOMEM);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
-        ret = AVERROR(errno);
-        sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
+    if ((fd = ret = sh_open_regular(path, &len, 0)) < 0)
         goto end;
-    }
     /* The container's header is at the start, or (MP4 without faststart) at
      * the end: both ends, and the size, tell one file from another without
      * reading a film twice. */
     av_sha_init(sha, 256);
-    if ((ret = hash_span(fd, sha, 0, FFMIN(sb.st_size, SH_SCALE_HASH_SPAN))) < 0 ||
-        (sb.st_size > SH_SCALE_HASH_SPAN &&
-         (ret = hash_span(fd, sha, FFMAX(SH_SCALE_HASH_SPAN, sb.st_size - SH_SCALE_HASH_SPAN),
+    if ((ret = hash_span(fd, sha, 0, FFMIN(len, SH_SCALE_HASH_SPAN))) < 0 ||
+        (len > SH_SCALE_HASH_SPAN &&
+         (ret = hash_span(fd, sha, FFMAX(SH_SCALE_HASH_SPAN, len - SH_SCALE_HASH_SPAN),
                           SH_SCALE_HASH_SPAN)) < 0)) {
         sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
         goto end;
@@ -99,7 +97,7 @@ int sh_scale_hash_file(const char *path, char *hex, int64_t *size)
     av_sha_final(sha, digest);
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    *size = sb.st_size;
+    *size = len;
     ret = 0;
 end:
     if (fd >= 0)
@@ -158,8 +156,9 @@ static int scan_frames(const char *path, Frame **out, int64_t *nout, int64_t *en
 
     if (!pkt)
         return AVERROR(ENOMEM);
-    if ((ret = avformat_open_input(&fmt, path, NULL, NULL)) < 0 ||
-        (ret = avformat_find_stream_info(fmt, NULL)) < 0 || (ret = vi = video_stream(fmt)) < 0) {
+    if ((ret = sh_media_open(&fmt, path, 0, NULL)) < 0)
+        goto end;
+    if ((ret = avformat_find_stream_info(fmt, NULL)) < 0 || (ret = vi = video_stream(fmt)) < 0) {
         sh_log(SH_LOG_ERROR, path, "cannot read its video: %s", av_err2str(ret));
         goto end;
     }
@@ -207,7 +206,7 @@ static int scan_frames(const char *path, Frame **out, int64_t *nout, int64_t *en
 end:
     av_free(frames);
     av_packet_free(&pkt);
-    avformat_close_input(&fmt);
+    sh_media_close(&fmt);
     return ret;
 }
 
@@ -399,6 +398,7 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
     if ((ret = sh_input_open(&in, opt->input)) < 0 || (ret = sh_input_select_audio(in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(in, opt->start, opt->end)) < 0)
         goto end;
+    sh_input_warn_index(in);
     info = sh_input_info(in);
     p->target_bytes = opt->target_bytes;
     snprintf(p->encoder, sizeof(p->encoder), "%s", res->encoder);
