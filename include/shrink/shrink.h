@@ -26,6 +26,8 @@
 #define SH_ERROR_BAD_RANGE        FFERRTAG('S', 'H', 'R', 'G') /* trim outside the input */
 #define SH_ERROR_BAD_OPTION       FFERRTAG('S', 'H', 'O', 'P') /* format, codec: not possible together */
 #define SH_ERROR_REFUSED          FFERRTAG('S', 'H', 'R', 'F') /* input not a regular file, or naming others */
+#define SH_ERROR_NOT_REGULAR      FFERRTAG('S', 'H', 'N', 'R') /* output is a FIFO, device, dangling link */
+#define SH_ERROR_CHANGED          FFERRTAG('S', 'H', 'C', 'H') /* input changed while it was copied */
 
 /* Where a job failed: the CLI turns this into an exit code. */
 typedef enum ShPhase {
@@ -173,8 +175,11 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res);
  * sh_job_run would), then copy it byte for byte to opt->output (NULL:
  * STEM.shrunk.EXT beside the input, keeping the input's extension) through a
  * temporary file beside it and a rename, with the same refusals as sh_job_run
- * (the input itself, an existing file without force). Only input, output
- * and force are read. res describes the input's streams; attempts is 0.
+ * (the input itself, an existing file without force). Only input, output,
+ * force and target_bytes are read. The bytes copied are the input as it is
+ * when opened: over target_bytes (when > 0) then, or changed while it is
+ * copied, it fails (SH_PHASE_INPUT). res describes the input's streams;
+ * attempts is 0.
  */
 int sh_job_copy(const ShOptions *opt, ShJobResult *res);
 

@@ -17,6 +17,7 @@
 #include <libavutil/mem.h>
 
 #include "cli/cli.h"
+#include "cli/protect.h"
 #include "shrink/size.h"
 
 /* Deeper than this is a loop the inode check missed (or not worth walking). */
@@ -47,6 +48,7 @@ typedef struct Batch {
     int ndirs, dirs_alloc, nfiles, files_alloc;
     char **outputs;           /* written by this run: a later input may not replace one */
     int noutputs, outputs_alloc;
+    ProtectList inputs;       /* every input of the run: no output may replace one */
 } Batch;
 
 static int grow(void *pptr, int *alloc, int n, size_t size)
@@ -230,6 +232,7 @@ static void batch_free(Batch *b)
     av_free(b->dirs);
     av_free(b->files);
     av_free(b->outputs);
+    protect_free(&b->inputs);
 }
 
 int make_dirs(const char *path)
@@ -323,6 +326,7 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
     ShOptions o = cli->job;
     Outcome oc = { .input = it->path, .input_bytes = -1, .action = ACTION_FAILED };
     char output[PATH_MAX], ebuf[128];
+    const char *hit;
     struct stat sb;
     size_t dirlen;
     int fits = 0, copy = 0, ret;
@@ -374,6 +378,18 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
     if (cli->skip_existing && stat(output, &sb) == 0 && S_ISREG(sb.st_mode)) {
         oc.action = ACTION_SKIPPED_EXISTING;
         oc.output = output;
+        goto done;
+    }
+    /* Any input of the run, before or after this one, by any path or link:
+     * the item fails (6), the batch goes on. */
+    if (!o.plan_only && (hit = protect_find(&b->inputs, output))) {
+        char msg[2 * PATH_MAX + 128];
+        oc.err = SH_ERROR_SAME_FILE;
+        oc.error = "its output would replace an input of this run";
+        snprintf(msg, sizeof(msg), "its output %s is %s%s; refusing to replace it (an input is never replaced)",
+                 output, strcmp(hit, it->path) ? "the input " : "the input itself", strcmp(hit, it->path) ? hit : "");
+        log_error(cli, it->path, msg);
+        oc.exit_code = EXIT_OUTPUT;
         goto done;
     }
     for (int i = 0; i < b->noutputs; i++) {
@@ -461,14 +477,14 @@ static int run_batch_parallel(Cli *cli, Batch *b, ShJobResult *res, int *count, 
 {
     ParallelCtx ctx = { cli, b, res };
     int *codes = av_calloc(b->nitems, sizeof(*codes)), *actions = av_calloc(b->nitems, sizeof(*actions));
-    int ret = 0;
+    int ret = 0, i;
 
     if (!codes || !actions || run_parallel(cli, b->nitems, run_indexed, &ctx, codes, actions) < 0) {
         fprintf(stderr, "shrink: error: cannot run jobs in parallel: %s\n", strerror(errno));
         ret = EXIT_OTHER;
         goto end;
     }
-    for (int i = 0; i < b->nitems && codes[i] >= 0; i++) {
+    for (i = 0; i < b->nitems && codes[i] >= 0; i++) {
         if (codes[i] >= 128 && !ret)
             ret = codes[i];
         count[actions[i]]++;
@@ -477,6 +493,9 @@ static int run_batch_parallel(Cli *cli, Batch *b, ShJobResult *res, int *count, 
         else if (codes[i] && codes[i] != *first_code)
             *same_code = 0;
     }
+    /* Inputs a signal kept from starting: the batch was stopped. */
+    if (!ret && i < b->nitems && cli_signal)
+        ret = 128 + cli_signal;
 end:
     av_free(codes);
     av_free(actions);
@@ -488,21 +507,27 @@ int batch_run(Cli *cli, char *const *args, int nargs)
     Batch b = { 0 };
     ShJobResult *res = av_malloc(sizeof(*res));
     int count[ACTION_FAILED + 1] = { 0 };
-    int first_code = -1, same_code = 1, ret;
+    int first_code = -1, same_code = 1, done, ret;
 
     if (!res || (ret = collect(cli, &b, args, nargs)) < 0) {
         fprintf(stderr, "shrink: error: out of memory\n");
         ret = EXIT_OTHER;
         goto end;
     }
+    for (int i = 0; i < b.nitems; i++)
+        if (!b.items[i].empty_dir && protect_add(&b.inputs, b.items[i].path) < 0) {
+            fprintf(stderr, "shrink: error: out of memory\n");
+            ret = EXIT_OTHER;
+            goto end;
+        }
     if (cli->jobs > 1 && b.nitems > 1) {
         cli->progress.mode = PROGRESS_OFF;   /* N jobs cannot share one line */
         if ((ret = run_batch_parallel(cli, &b, res, count, &first_code, &same_code)))
             goto end;
     }
-    for (int i = 0; i < b.nitems && !(cli->jobs > 1 && b.nitems > 1); i++) {
+    for (done = 0; done < b.nitems && !(cli->jobs > 1 && b.nitems > 1); done++) {
         Action action;
-        int code;
+        int code, i = done;
         /* A job clears the library's interrupt flag when it starts: a signal
          * between two jobs is only seen here. */
         if (cli_signal)
@@ -518,7 +543,10 @@ int batch_run(Cli *cli, char *const *args, int nargs)
         else if (code && code != first_code)
             same_code = 0;
     }
-    if (cli_signal) {
+    /* A signal that came after the last job had put its output in place
+     * (its result line says done) leaves nothing undone: the run's code, as
+     * that line says. One that stopped the batch before an input: 128 + N. */
+    if (cli_signal && done < b.nitems && !(cli->jobs > 1 && b.nitems > 1)) {
         ret = 128 + cli_signal;
         goto end;
     }

@@ -295,8 +295,16 @@ int main(int argc, char **argv)
         switch (c) {
         case 't': target = optarg; break;
         case OPT_FOR: preset = optarg; break;
-        case 'o': o->output = optarg; break;
-        case OPT_OUTDIR: cli.outdir = optarg; break;
+        case 'o':
+            if (!*optarg)
+                return usage_error("-o '': an empty file name");
+            o->output = optarg;
+            break;
+        case OPT_OUTDIR:
+            if (!*optarg)
+                return usage_error("--outdir '': an empty directory name");
+            cli.outdir = optarg;
+            break;
         case 'f': o->force = 1; break;
         case OPT_SKIP_EXISTING: cli.skip_existing = 1; break;
         case OPT_JOBS:

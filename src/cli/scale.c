@@ -32,6 +32,7 @@
 #include <libavutil/mem.h>
 
 #include "cli/cli.h"
+#include "common/outpath.h"
 #include "common/temp.h"
 #include "scale/scale.h"
 #include "shrink/size.h"
@@ -593,21 +594,8 @@ int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     t0 = ts.tv_sec + ts.tv_nsec / 1e9;
     /* Refuse now what the join's rename would refuse after all the encoding. */
-    {
-        struct stat si, so_;
-        if (stat(o->output, &so_) == 0) {
-            if (stat(o->input, &si) == 0 && si.st_dev == so_.st_dev && si.st_ino == so_.st_ino) {
-                fprintf(stderr, "shrink: %s: error: is the input file; refusing to overwrite it\n", o->output);
-                ret = SH_ERROR_SAME_FILE;
-                goto end;
-            }
-            if (!o->force) {
-                fprintf(stderr, "shrink: %s: error: exists (use --force to replace it)\n", o->output);
-                ret = SH_ERROR_EXISTS;
-                goto end;
-            }
-        }
-    }
+    if ((ret = sh_output_check(o->input, o->output, o->force)) < 0)
+        goto end;
     if ((ret = sh_temp_mkdir(dir, sizeof(dir))) < 0) {
         fprintf(stderr, "shrink: error: cannot create a temporary directory (TMPDIR): %s\n", av_err2str(ret));
         dir[0] = 0;

@@ -14,6 +14,7 @@
 #include <libavutil/error.h>
 
 #include "common/log.h"
+#include "common/outpath.h"
 #include "common/temp.h"
 #include "shrink/shrink.h"
 
@@ -92,10 +93,21 @@ int sh_temp_create_beside(char *path, size_t len, const char *dest)
     const char *slash = strrchr(dest, '/');
     const char *base = slash ? slash + 1 : dest;
     int dirlen = slash ? (int)(slash - dest + 1) : 0;
+    /* "." + NAME + ".XXXXXX.part" must fit the file system's longest name
+     * too: a NAME near it keeps its start, cut on a UTF-8 character and
+     * marked with '~' (".NAME-START~.XXXXXX.part"), still recognisable. */
+    long room = sh_name_max(dest) - 13;
+    int keep = (int)strlen(base), cut = 0;
     sigset_t all, old;
     int fd, ret, n;
 
-    n = snprintf(path, len, "%.*s.%s.XXXXXX.part", dirlen, dest, base);
+    if (keep > room && room > 1) {
+        keep = (int)room - 1;
+        while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
+            keep--;
+        cut = 1;
+    }
+    n = snprintf(path, len, "%.*s.%.*s%s.XXXXXX.part", dirlen, dest, keep, base, cut ? "~" : "");
     if (n < 0 || (size_t)n >= len)
         return AVERROR(ENAMETOOLONG);
     /* No signal between creating the file and registering it. */
@@ -190,16 +202,34 @@ FILE *sh_temp_anon(void)
 
 int sh_temp_commit(const char *path, const char *dest, int force, const char *while_doing)
 {
-    int ret = force ? rename(path, dest) : renameat2(AT_FDCWD, path, AT_FDCWD, dest, RENAME_NOREPLACE);
-    if (ret < 0) {
-        ret = AVERROR(errno);
-        if (ret == AVERROR(EEXIST)) {
-            sh_log(SH_LOG_ERROR, dest, "appeared while %s (use --force to replace it)", while_doing);
-            return SH_ERROR_EXISTS;
-        }
-        sh_log(SH_LOG_ERROR, dest, "cannot rename into place: %s", av_err2str(ret));
-        return ret;
+    struct stat sl, sb;
+    sigset_t all, old;
+    int ret;
+
+    /* What force may replace is a regular file (or a link to one), as checked
+     * before the work: not a FIFO, a device or a dangling link that appeared
+     * meanwhile. (Without force, renameat2 refuses anything that is there.) */
+    if (force && lstat(dest, &sl) == 0 && (S_ISLNK(sl.st_mode) ? stat(dest, &sb) < 0 || !S_ISREG(sb.st_mode)
+                                                                 : !S_ISREG(sl.st_mode))) {
+        sh_log(SH_LOG_ERROR, dest, "became something other than a regular file while %s; refusing to replace it",
+               while_doing);
+        return SH_ERROR_NOT_REGULAR;
     }
-    sh_temp_forget(path);
-    return 0;
+    /* The rename and forgetting the temporary name go together: a second
+     * signal's cleanup must not see one without the other. */
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    ret = force ? rename(path, dest) : renameat2(AT_FDCWD, path, AT_FDCWD, dest, RENAME_NOREPLACE);
+    if (ret < 0)
+        ret = AVERROR(errno);
+    else
+        sh_temp_forget(path);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (ret == AVERROR(EEXIST)) {
+        sh_log(SH_LOG_ERROR, dest, "appeared while %s (use --force to replace it)", while_doing);
+        return SH_ERROR_EXISTS;
+    }
+    if (ret < 0)
+        sh_log(SH_LOG_ERROR, dest, "cannot rename into place: %s", av_err2str(ret));
+    return ret;
 }

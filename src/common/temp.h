@@ -10,14 +10,17 @@
 
 /*
  * Create an empty file "DIR/.NAME.XXXXXX.part" (exclusive, mode 0600) and
- * register it. path receives the name. Returns 0 or a negative AVERROR.
+ * register it. path receives the name. A NAME too long for that to fit the
+ * file system's longest name is cut (on a UTF-8 character) and marked:
+ * "DIR/.NAME-START~.XXXXXX.part". Returns 0 or a negative AVERROR.
  */
 int sh_temp_create_beside(char *path, size_t len, const char *dest);
 
 /*
  * The destination a path made by sh_temp_create_beside stands for
  * ("DIR/.NAME.XXXXXX.part" -> "DIR/NAME"), for messages: the temporary name
- * is gone by the time the user reads them. Other paths are copied as they are.
+ * is gone by the time the user reads them ("NAME-START~" for a cut NAME).
+ * Other paths are copied as they are.
  */
 const char *sh_temp_dest_name(char *buf, size_t len, const char *path);
 
@@ -38,8 +41,9 @@ FILE *sh_temp_anon(void);
 
 /*
  * Put a finished temporary file in place: rename it onto dest (an existing
- * dest is replaced only with force, atomically refused otherwise) and stop
- * tracking it. while_doing says what was going on for the message when dest
+ * dest is replaced only with force, and only when it is a regular file or a
+ * link to one; atomically refused otherwise) and stop tracking it, with
+ * signals held across the two. while_doing says what was going on for the message when dest
  * appeared meanwhile ("encoding"). Logs; returns 0, SH_ERROR_EXISTS or a
  * negative AVERROR (the temporary file is then still registered).
  */

@@ -17,6 +17,7 @@
 #include <libavutil/common.h>
 
 #include "common/log.h"
+#include "common/outpath.h"
 #include "common/temp.h"
 #include "input/input.h"
 #include "input/open.h"
@@ -37,36 +38,16 @@ static int copy_name(char *out, size_t len, const char *input)
     return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
 }
 
-/* The refusals of sh_job_run: the input itself, a directory, an existing file without force. */
-static int check_output(const char *input, const char *output, int force)
-{
-    struct stat si, so;
-    if (stat(output, &so) < 0)
-        return 0;
-    if (stat(input, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-        sh_log(SH_LOG_ERROR, output, "is the input file; refusing to overwrite it");
-        return SH_ERROR_SAME_FILE;
-    }
-    if (S_ISDIR(so.st_mode)) {
-        sh_log(SH_LOG_ERROR, output, "is a directory");
-        return AVERROR(EISDIR);
-    }
-    if (!force) {
-        sh_log(SH_LOG_ERROR, output, "exists (use --force to replace it)");
-        return SH_ERROR_EXISTS;
-    }
-    return 0;
-}
-
-/* *phase becomes SH_PHASE_INPUT when reading failed. */
-static int copy_bytes(int in, int out, const char *input, const char *output, int64_t *bytes,
+/* At most size bytes, the size measured: a file that grows meanwhile is not
+ * followed past it. *phase becomes SH_PHASE_INPUT when reading failed. */
+static int copy_bytes(int in, int out, const char *input, const char *output, int64_t size, int64_t *bytes,
                       ShPhase *phase)
 {
     static char buf[1 << 16];
     ssize_t n;
     int ret;
     *bytes = 0;
-    while ((n = read(in, buf, sizeof(buf))) != 0) {
+    while (*bytes < size && (n = read(in, buf, (size_t)FFMIN((int64_t)sizeof(buf), size - *bytes))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -111,6 +92,27 @@ static int first_frame(ShInput *in, const char *path)
     return ret;
 }
 
+/*
+ * The bytes copied are the file as it was when opened: one that grew,
+ * shrank or was rewritten while it was read (a download still running) is
+ * a copy of nothing in particular, and may be over the target.
+ */
+static int check_unchanged(int fd, const struct stat *before, const char *input, int64_t copied)
+{
+    struct stat now;
+    if (fstat(fd, &now) < 0) {
+        int ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, input, "%s", av_err2str(ret));
+        return ret;
+    }
+    if (copied == before->st_size && now.st_size == before->st_size &&
+        now.st_mtim.tv_sec == before->st_mtim.tv_sec && now.st_mtim.tv_nsec == before->st_mtim.tv_nsec)
+        return 0;
+    sh_log(SH_LOG_ERROR, input, "changed while it was being copied (%lld bytes when opened, %lld now); "
+           "not copied (run again once it is complete)", (long long)before->st_size, (long long)now.st_size);
+    return SH_ERROR_CHANGED;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -126,6 +128,7 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
     ShPhase phase = SH_PHASE_SETUP;
     int fin = -1, fout = -1, ret;
     int64_t bytes = 0;
+    struct stat before;
 
     memset(res, 0, sizeof(*res));
     sh_log_install_av_bridge();
@@ -139,12 +142,27 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
         goto end;
     }
     snprintf(res->output, sizeof(res->output), "%s", output);
-    if ((ret = check_output(opt->input, output, opt->force)) < 0)
+    if ((ret = sh_output_check(opt->input, output, opt->force)) < 0)
         goto end;
 
+    /* Measured when opened: what is copied, and what must still be so after. */
+    phase = SH_PHASE_INPUT;
+    /* A regular file, or refused (never a FIFO or a device swapped in since the batch looked). */
+    if ((fin = ret = sh_open_regular(opt->input, NULL, 0)) < 0)
+        goto end;
+    if (fstat(fin, &before) < 0) {
+        ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, opt->input, "%s", av_err2str(ret));
+        goto end;
+    }
+    if (opt->target_bytes > 0 && before.st_size > opt->target_bytes) {
+        sh_log(SH_LOG_ERROR, opt->input, "grew to %lld bytes since it was measured, over the target of %lld; "
+               "not copied (run again once it is complete)", (long long)before.st_size, (long long)opt->target_bytes);
+        ret = SH_ERROR_CHANGED;
+        goto end;
+    }
     /* A file that fits but is not a video is not a success, nor is one whose
      * pictures are missing (an index whose data was cut off). */
-    phase = SH_PHASE_INPUT;
     if ((ret = sh_input_open(&probe, opt->input)) < 0 || (ret = first_frame(probe, opt->input)) < 0)
         goto end;
     sh_input_warn_index(probe);   /* the copy is as damaged as the input */
@@ -159,9 +177,6 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
         res->audio_codec = info->audio_codec;
         res->audio_channels = info->audio_channels;
     }
-    /* Opened again by name: a regular file still, or refused (never a FIFO swapped in). */
-    if ((fin = ret = sh_open_regular(opt->input, NULL, 0)) < 0)
-        goto end;
 
     phase = SH_PHASE_OUTPUT;
     if ((ret = sh_temp_create_beside(tmp, sizeof(tmp), output)) < 0) {
@@ -174,8 +189,12 @@ int sh_job_copy(const ShOptions *opt, ShJobResult *res)
         sh_log(SH_LOG_ERROR, output, "cannot write there: %s", av_err2str(ret));
         goto end;
     }
-    if ((ret = copy_bytes(fin, fout, opt->input, output, &bytes, &phase)) < 0)
+    if ((ret = copy_bytes(fin, fout, opt->input, output, before.st_size, &bytes, &phase)) < 0)
         goto end;
+    if ((ret = check_unchanged(fin, &before, opt->input, bytes)) < 0) {
+        phase = SH_PHASE_INPUT;
+        goto end;
+    }
     if (close(fout) < 0) {
         fout = -1;
         ret = AVERROR(errno);

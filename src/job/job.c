@@ -26,6 +26,7 @@
 #include <libavutil/mathematics.h>
 
 #include "common/log.h"
+#include "common/outpath.h"
 #include "common/temp.h"
 #include "encoders/encoder.h"
 #include "input/cache.h"
@@ -155,7 +156,7 @@ static int default_output(char *out, size_t len, const char *input, const char *
 static int check_paths(Job *j)
 {
     const ShOptions *o = j->opt;
-    struct stat si, so;
+    struct stat so;
     int ret;
 
     if (o->output) {
@@ -177,30 +178,9 @@ static int check_paths(Job *j)
         return ret;
     if (o->plan_only)
         return 0;   /* nothing will be written */
-    if (stat(j->output, &so) == 0) {
-        if (stat(j->input, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-            sh_log(SH_LOG_ERROR, j->output, "is the input file; refusing to overwrite it");
-            return SH_ERROR_SAME_FILE;
-        }
-        if (S_ISDIR(so.st_mode)) {
-            sh_log(SH_LOG_ERROR, j->output, "is a directory");
-            return AVERROR(EISDIR);
-        }
-        if (!o->force) {
-            sh_log(SH_LOG_ERROR, j->output, "exists (use --force to replace it)");
-            return SH_ERROR_EXISTS;
-        }
-    }
-    /* Find out now, not after the whole decode, if the output can be written. */
-    {
-        char probe[PATH_MAX];
-        if ((ret = sh_temp_create_beside(probe, sizeof(probe), j->output)) < 0) {
-            sh_log(SH_LOG_ERROR, j->output, "cannot write there: %s", av_err2str(ret));
-            return ret;
-        }
-        sh_temp_remove(probe);
-    }
-    return 0;
+    /* Now, not after the whole decode: the input, a directory, a FIFO, a
+     * dangling link, an existing file without force, a name too long. */
+    return sh_output_check(j->input, j->output, o->force);
 }
 
 /* ---- temporary pass logs ---- */
@@ -1233,6 +1213,8 @@ const char *sh_strerror(int err, char *buf, size_t len)
     case SH_ERROR_BAD_RANGE:        snprintf(buf, len, "trim outside the input"); break;
     case SH_ERROR_BAD_OPTION:       snprintf(buf, len, "options not possible together"); break;
     case SH_ERROR_REFUSED:          snprintf(buf, len, "input refused"); break;
+    case SH_ERROR_NOT_REGULAR:      snprintf(buf, len, "output is not a regular file"); break;
+    case SH_ERROR_CHANGED:          snprintf(buf, len, "input changed while it was read"); break;
     default:                        av_strerror(err, buf, len); break;
     }
     return buf;
