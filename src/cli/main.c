@@ -53,11 +53,14 @@ void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
     int need = level <= SH_LOG_ERROR ? -1 : level == SH_LOG_WARNING ? 0 : level <= SH_LOG_VERBOSE ? 1 : 2;
     if (cli->verbosity < need)
         return;
+    char text[4 * 1024 + 4];
     progress_clear(&cli->progress);
+    /* Messages quote names (and libav's lines, at -vv, anything): never a raw control character. */
+    sh_display_into(text, sizeof(text), msg);
     if (file)
-        fprintf(stderr, "shrink: %s: %s: %s\n", file, names[level], msg);
+        fprintf(stderr, "shrink: %s: %s: %s\n", sh_display(file), names[level], text);
     else
-        fprintf(stderr, "shrink: %s: %s\n", names[level], msg);
+        fprintf(stderr, "shrink: %s: %s\n", names[level], text);
 }
 
 /* 1457664 -> "1,457,664": a byte count people can read. */
@@ -198,19 +201,20 @@ __attribute__((format(printf, 1, 2)))
 #endif
 static int usage_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fputs("shrink: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputs("\nTry 'shrink --help'.\n", stderr);
+    /* It quotes the argument, which may be a file name: shown safely. */
+    fprintf(stderr, "shrink: error: %s\nTry 'shrink --help'.\n", sh_display(msg));
     return EXIT_USAGE;
 }
 
 static int parse_time(const char *opt, const char *arg, double *out)
 {
     if (time_parse(arg, out) < 0) {
-        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, arg);
+        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, sh_display(arg));
         return -1;
     }
     return 0;
@@ -371,14 +375,14 @@ int main(int argc, char **argv)
     if (!target && !preset)
         return usage_error("--target SIZE or --for SERVICE is required (e.g. --target 25MB)");
     if (preset && !(cli.target.preset = preset_find(preset))) {
-        fprintf(stderr, "shrink: error: --for '%s': not a service I know; these are:", preset);
+        fprintf(stderr, "shrink: error: --for '%s': not a service I know; these are:", sh_display(preset));
         for (const Preset *p = cli_presets; p->name; p++)
             fprintf(stderr, " %s", p->name);
         fprintf(stderr, "\n");
         return EXIT_USAGE;
     }
     if (target && (ret = target_parse(target, &cli.target)) < 0) {
-        fprintf(stderr, "shrink: error: --target '%s': %s (e.g. 25MB, 8MiB, 500k, 30%%)\n", target,
+        fprintf(stderr, "shrink: error: --target '%s': %s (e.g. 25MB, 8MiB, 500k, 30%%)\n", sh_display(target),
                 ret == AVERROR(ERANGE) ? "too large" : "not a size");
         return EXIT_USAGE;
     }
@@ -400,6 +404,10 @@ int main(int argc, char **argv)
                 o->end, o->start);
         return EXIT_USAGE;
     }
+    /* A few microseconds kept failed deep in the job (no frame decoded, or the encoder refusing the
+     * bitrate); TIME is given to the millisecond. */
+    if (o->end > 0 && o->end - o->start < TRIM_MIN_SECONDS)
+        return usage_error("--end/--duration: the trim keeps %.6f s; keep at least 0.001 s", o->end - o->start);
     if (o->audio_track && o->no_audio)
         return usage_error("--audio-track picks the audio, --no-audio drops it: give one");
 
@@ -408,7 +416,7 @@ int main(int argc, char **argv)
     sh_log_set_callback(log_sink, &cli);
     install_signals();
     if (cli.outdir && (ret = make_dirs(cli.outdir)) < 0) {
-        fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", cli.outdir,
+        fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", sh_display(cli.outdir),
                 av_err2str(ret));
         return EXIT_OUTPUT;
     }
