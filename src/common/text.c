@@ -111,27 +111,34 @@ static int hides_text(uint32_t cp)
            (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* The piece of s at p shown: its length in s (*n) and on screen (returned). */
+static size_t display_piece(const unsigned char *p, int *n, int *escape)
+{
+    uint32_t cp;
+    int bad = (*n = utf8_seq(p, &cp)) < 0;
+    if (bad)
+        *n = -*n;
+    *escape = bad || cp < 0x20 || cp == 0x7f || hides_text(cp);
+    return *escape ? 4 * (size_t)*n : (size_t)*n;
+}
+
 const char *sh_display_into(char *buf, size_t len, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t o = 0;
-    uint32_t cp;
-    int n;
+    const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
+    size_t o = 0, total = 0;
+    int n, escape;
 
     if (len < 4) {          /* no room for "...": nothing */
         if (len)
             buf[0] = 0;
         return buf;
     }
-    if (!s)
-        p = (const unsigned char *)"(null)";
+    for (const unsigned char *q = p; *q; q += n)
+        total += display_piece(q, &n, &escape);
     for (; *p; p += n) {
-        int bad = (n = utf8_seq(p, &cp)) < 0, escape;
-        if (bad)
-            n = -n;
-        escape = bad || cp < 0x20 || cp == 0x7f || hides_text(cp);
-        /* Room for this piece and still for "..." and the NUL (so o + 4 <= len always holds). */
-        if (o + (escape ? 4 * (size_t)n : (size_t)n) + 4 > len) {
+        size_t w = display_piece(p, &n, &escape);
+        /* Cut: keep room for "..." and the NUL (so o + 4 <= len always holds). */
+        if (total >= len && o + w + 4 > len) {
             memcpy(buf + o, "...", 3);
             o += 3;
             break;
