@@ -139,6 +139,8 @@ void report_outcome(const Cli *cli, const Outcome *oc);
 /* ---- main.c, for the subcommands ---- */
 
 void install_signals(void);
+/* getopt_long returned '?' (opterr 0; shorts: its optstring): what was wrong, on stderr, shown safely. */
+void option_error(char *const *argv, const char *shorts);
 /* An ShLogFn; opaque is the Cli. */
 void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg);
 

@@ -53,12 +53,13 @@ void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
     int need = level <= SH_LOG_ERROR ? -1 : level == SH_LOG_WARNING ? 0 : level <= SH_LOG_VERBOSE ? 1 : 2;
     if (cli->verbosity < need)
         return;
-    char text[4 * 1024 + 4];
+    char text[4 * 1024 + 4], name[SH_DISPLAY_MAX];
     progress_clear(&cli->progress);
-    /* Messages quote names (and libav's lines, at -vv, anything): never a raw control character. */
+    /* Messages quote names (and libav's lines, at -vv, anything): never a raw control
+     * character. Buffers of our own: the solver's threads log too. */
     sh_display_into(text, sizeof(text), msg);
     if (file)
-        fprintf(stderr, "shrink: %s: %s: %s\n", sh_display(file), names[level], text);
+        fprintf(stderr, "shrink: %s: %s: %s\n", sh_display_into(name, sizeof(name), file), names[level], text);
     else
         fprintf(stderr, "shrink: %s: %s\n", names[level], text);
 }
@@ -213,6 +214,23 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+void option_error(char *const *argv, const char *shorts)
+{
+    const char *arg = argv[optind - 1];
+    char opt[3] = { '-', (char)optopt, 0 };
+    int is_long = arg[0] == '-' && arg[1] == '-';
+
+    /* getopt's own message (opterr) would quote the word raw: a file named "-\e[2J" in a glob. */
+    if (!optopt)
+        fprintf(stderr, "shrink: error: unknown or ambiguous option '%s'\n", sh_display(arg));
+    else if (is_long && strchr(arg, '='))
+        fprintf(stderr, "shrink: error: option '%s' takes no value\n", sh_display(arg));
+    else if (optopt >= 256 || strchr(shorts, optopt))
+        fprintf(stderr, "shrink: error: option '%s' needs a value\n", sh_display(is_long ? arg : opt));
+    else
+        fprintf(stderr, "shrink: error: unknown option '%s'\n", sh_display(opt));
+}
+
 static int parse_time(const char *opt, const char *arg, double *out)
 {
     if (time_parse(arg, out) < 0) {
@@ -290,6 +308,7 @@ int main(int argc, char **argv)
     /* shrink plan|encode-chunk|join: scale-out subcommands (scale.c). */
     if (argc > 1 && is_scale_command(argv[1]))
         return scale_main(argc - 1, argv + 1);
+    opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {
         case 't': target = optarg; break;
@@ -365,6 +384,7 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("shrink %s\n", SHRINK_VERSION); return EXIT_OK;
         default:
+            option_error(argv, "t:o:fqvhV");
             fprintf(stderr, "Try 'shrink --help'.\n");
             return EXIT_USAGE;
         }

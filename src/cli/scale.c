@@ -195,6 +195,7 @@ static int cmd_plan(int argc, char **argv)
     struct stat sb;
     int c, optidx = 0, ret, code;
 
+    opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:qv", longopts, &optidx)) != -1) {
         switch (c) {
         case 't': target = optarg; break;
@@ -239,7 +240,7 @@ static int cmd_plan(int argc, char **argv)
         case SOPT_REBALANCE: rebalance_path = optarg; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: return scale_usage("%s", "shrink plan: bad option");
+        default: option_error(argv, "t:o:qv"); return scale_usage("%s", "shrink plan: bad option");
         }
     }
     if (rebalance_path)
@@ -319,6 +320,7 @@ static int cmd_encode_chunk(int argc, char **argv)
     const char *output = NULL, *input = NULL;
     int list = 0, k = -1, c, ret, code;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
@@ -326,7 +328,7 @@ static int cmd_encode_chunk(int argc, char **argv)
         case SOPT_LIST: list = 1; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: return scale_usage("%s", "shrink encode-chunk: bad option");
+        default: option_error(argv, "o:qv"); return scale_usage("%s", "shrink encode-chunk: bad option");
         }
     }
     if (optind >= argc)
@@ -419,13 +421,14 @@ static int cmd_join(int argc, char **argv)
     char dir[PATH_MAX];
     int force = 0, c, ret, code;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "o:fqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 'f': force = 1; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: return scale_usage("%s", "shrink join: bad option");
+        default: option_error(argv, "o:fqv"); return scale_usage("%s", "shrink join: bad option");
         }
     }
     if (optind + 1 >= argc || !output)

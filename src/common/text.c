@@ -157,7 +157,9 @@ const char *sh_display_into(char *buf, size_t len, const char *s)
 
 const char *sh_display(const char *s)
 {
-    static _Thread_local char ring[4][SH_DISPLAY_MAX];
-    static _Thread_local unsigned next;
+    /* Not _Thread_local: static TLS is set aside in every thread's stack, libraries' threads
+     * included, and 24 KB there is too much to ask. The CLI prints from its main thread. */
+    static char ring[4][SH_DISPLAY_MAX];
+    static unsigned next;
     return sh_display_into(ring[next++ % 4], SH_DISPLAY_MAX, s);
 }

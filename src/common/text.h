@@ -35,7 +35,10 @@ void sh_json_write_base64(FILE *f, const char *s);
  */
 const char *sh_display_into(char *buf, size_t len, const char *s);
 
-/* sh_display_into one of a few rotating per-thread buffers: for up to 4 names in one printf. */
+/*
+ * sh_display_into one of 4 rotating static buffers: up to 4 names in one
+ * printf, from the main thread only (other threads: sh_display_into).
+ */
 #define SH_DISPLAY_MAX 6144
 const char *sh_display(const char *s);
 

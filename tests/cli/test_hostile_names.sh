@@ -125,6 +125,16 @@ expect_rc 2 "--target ESC"
 expect_ok "--target" "$(names clean "$ERR" --expect "--target '"'\x1b[2J'"'")"
 case_end
 
+# A glob that picks up a file named like an option: getopt's own message quoted it raw.
+case_begin usage_option_name
+run_shrink $'-\e[2J.mp4' --target 1MB
+expect_rc 2 "a name that looks like options"
+expect_ok "short" "$(names clean "$ERR" --expect "'-"'\x1b'"'")"
+run_shrink x.mp4 $'--\e]0;pwned\a.mp4' --target 1MB
+expect_rc 2 "a name that looks like a long option"
+expect_ok "long" "$(names clean "$ERR" --expect "'--"'\x1b]0;pwned\x07.mp4'"'")"
+case_end
+
 # ---- numbers: exit 2 and a message naming the option and its range, nothing written ----
 range_case() {   # NAME "WORDS IN MESSAGE" ARGS...
     local name=$1 words=$2 w
