@@ -133,7 +133,7 @@ static int join(char *out, size_t len, const char *dir, const char *name)
 static void warn(const Cli *cli, const char *path, const char *msg)
 {
     if (cli->verbosity >= 0)
-        fprintf(stderr, "shrink: %s: warning: %s\n", path, msg);
+        fprintf(stderr, "shrink: %s: warning: %s\n", sh_display(path), sh_display(msg));
 }
 
 /*
@@ -317,7 +317,7 @@ static int changes_content(const ShOptions *o)
 static void log_error(Cli *cli, const char *file, const char *msg)
 {
     progress_clear(&cli->progress);
-    fprintf(stderr, "shrink: %s: error: %s\n", file, msg);
+    fprintf(stderr, "shrink: %s: error: %s\n", sh_display(file), sh_display(msg));
 }
 
 /* One input, start to result line. Returns its exit code; *action says what became of it. */
@@ -398,7 +398,7 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
         oc.err = SH_ERROR_EXISTS;
         oc.error = "its output is also an earlier input's output";
         fprintf(stderr, "shrink: %s: error: %s was written from an earlier input; use -o or rename one\n",
-                it->path, output);
+                sh_display(it->path), sh_display(output));
         oc.exit_code = EXIT_OUTPUT;
         goto done;
     }
@@ -438,13 +438,13 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
         char tgt[32], min[32];
         if (res->min_bytes > 0)
             fprintf(stderr, "shrink: %s: error: target %s is too small; the smallest output that works is %s (--target %lld)\n",
-                    it->path, sh_size_format(tgt, sizeof(tgt), oc.target),
+                    sh_display(it->path), sh_size_format(tgt, sizeof(tgt), oc.target),
                     sh_size_format(min, sizeof(min), res->min_bytes), (long long)res->min_bytes);
         else
-            fprintf(stderr, "shrink: %s: error: target %s is too small for this video\n", it->path,
+            fprintf(stderr, "shrink: %s: error: target %s is too small for this video\n", sh_display(it->path),
                     sh_size_format(tgt, sizeof(tgt), oc.target));
     } else if (ret == SH_ERROR_INTERRUPTED && cli->verbosity >= 0) {
-        fprintf(stderr, "shrink: %s: interrupted; nothing was written\n", it->path);
+        fprintf(stderr, "shrink: %s: interrupted; nothing was written\n", sh_display(it->path));
     }
 done:
     if (oc.err >= 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "shrink/shrink.h"
 
 /* Exit codes: --help, docs/shrink.1 and README.md list the same. */
@@ -54,6 +55,8 @@ int target_parse(const char *s, Target *t);
 int64_t target_for(const Target *t, int64_t input_size);
 /* Seconds: "90", "1.5", "1:30", "01:02:03.250". Returns 0 or AVERROR(EINVAL). */
 int time_parse(const char *s, double *seconds);
+/* The shortest trim taken: TIME's millisecond (less the rounding of end - start). */
+#define TRIM_MIN_SECONDS (0.001 - 1e-9)
 
 /* ---- progress.c ---- */
 
@@ -128,12 +131,16 @@ int exit_code_for(int err, ShPhase phase);
 const char *action_name(Action a);
 /* A JSON string (or null) on stdout, escaped. */
 void json_string(const char *s);
+/* After a name's string: ,"KEY_base64":"..." with its exact bytes when it is not UTF-8 (docs/JSON.md). */
+void json_name_bytes(const char *key, const char *s);
 /* One line on stdout per input: JSON with --json, else text (none with -q). */
 void report_outcome(const Cli *cli, const Outcome *oc);
 
 /* ---- main.c, for the subcommands ---- */
 
 void install_signals(void);
+/* getopt_long returned '?' (opterr 0; shorts: its optstring): what was wrong, on stderr, shown safely. */
+void option_error(char *const *argv, const char *shorts);
 /* An ShLogFn; opaque is the Cli. */
 void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg);
 

@@ -53,11 +53,15 @@ void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
     int need = level <= SH_LOG_ERROR ? -1 : level == SH_LOG_WARNING ? 0 : level <= SH_LOG_VERBOSE ? 1 : 2;
     if (cli->verbosity < need)
         return;
+    char text[4 * 1024 + 4], name[SH_DISPLAY_MAX];
     progress_clear(&cli->progress);
+    /* Messages quote names (and libav's lines, at -vv, anything): never a raw control
+     * character. Buffers of our own: the solver's threads log too. */
+    sh_display_into(text, sizeof(text), msg);
     if (file)
-        fprintf(stderr, "shrink: %s: %s: %s\n", file, names[level], msg);
+        fprintf(stderr, "shrink: %s: %s: %s\n", sh_display_into(name, sizeof(name), file), names[level], text);
     else
-        fprintf(stderr, "shrink: %s: %s\n", names[level], msg);
+        fprintf(stderr, "shrink: %s: %s\n", names[level], text);
 }
 
 /* 1457664 -> "1,457,664": a byte count people can read. */
@@ -140,12 +144,14 @@ static void usage(FILE *f)
 "      --no-audio        drop the audio whatever the budget\n"
 "\n"
 "Picture and sound (default: the solver measures samples and chooses):\n"
-"      --height N        output display height in pixels\n"
+"      --height N        output display height in pixels (2 to 16384)\n"
 "      --max-height N    at most N pixels high\n"
-"      --fps F           output frame rate (frames are dropped, never added)\n"
+"      --fps F           output frame rate, 0.001 to 1000 (frames are dropped,\n"
+"                        never added)\n"
 "      --min-fps F       at least F frames per second\n"
-"      --audio-bitrate R Opus bitrate, e.g. 24k (default: about 12%% of the budget,\n"
-"                        6k to 128k; none when it would take over a third)\n"
+"      --audio-bitrate R Opus bitrate from 6k to 256k, e.g. 24k (default: about\n"
+"                        12%% of the budget, 6k to 128k; none when it would take\n"
+"                        over a third)\n"
 "      --hdr MODE        HDR sources (PQ, HLG): tonemap (default) to SDR BT.709,\n"
 "                        or keep (10-bit, BT.2020; not for GIF)\n"
 "      --deinterlace M   auto (default: when the stream says interlaced), on, off\n"
@@ -201,19 +207,37 @@ __attribute__((format(printf, 1, 2)))
 #endif
 static int usage_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fputs("shrink: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputs("\nTry 'shrink --help'.\n", stderr);
+    /* It quotes the argument, which may be a file name: shown safely. */
+    fprintf(stderr, "shrink: error: %s\nTry 'shrink --help'.\n", sh_display(msg));
     return EXIT_USAGE;
+}
+
+void option_error(char *const *argv, const char *shorts)
+{
+    const char *arg = argv[optind - 1];
+    char opt[3] = { '-', (char)optopt, 0 };
+    int is_long = arg[0] == '-' && arg[1] == '-';
+
+    /* getopt's own message (opterr) would quote the word raw: a file named "-\e[2J" in a glob. */
+    if (!optopt)
+        fprintf(stderr, "shrink: error: unknown or ambiguous option '%s'\n", sh_display(arg));
+    else if (is_long && strchr(arg, '='))
+        fprintf(stderr, "shrink: error: option '%s' takes no value\n", sh_display(arg));
+    else if (optopt >= 256 || strchr(shorts, optopt))
+        fprintf(stderr, "shrink: error: option '%s' needs a value\n", sh_display(is_long ? arg : opt));
+    else
+        fprintf(stderr, "shrink: error: unknown option '%s'\n", sh_display(opt));
 }
 
 static int parse_time(const char *opt, const char *arg, double *out)
 {
     if (time_parse(arg, out) < 0) {
-        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, arg);
+        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, sh_display(arg));
         return -1;
     }
     return 0;
@@ -291,6 +315,7 @@ int main(int argc, char **argv)
     /* shrink plan|encode-chunk|join: scale-out subcommands (scale.c). */
     if (argc > 1 && is_scale_command(argv[1]))
         return scale_main(argc - 1, argv + 1);
+    opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {
         case 't': target = optarg; break;
@@ -392,6 +417,7 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("shrink %s\n", SHRINK_VERSION); return EXIT_OK;
         default:
+            option_error(argv, "t:o:fqvhV");
             fprintf(stderr, "Try 'shrink --help'.\n");
             return EXIT_USAGE;
         }
@@ -404,14 +430,14 @@ int main(int argc, char **argv)
     if (!target && !preset)
         return usage_error("--target SIZE or --for SERVICE is required (e.g. --target 25MB)");
     if (preset && !(cli.target.preset = preset_find(preset))) {
-        fprintf(stderr, "shrink: error: --for '%s': not a service I know; these are:", preset);
+        fprintf(stderr, "shrink: error: --for '%s': not a service I know; these are:", sh_display(preset));
         for (const Preset *p = cli_presets; p->name; p++)
             fprintf(stderr, " %s", p->name);
         fprintf(stderr, "\n");
         return EXIT_USAGE;
     }
     if (target && (ret = target_parse(target, &cli.target)) < 0) {
-        fprintf(stderr, "shrink: error: --target '%s': %s (e.g. 25MB, 8MiB, 500k, 30%%)\n", target,
+        fprintf(stderr, "shrink: error: --target '%s': %s (e.g. 25MB, 8MiB, 500k, 30%%)\n", sh_display(target),
                 ret == AVERROR(ERANGE) ? "too large" : "not a size");
         return EXIT_USAGE;
     }
@@ -433,6 +459,10 @@ int main(int argc, char **argv)
                 o->end, o->start);
         return EXIT_USAGE;
     }
+    /* A few microseconds kept failed deep in the job (no frame decoded, or the encoder refusing the
+     * bitrate); TIME is given to the millisecond. */
+    if (o->end > 0 && o->end - o->start < TRIM_MIN_SECONDS)
+        return usage_error("--end/--duration: the trim keeps %.6f s; keep at least 0.001 s", o->end - o->start);
     if (o->audio_track && o->no_audio)
         return usage_error("--audio-track picks the audio, --no-audio drops it: give one");
 
@@ -441,7 +471,7 @@ int main(int argc, char **argv)
     sh_log_set_callback(log_sink, &cli);
     install_signals();
     if (cli.outdir && (ret = make_dirs(cli.outdir)) < 0) {
-        fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", cli.outdir,
+        fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", sh_display(cli.outdir),
                 av_err2str(ret));
         return EXIT_OUTPUT;
     }

@@ -9,29 +9,49 @@
 #include "cli/cli.h"
 #include "shrink/size.h"
 
+/*
+ * The ranges the job can honour, so that a value outside is a usage error
+ * naming them rather than a failure deep in an encoder. libopus (through
+ * FFmpeg 5.1) takes 500 b/s to 256 kb/s per channel and a mono source gives
+ * a mono output: 256k is the most every input can take; shrink raises
+ * anything under 6k to 6k. Frame rates: frames are only dropped, so a rate
+ * past the source's is the source's; below one frame in 1000 s the rate
+ * stops being representable (1e-300 failed with no message). Heights are
+ * capped at the source's, and no encoder goes past 16384.
+ */
+#define AUDIO_BPS_MIN 6000
+#define AUDIO_BPS_MAX 256000
+#define FPS_MIN 0.001
+#define FPS_MAX 1000
+#define HEIGHT_MAX 16384
+
 int solver_option(const char *name, const char *arg, ShOptions *o)
 {
     char *end;
     double v;
     int64_t bits;
+    int fps = !strcmp(name, "fps") || !strcmp(name, "min-fps");
 
     if (!strcmp(name, "audio-bitrate")) {
         /* 24k, 24000: the size units, read as bits per second */
-        if (sh_size_parse(arg, &bits) < 0 || bits > 1000000) {
-            fprintf(stderr, "shrink: error: --audio-bitrate '%s': not a bitrate from 1 to 1000k (e.g. 24k)\n", arg);
+        if (sh_size_parse(arg, &bits) < 0 || bits < AUDIO_BPS_MIN || bits > AUDIO_BPS_MAX) {
+            fprintf(stderr, "shrink: error: --audio-bitrate '%s': an Opus bitrate from 6k to 256k (e.g. 24k; "
+                    "libopus takes at most 256k per channel, and a mono source stays mono)\n", sh_display(arg));
             return AVERROR(EINVAL);
         }
         o->audio_bitrate = (int)bits;
         return 0;
     }
     v = strtod(arg, &end);
-    if (end == arg || *end || !(v > 0) || v > 100000) {
-        fprintf(stderr, "shrink: error: --%s '%s': not a positive number\n", name, arg);
+    if (fps && (end == arg || *end || !(v >= FPS_MIN && v <= FPS_MAX))) {
+        fprintf(stderr, "shrink: error: --%s '%s': a frame rate from 0.001 to 1000 frames per second\n", name,
+                sh_display(arg));
         return AVERROR(EINVAL);
     }
-    if ((!strcmp(name, "height") || !strcmp(name, "max-height")) && (v != (int)v || v < 2)) {
+    if (!fps && (end == arg || *end || !(v >= 2 && v <= HEIGHT_MAX) || v != (int)v)) {
         /* 0.5 used to truncate to 0, which means "free": say so instead. */
-        fprintf(stderr, "shrink: error: --%s '%s': a whole number of pixels, at least 2\n", name, arg);
+        fprintf(stderr, "shrink: error: --%s '%s': a whole number of pixels from 2 to 16384\n", name,
+                sh_display(arg));
         return AVERROR(EINVAL);
     }
     if (!strcmp(name, "height"))
@@ -51,6 +71,7 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
 {
     printf("{\"input\":");
     json_string(oc->input);
+    json_name_bytes("input", oc->input);
     printf(",\"target\":%lld,\"duration\":%.3f,\"searched\":%s,\"eval\":[%d,%d],\"sample_seconds\":%.2f,"
            "\"sample_encodes\":%d,\"solver_seconds\":%.2f,\"candidates\":[",
            (long long)oc->target, r->duration, r->searched ? "true" : "false", r->eval_width, r->eval_height,
@@ -97,7 +118,7 @@ void print_plan(const Cli *cli, const Outcome *oc)
     }
     if (cli->verbosity < 0)
         return;
-    printf("%s -> at most %s", oc->input, sh_size_format(t, sizeof(t), oc->target));
+    printf("%s -> at most %s", sh_display(oc->input), sh_size_format(t, sizeof(t), oc->target));
     /* GIF's fitter has no bitrate, predicts no PSNR and does not time its
      * search: what it does not know is left out, not printed as 0. */
     if (r->searched && r->solver_seconds > 0)

@@ -56,7 +56,7 @@ void progress_update(void *opaque, const ShProgress *sp)
 {
     Progress *p = opaque;
     char head[32] = "", tail[128], eta[32], got[32], tgt[32], line[512];
-    const char *name = p->name;
+    const char *name = sh_display(p->name);
     double now = now_seconds();
     int n, room, width;
     size_t nlen;

@@ -52,20 +52,7 @@ static const char *error_text(const Outcome *oc, char *buf, size_t len)
 
 void json_string(const char *s)
 {
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    sh_json_write_string(stdout, s);
 }
 
 static void json_key(const char *key)
@@ -117,6 +104,14 @@ static void json_quality(const char *key, double ssim, double psnr)
     putchar('}');
 }
 
+void json_name_bytes(const char *key, const char *s)
+{
+    if (!s || sh_utf8_valid(s))
+        return;
+    printf(",\"%s_base64\":", key);
+    sh_json_write_base64(stdout, s);
+}
+
 static void print_json(const Cli *cli, const Outcome *oc)
 {
     /* Stream details only for a file that is there: not for a failure's plan. */
@@ -126,8 +121,10 @@ static void print_json(const Cli *cli, const Outcome *oc)
 
     fputs("{\"input\":", stdout);
     json_string(oc->input);
+    json_name_bytes("input", oc->input);
     json_key("output");
     json_string(oc->output);
+    json_name_bytes("output", oc->output);
     json_key("action");
     json_string(action_name(oc->action));
     json_key("preset");
@@ -184,7 +181,7 @@ static void print_text(const Outcome *oc)
 
     switch (oc->action) {
     case ACTION_SHRUNK:
-        printf("%s: %s of %s (%.1f%%), %s %dx%d %.3g fps", oc->output,
+        printf("%s: %s of %s (%.1f%%), %s %dx%d %.3g fps", sh_display(oc->output),
                sh_size_format(got, sizeof(got), r->bytes), sh_size_format(tgt, sizeof(tgt), oc->target),
                100.0 * r->bytes / oc->target, r->codec, r->width, r->height, r->fps);
         if (r->audio)
@@ -195,19 +192,20 @@ static void print_text(const Outcome *oc)
         printf(", %d encode%s, %.1f s\n", r->attempts, r->attempts == 1 ? "" : "s", r->seconds);
         break;
     case ACTION_COPIED:
-        printf("%s: %s of %s (%.1f%%), copied: %s already fits\n", oc->output,
+        printf("%s: %s of %s (%.1f%%), copied: %s already fits\n", sh_display(oc->output),
                sh_size_format(got, sizeof(got), r->bytes), sh_size_format(tgt, sizeof(tgt), oc->target),
-               100.0 * r->bytes / oc->target, oc->input);
+               100.0 * r->bytes / oc->target, sh_display(oc->input));
         break;
     case ACTION_SKIPPED_EXISTING:
-        printf("%s: skipped: %s exists\n", oc->input, oc->output);
+        printf("%s: skipped: %s exists\n", sh_display(oc->input), sh_display(oc->output));
         break;
     case ACTION_SKIPPED_FITTING:
-        printf("%s: skipped: %s already fits in %s\n", oc->input,
+        printf("%s: skipped: %s already fits in %s\n", sh_display(oc->input),
                sh_size_format(got, sizeof(got), oc->input_bytes), sh_size_format(tgt, sizeof(tgt), oc->target));
         break;
     case ACTION_FAILED:
-        printf("%s: failed: %s (exit %d)\n", oc->input, error_text(oc, ebuf, sizeof(ebuf)), oc->exit_code);
+        printf("%s: failed: %s (exit %d)\n", sh_display(oc->input), sh_display(error_text(oc, ebuf, sizeof(ebuf))),
+               oc->exit_code);
         break;
     }
 }

@@ -45,7 +45,7 @@ extern char **environ;
 static int scale_usage(const char *fmt, const char *arg)
 {
     fputs("shrink: error: ", stderr);
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, sh_display(arg));
     fputs("\nTry 'shrink --help' (and docs/SCALE.md).\n", stderr);
     return EXIT_USAGE;
 }
@@ -115,7 +115,7 @@ static int rebalance(Cli *cli, const char *plan_path, char **args, int nargs)
         goto end;
     }
     if (cli->verbosity >= 0) {
-        printf("%s: ", plan_path);
+        printf("%s: ", sh_display(plan_path));
         for (int i = 0; i < nargs; i++)
             printf("%schunk %d now %lld bytes", i ? ", " : "", idx[i], (long long)budget[i]);
         printf("; encode %s again, then join\n", nargs > 1 ? "them" : "it");
@@ -152,7 +152,7 @@ static int parse_count(const char *opt, const char *arg, int max, int *out)
     errno = 0;
     v = strtol(arg, &end, 10);
     if (end == arg || *end || errno || v < 1 || v > max) {
-        fprintf(stderr, "shrink: error: %s '%s': a whole number from 1 to %d\n", opt, arg, max);
+        fprintf(stderr, "shrink: error: %s '%s': a whole number from 1 to %d\n", opt, sh_display(arg), max);
         return -1;
     }
     *out = (int)v;
@@ -196,6 +196,7 @@ static int cmd_plan(int argc, char **argv)
     struct stat sb;
     int c, optidx = 0, ret, code;
 
+    opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:qv", longopts, &optidx)) != -1) {
         switch (c) {
         case 't': target = optarg; break;
@@ -240,7 +241,7 @@ static int cmd_plan(int argc, char **argv)
         case SOPT_REBALANCE: rebalance_path = optarg; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: return scale_usage("%s", "shrink plan: bad option");
+        default: option_error(argv, "t:o:qv"); return scale_usage("%s", "shrink plan: bad option");
         }
     }
     if (rebalance_path)
@@ -264,6 +265,8 @@ static int cmd_plan(int argc, char **argv)
         o->end = o->start + duration;
     if (o->end > 0 && o->end <= o->start)
         return scale_usage("%s", "--end is not after --start");
+    if (o->end > 0 && o->end - o->start < TRIM_MIN_SECONDS)
+        return scale_usage("%s", "--end/--duration: the trim keeps less than 0.001 s");
     if (stat(o->input, &sb) == 0 && S_ISREG(sb.st_mode))
         input_size = sb.st_size;
     if ((o->target_bytes = target_for(&cli.target, input_size)) <= 0)
@@ -278,13 +281,13 @@ static int cmd_plan(int argc, char **argv)
     code = scale_exit_code(ret, res->failed_phase);
     if (ret < 0) {
         if (ret == SH_ERROR_INTERRUPTED && cli.verbosity >= 0)
-            fprintf(stderr, "shrink: %s: interrupted; no plan was written\n", o->input);
+            fprintf(stderr, "shrink: %s: interrupted; no plan was written\n", sh_display(o->input));
         goto end;
     }
     if (cli.verbosity >= 0) {
         char t[32], a[32];
-        printf("%s: %d chunk%s (0-%d) of %s %s %dx%d %.4g fps, audio %s; target %s\n", plan_path, plan->nchunks,
-               plan->nchunks > 1 ? "s" : "", plan->nchunks - 1, o->input, plan->encoder, plan->width,
+        printf("%s: %d chunk%s (0-%d) of %s %s %dx%d %.4g fps, audio %s; target %s\n", sh_display(plan_path), plan->nchunks,
+               plan->nchunks > 1 ? "s" : "", plan->nchunks - 1, sh_display(o->input), plan->encoder, plan->width,
                plan->height, av_q2d(plan->fps),
                plan->audio_path[0] ? sh_size_format(a, sizeof(a), plan->audio_bytes) : "none",
                sh_size_format(t, sizeof(t), plan->target_bytes));
@@ -318,6 +321,7 @@ static int cmd_encode_chunk(int argc, char **argv)
     const char *output = NULL, *input = NULL;
     int list = 0, k = -1, c, ret, code;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
@@ -325,7 +329,7 @@ static int cmd_encode_chunk(int argc, char **argv)
         case SOPT_LIST: list = 1; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: return scale_usage("%s", "shrink encode-chunk: bad option");
+        default: option_error(argv, "o:qv"); return scale_usage("%s", "shrink encode-chunk: bad option");
         }
     }
     if (optind >= argc)
@@ -367,16 +371,16 @@ static int cmd_encode_chunk(int argc, char **argv)
     if (ret < 0) {
         if (ret == SH_ERROR_TARGET_TOO_SMALL && res->min_bytes > 0)
             fprintf(stderr, "shrink: %s: error: chunk %d's budget of %lld bytes is too small; the smallest it "
-                    "can be made in is %lld: plan again with a larger target\n", output, k,
+                    "can be made in is %lld: plan again with a larger target\n", sh_display(output), k,
                     (long long)plan->chunks[k].budget, (long long)res->min_bytes);
         else if (ret == SH_ERROR_TARGET_TOO_SMALL)
             fprintf(stderr, "shrink: %s: error: chunk %d's budget of %lld bytes is too small for it: plan again "
-                    "with a larger target\n", output, k, (long long)plan->chunks[k].budget);
+                    "with a larger target\n", sh_display(output), k, (long long)plan->chunks[k].budget);
         goto end;
     }
     if (cli.verbosity >= 0) {
         char got[32], tgt[32];
-        printf("%s: chunk %d, %s of %s (%.1f%%), %.3f-%.3f s, %d encode%s, %.1f s\n", output, k,
+        printf("%s: chunk %d, %s of %s (%.1f%%), %.3f-%.3f s, %d encode%s, %.1f s\n", sh_display(output), k,
                sh_size_format(got, sizeof(got), res->bytes), sh_size_format(tgt, sizeof(tgt), plan->chunks[k].budget),
                100.0 * res->bytes / plan->chunks[k].budget, plan->chunks[k].start_s,
                k == plan->nchunks - 1 ? plan->chunks[0].start_s + plan->duration : plan->chunks[k].end_s,
@@ -396,7 +400,7 @@ static void print_redo(const char *plan_path, const ShScaleJoinResult *jr)
     for (int i = 0; i < jr->nredo; i++)
         fprintf(stderr, "%s chunk %d (%lld bytes, budget %lld)", i ? "," : "", jr->redo[i].index,
                 (long long)jr->redo[i].bytes, (long long)jr->redo[i].budget);
-    fprintf(stderr, "\nshrink: join: shrink plan --rebalance %s", plan_path);
+    fprintf(stderr, "\nshrink: join: shrink plan --rebalance %s", sh_display(plan_path));
     for (int i = 0; i < jr->nredo; i++)
         fprintf(stderr, " %d=%lld", jr->redo[i].index, (long long)jr->redo[i].budget);
     fprintf(stderr, "\n");
@@ -418,13 +422,14 @@ static int cmd_join(int argc, char **argv)
     char dir[PATH_MAX];
     int force = 0, c, ret, code;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "o:fqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 'f': force = 1; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: return scale_usage("%s", "shrink join: bad option");
+        default: option_error(argv, "o:fqv"); return scale_usage("%s", "shrink join: bad option");
         }
     }
     if (optind + 1 >= argc || !output)
@@ -443,7 +448,7 @@ static int cmd_join(int argc, char **argv)
          : jr.video_packets || ret == AVERROR(ENOSPC) || ret == AVERROR(EACCES) ? EXIT_OUTPUT : EXIT_INPUT;
     if (ret >= 0 && cli.verbosity >= 0) {
         char got[32], tgt[32];
-        printf("%s: %s of %s (%.1f%%), %d chunks joined, %s %dx%d %.4g fps, %s, %.3f s\n", output,
+        printf("%s: %s of %s (%.1f%%), %d chunks joined, %s %dx%d %.4g fps, %s, %.3f s\n", sh_display(output),
                sh_size_format(got, sizeof(got), jr.bytes), sh_size_format(tgt, sizeof(tgt), plan->target_bytes),
                100.0 * jr.bytes / plan->target_bytes, plan->nchunks, plan->codec, plan->width, plan->height,
                av_q2d(plan->fps), plan->audio_path[0] ? "opus" : "no audio", plan->duration);

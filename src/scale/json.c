@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libavutil/base64.h>
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 
@@ -289,16 +290,19 @@ int sh_json_str(const ShJson *obj, const char *key, char *out, size_t len)
     return 0;
 }
 
-void sh_json_write_string(FILE *f, const char *s)
+int sh_json_path(const ShJson *obj, const char *key, char *out, size_t len)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+    char raw_key[64];
+    const ShJson *raw;
+    int n;
+
+    snprintf(raw_key, sizeof(raw_key), "%s_base64", key);
+    if (!(raw = sh_json_get(obj, raw_key)) || raw->type == SH_JSON_NULL)
+        return sh_json_str(obj, key, out, len);
+    /* The exact bytes of a name that is not UTF-8 (the string beside it has U+FFFD for them). */
+    if (raw->type != SH_JSON_STRING || AV_BASE64_DECODE_SIZE(strlen(raw->s)) >= len ||
+        (n = av_base64_decode((uint8_t *)out, raw->s, (int)len - 1)) < 0 || memchr(out, 0, n))
+        return AVERROR_INVALIDDATA;
+    out[n] = 0;
+    return 0;
 }

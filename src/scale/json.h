@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/text.h"
+
 typedef enum ShJsonType {
     SH_JSON_NULL,
     SH_JSON_BOOL,
@@ -42,8 +44,9 @@ const ShJson *sh_json_get(const ShJson *obj, const char *key);
 int sh_json_int(const ShJson *obj, const char *key, int64_t *out);
 int sh_json_num(const ShJson *obj, const char *key, double *out);
 int sh_json_str(const ShJson *obj, const char *key, char *out, size_t len);
+/* A file name: KEY_base64's bytes when present (a name that is not UTF-8), else KEY's string. */
+int sh_json_path(const ShJson *obj, const char *key, char *out, size_t len);
 
-/* Write a JSON string (quoted, escaped). */
-void sh_json_write_string(FILE *f, const char *s);
+/* Writing: sh_json_write_string and sh_json_write_base64 (common/text.h), shared with --json. */
 
 #endif

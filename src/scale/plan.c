@@ -534,6 +534,10 @@ int sh_scale_plan_write(const ShScalePlan *p, const char *path)
     }
     fprintf(f, "{\n  \"shrink_plan\": %d,\n  \"input\": {\"path\": ", SH_SCALE_PLAN_VERSION);
     sh_json_write_string(f, p->input);
+    if (!sh_utf8_valid(p->input)) {
+        fputs(", \"path_base64\": ", f);
+        sh_json_write_base64(f, p->input);
+    }
     fprintf(f, ", \"size\": %lld, \"sha256\": \"%s\"},\n", (long long)p->input_size, p->input_hash);
     fprintf(f, "  \"target\": %lld,\n", (long long)p->target_bytes);
     fprintf(f, "  \"video\": {\"encoder\": ");
@@ -550,6 +554,10 @@ int sh_scale_plan_write(const ShScalePlan *p, const char *path)
     if (p->audio_path[0]) {
         fprintf(f, "  \"audio\": {\"path\": ");
         sh_json_write_string(f, p->audio_path);
+        if (!sh_utf8_valid(p->audio_path)) {
+            fputs(", \"path_base64\": ", f);
+            sh_json_write_base64(f, p->audio_path);
+        }
         fprintf(f, ", \"track\": %d, \"bitrate\": %d, \"channels\": %d, \"bytes\": %lld},\n", p->audio_track,
                 p->audio_bitrate, p->audio_channels, (long long)p->audio_bytes);
     } else {
@@ -677,7 +685,7 @@ int sh_scale_plan_read(ShScalePlan **pp, const char *path)
     }
     o = sh_json_get(root, "input");
     what = "input";
-    if (sh_json_str(o, "path", p->input, sizeof(p->input)) < 0 ||
+    if (sh_json_path(o, "path", p->input, sizeof(p->input)) < 0 ||
         sh_json_str(o, "sha256", p->input_hash, sizeof(p->input_hash)) < 0 || strlen(p->input_hash) != 64)
         goto bad;
     GET_INT(o, "size", p->input_size, 0, INT64_MAX);
@@ -709,7 +717,7 @@ int sh_scale_plan_read(ShScalePlan **pp, const char *path)
     if (!audio)
         goto bad;
     if (audio->type == SH_JSON_OBJECT) {
-        if (sh_json_str(audio, "path", p->audio_path, sizeof(p->audio_path)) < 0 || !p->audio_path[0])
+        if (sh_json_path(audio, "path", p->audio_path, sizeof(p->audio_path)) < 0 || !p->audio_path[0])
             goto bad;
         GET_INT(audio, "track", p->audio_track, 0, 1000);
         GET_INT(audio, "bitrate", p->audio_bitrate, 1, 1000000);

@@ -37,15 +37,17 @@ int __wrap_batch_run(Cli *cli, char *const *args, int nargs)
         CHECK(cli->target.preset->bytes > 0 && cli->target.preset->name);
     CHECK(isfinite(o->start) && o->start >= 0);
     CHECK(isfinite(o->end) && o->end >= 0);
-    CHECK(o->end == 0 || o->end > o->start);
+    CHECK(o->end == 0 || o->end - o->start >= TRIM_MIN_SECONDS);
     CHECK(o->audio_track >= 0 && o->audio_track <= 1000);
     CHECK(!(o->audio_track && o->no_audio));
     CHECK(!(o->force && cli->skip_existing));
     /* solver constraints: 0 is "free", anything else within what --help says */
-    CHECK(o->height >= 0 && o->height <= 100000 && o->max_height >= 0 && o->max_height <= 100000);
-    CHECK(isfinite(o->fps) && o->fps >= 0 && o->fps <= 100000);
-    CHECK(isfinite(o->min_fps) && o->min_fps >= 0 && o->min_fps <= 100000);
-    CHECK(o->audio_bitrate >= 0 && o->audio_bitrate <= 1000000);
+    CHECK(o->height == 0 || (o->height >= 2 && o->height <= 16384));
+    CHECK(o->max_height == 0 || (o->max_height >= 2 && o->max_height <= 16384));
+    CHECK(o->fps == 0 || (o->fps >= 0.001 && o->fps <= 1000));
+    CHECK(o->min_fps == 0 || (o->min_fps >= 0.001 && o->min_fps <= 1000));
+    /* what libopus takes for any source: 256k per channel, and a mono source stays mono */
+    CHECK(o->audio_bitrate == 0 || (o->audio_bitrate >= 6000 && o->audio_bitrate <= 256000));
     CHECK(!(o->output && cli->outdir));
     CHECK(cli->verbosity >= -1);
     return EXIT_OK;
