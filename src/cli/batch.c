@@ -454,6 +454,18 @@ done:
     return oc.exit_code;
 }
 
+/* An input a signal kept from starting: its own result line (and JSON object), so that a
+ * script reading the results learns of every input it gave, done or not. */
+static void report_not_run(Cli *cli, const Item *it, int sig)
+{
+    Outcome oc = { .input = it->path, .input_bytes = -1, .action = ACTION_FAILED,
+                   .err = SH_ERROR_INTERRUPTED, .exit_code = 128 + sig };
+    oc.target = target_for(&cli->target, -1);
+    if (cli->verbosity >= 0)
+        fprintf(stderr, "shrink: %s: interrupted before it started; nothing was written\n", sh_display(it->path));
+    report_outcome(cli, &oc);
+}
+
 typedef struct ParallelCtx {
     Cli *cli;
     Batch *b;
@@ -534,6 +546,8 @@ int batch_run(Cli *cli, char *const *args, int nargs)
             break;
         code = run_item(cli, &b, &b.items[i], i, res, &action);
         if (code >= 128) {
+            for (int k = i + 1; k < b.nitems; k++)
+                report_not_run(cli, &b.items[k], code - 128);
             ret = code;
             goto end;
         }
@@ -547,6 +561,8 @@ int batch_run(Cli *cli, char *const *args, int nargs)
      * (its result line says done) leaves nothing undone: the run's code, as
      * that line says. One that stopped the batch before an input: 128 + N. */
     if (cli_signal && done < b.nitems && !(cli->jobs > 1 && b.nitems > 1)) {
+        for (int k = done; k < b.nitems; k++)
+            report_not_run(cli, &b.items[k], cli_signal);
         ret = 128 + cli_signal;
         goto end;
     }

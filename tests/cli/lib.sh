@@ -162,6 +162,20 @@ no_leftovers() {
     return 0
 }
 
+# handles PID SIG: wait (at most 20 s) until PID catches SIG (its SigCgt mask in /proc), so a
+# test that signals "N s after the start" counts from main(), not from exec: on a loaded machine
+# the dynamic loader alone can take longer than 0.3 s.
+handles() {
+    local pid=$1 num mask i
+    num=$(kill -l "$2")
+    for ((i = 0; i < 400; i++)); do
+        mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 0
+        [ -n "$mask" ] || return 0
+        (( (16#$mask >> (num - 1)) & 1 )) && return 0
+        sleep 0.05
+    done
+}
+
 # ---- JSON (python3's json module) ----
 
 # json_get FILE KEY[.SUB]: the value (strings raw, null as "null"); status 1 when

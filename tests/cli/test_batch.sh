@@ -136,7 +136,7 @@ case_end
 
 # --skip-existing: a SIGINT during the second of three jobs stops the batch
 # (130; the first output stays, nothing of the second, the third not
-# started); the rerun skips the first and makes the other two.
+# started but reported as interrupted); the rerun skips the first and makes the other two.
 case_begin interrupted_resume
 mkdir -p "$CASE_DIR/in"
 for n in 1 2 3; do clip_into "v$n.mp4" "$CASE_DIR/in" size=640x360 rate=25 dur=8 audio=noise >/dev/null; done
@@ -156,8 +156,12 @@ else
     kill -INT "$pid"
     wait "$pid"; RC=$?
     expect_rc 130 "SIGINT in the second job"
-    [ "$(jl count "$OUT")" = 2 ] || err "expected 2 JSON lines (done, interrupted): $(head -c 400 "$OUT")"
+    # Every input gets its line: the third, which the signal kept from starting, too.
+    [ "$(jl count "$OUT")" = 3 ] || err "expected 3 JSON lines (done, interrupted, not started): $(head -c 400 "$OUT")"
     [ "$(jl get "$OUT" 1 error)" = interrupted ] || err "second line's error: $(jl get "$OUT" 1 error)"
+    [ "$(jl get "$OUT" 2 error) $(jl get "$OUT" 2 exit) $(jl get "$OUT" 2 output)" = "interrupted 130 null" ] ||
+        err "third line: error $(jl get "$OUT" 2 error), exit $(jl get "$OUT" 2 exit), output $(jl get "$OUT" 2 output)"
+    [[ "$(jl get "$OUT" 2 input)" == */v3.mp4 ]] || err "third line's input: $(jl get "$OUT" 2 input)"
     [ -s "$CASE_DIR/out/v1.shrunk.mp4" ] || err "the first output is missing"
     [ -e "$CASE_DIR/out/v2.shrunk.mp4" ] && err "the interrupted job left an output"
     [ -e "$CASE_DIR/out/v3.shrunk.mp4" ] && err "the third job ran"

@@ -132,7 +132,7 @@ phase_case() {   # NAME SIGNAL PHASE
     TMPDIR="$CASE_TMP" "$SHRINK" "$in" --codec x264 --target "$PHASE_TARGET" --json >"$OUT" 2>"$ERR" </dev/null &
     pid=$!
     case "$phase" in
-        search) sleep 0.3; in_search; r=$? ;;
+        search) handles "$pid" "$sig"; sleep 0.3; in_search; r=$? ;;
         pass1)  wait_for "$pid" 300 have_passlog_temp; r=$?; [ $r = 0 ] && sleep 0.2 && { in_pass1; r=$?; } ;;
         pass2)  wait_for "$pid" 300 have_part; r=$?; [ $r = 0 ] && sleep 0.1 && { in_pass2; r=$?; } ;;
         finish) wait_for "$pid" 300 part_near_end; r=$? ;;

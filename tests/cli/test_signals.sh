@@ -42,6 +42,10 @@ signal_case() {
     snap_dir "$CASE_DIR"
     TMPDIR="$CASE_TMP" "$SHRINK" "$in" --target "$TARGET" --json "${extra[@]}" >"$OUT" 2>"$ERR" </dev/null &
     pid=$!
+    # Count from when shrink handles the signal, not from exec: on a loaded machine the
+    # dynamic loader alone can take longer than 0.3 s, and a signal before main() has
+    # installed its handlers kills by default (143, no JSON), which is not what is tested.
+    handles "$pid" "$sig"
     if [ "$when" = encode ]; then
         # pass 2 writes a .part beside the output: then it is encoding
         started=""
