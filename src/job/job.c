@@ -466,7 +466,7 @@ static int analyse(Job *j, int pass1)
     fa.fps = j->plan.floor.fps;
     fa.width = j->plan.floor.width;
     fa.height = j->plan.floor.height;
-    fa.pix_fmt = j->plan.venc->pix_fmt;
+    fa.pix_fmt = (j->plan.floor_venc ? j->plan.floor_venc : j->plan.venc)->pix_fmt;
     if ((ret = sh_stage_create(&fchain[0], "fps", &vin, &fa)) < 0 ||
         (ret = sh_stage_create(&fchain[1], "scale", &fchain[0]->out, &fa)) < 0 ||
         (ret = sh_frame_cache_open(&j->floor_cache, fa.width, fa.height, fa.pix_fmt,
@@ -903,15 +903,21 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
 }
 
 /* The smallest file this solver can make: the floor picture and rate at x264's
- * largest quantiser, without audio (the caller decides whether audio fits). */
+ * largest quantiser, without audio unless the user fixed its bitrate
+ * (--audio-bitrate: then the smallest file that works carries it). */
 static int encode_floor(Job *j, Attempt *at)
 {
+    const int audio = j->opt->audio_bitrate > 0 && j->apar;
     int ret;
+    /* The rule's encoder, not the search's choice: the same floor, and so the
+     * same smallest size, whatever the target (SVT-AV1's 64 px would not do). */
+    if (j->plan.floor_venc)
+        j->plan.venc = j->plan.floor_venc;
     at->bitrate = 0;
-    if ((ret = encode_attempt(j, at, j->floor_cache, &j->plan.floor, 0, 0, 51, NULL)) < 0)
+    if ((ret = encode_attempt(j, at, j->floor_cache, &j->plan.floor, audio, 0, 51, NULL)) < 0)
         return ret;
     j->final_rung = j->plan.floor;
-    j->final_audio = 0;
+    j->final_audio = audio;
     log_attempt(j, "floor", at);
     return 0;
 }

@@ -294,6 +294,7 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
         nh = sh_plan_heights(info, &fo, fh, 32);
         floor_dims(info, p->venc, opt->height > 0 ? fh[0] : FFMIN(SH_PLAN_FLOOR_HEIGHT, fh[nh - 1]),
                    &p->floor.width, &p->floor.height);
+        p->floor_venc = p->venc;
         nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, 30.5, rates, 64);
         p->floor.fps = opt->fps > 0 || opt->min_fps > 0 ? rates[nr - 1] : (AVRational){ 1, SH_PLAN_FLOOR_FPS_DEN };
     }
