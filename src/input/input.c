@@ -556,9 +556,12 @@ int sh_input_set_range(ShInput *in, double start, double end)
         return SH_ERROR_BAD_RANGE;
     }
     {
-        /* Less than a frame of the source cannot be shown (a still lasts the whole file). */
+        /* Less than a frame of a video cannot be shown. (Slower than one
+         * frame a second, a slide show or a still, a shorter range is the
+         * picture on screen then, held for it.) */
         double len = (end && end < total ? end : total) - start;
-        double frame_s = info->frame_rate.num > 0 && !in->still ? av_q2d(av_inv_q(info->frame_rate)) : 0;
+        double frame_s = info->frame_rate.num > 0 && av_q2d(info->frame_rate) >= 1 && !in->still
+                       ? av_q2d(av_inv_q(info->frame_rate)) : 0;
         if (len < frame_s - 1e-6) {
             sh_log(SH_LOG_ERROR, info->path, "the trim %.3f-%.3f s is shorter than one frame (%.3f s at %.4g fps)",
                    start, start + len, frame_s, av_q2d(info->frame_rate));
