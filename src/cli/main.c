@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/log.h>
+
 #include "cli/cli.h"
 #include "shrink/shrink.h"
 #include "shrink/size.h"
@@ -469,6 +471,10 @@ int main(int argc, char **argv)
     if (cli.verbosity >= 0 && progress >= 0)
         cli.progress.mode = isatty(STDERR_FILENO) ? PROGRESS_TTY : progress > 0 ? PROGRESS_LINES : PROGRESS_OFF;
     sh_log_set_callback(log_sink, &cli);
+    /* -vv: libav's verbose lines too, and what encoder libraries with a
+     * logger of their own say (they read it from av_log's level). */
+    if (cli.verbosity >= 2)
+        av_log_set_level(AV_LOG_VERBOSE);
     install_signals();
     if (cli.outdir && (ret = make_dirs(cli.outdir)) < 0) {
         fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", sh_display(cli.outdir),

@@ -99,6 +99,11 @@ typedef struct ShEncoderDesc {
     int min_size;             /* smallest coded width and height it accepts (0: any) */
     int max_time_den;         /* largest time base denominator it accepts (0: INT_MAX);
                                * bounds the time scale */
+    /* What the library refuses to open with (0: no limit), measured with
+     * the ffmpeg program (docs/ENCODERS.md). The solver builds no rung
+     * outside them and the job never asks for more than max_bitrate. */
+    int64_t max_bitrate;      /* bits per second, after the time scale */
+    AVRational min_fps, max_fps; /* the nominal frame rate it takes ({0, 0}: any) */
     /* For --speed and the codec choice: the --speed (ShSpeed) that admits it
      * (SH_SPEED_FAST: also in a hurry; BALANCED: by default; BEST: only when
      * asked for the best), and its final-preset encode speed relative to
@@ -146,6 +151,15 @@ const char *sh_encoder_names(enum AVMediaType type, char *buf, size_t len);
 /* The descriptor's pixel format, or with depth > 8 its 10-bit 4:2:0 where
  * the libavcodec encoder takes that (HDR kept). */
 enum AVPixelFormat sh_encoder_pix_fmt(const ShEncoderDesc *desc, int depth);
+/*
+ * Whether the encoder takes this picture and nominal frame rate (a rate
+ * under min_fps is taken: the job repeats frames); when not, why in why,
+ * for the -v log and error messages.
+ */
+int sh_encoder_takes(const ShEncoderDesc *desc, int width, int height, AVRational fps,
+                     char *why, size_t len);
+/* The bitrate within what the encoder takes (0 stays 0: a quantiser encode). */
+int64_t sh_encoder_clamp_bitrate(const ShEncoderDesc *desc, int64_t bitrate);
 /* Whether --speed (ShSpeed) admits the encoder: fast < balanced < best. */
 int sh_encoder_speed_ok(const ShEncoderDesc *desc, int speed);
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libavutil/common.h>
+
 #include "encoders/encoder.h"
 #include "shrink/shrink.h"
 
@@ -128,6 +130,30 @@ const char *sh_encoder_names(enum AVMediaType type, char *buf, size_t len)
 const char *sh_codec_names(char *buf, size_t len)
 {
     return sh_encoder_names(AVMEDIA_TYPE_VIDEO, buf, len);
+}
+
+int sh_encoder_takes(const ShEncoderDesc *d, int width, int height, AVRational fps,
+                     char *why, size_t len)
+{
+    if (why && len)
+        why[0] = 0;
+    if (d->min_size > 0 && (width < d->min_size || height < d->min_size)) {
+        if (why)
+            snprintf(why, len, "%s takes pictures of %dx%d or more", d->name, d->min_size, d->min_size);
+        return 0;
+    }
+    /* (Under min_fps is no refusal: the job repeats the picture at that rate.) */
+    if (fps.num > 0 && d->max_fps.num > 0 && av_cmp_q(fps, d->max_fps) > 0) {
+        if (why)
+            snprintf(why, len, "%s takes at most %.4g fps, not %.4g", d->name, av_q2d(d->max_fps), av_q2d(fps));
+        return 0;
+    }
+    return 1;
+}
+
+int64_t sh_encoder_clamp_bitrate(const ShEncoderDesc *d, int64_t bitrate)
+{
+    return d->max_bitrate > 0 && bitrate > d->max_bitrate ? d->max_bitrate : bitrate;
 }
 
 int sh_encoder_speed_ok(const ShEncoderDesc *d, int speed)

@@ -18,8 +18,8 @@
  * the time for 0.004 (docs/ENCODERS.md).
  * crf: SVT's 0-63 scale; cfg->crf (x264's scale) is mapped linearly by the
  * fit in docs/ENCODERS.md. The floor's constant quantiser is qp 63.
- * SVT-AV1 logs to stdout/stderr itself, not through av_log: SVT_LOG=1
- * (errors only) unless the user set it.
+ * SVT-AV1 logs to stdout/stderr itself, not through av_log: SVT_LOG=0
+ * (fatal only; 1, errors, at -vv) unless the user set it.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <pthread.h>
@@ -28,6 +28,7 @@
 #include <math.h>
 
 #include <libavutil/common.h>
+#include <libavutil/log.h>
 
 #include "encoders/encoder.h"
 #include "shrink/shrink.h"
@@ -38,7 +39,9 @@
 
 static void quiet_svt(void)
 {
-    setenv("SVT_LOG", "1", 0);
+    /* 0: fatal only. Its "errors" include refusals shrink reports itself
+     * (one line) and works around; -vv (libav at VERBOSE) shows them. */
+    setenv("SVT_LOG", av_log_get_level() >= AV_LOG_VERBOSE ? "1" : "0", 0);
 }
 
 static int svt_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg)
@@ -66,6 +69,12 @@ const ShEncoderDesc sh_encoder_svtav1 = {
     .caps = SH_ENC_CAP_NO_FORCED_KEY | SH_ENC_CAP_PROBE_PASS | SH_ENC_CAP_EOS_TO_CLOSE,
     .containers = "mp4,webm,matroska",
     .min_size = 64,
+    /* SVT-AV1 1.4.1 refuses more than 100,000 kb/s ("The target bit rate
+     * must be between [0, 100000] kbps") and a frame rate over 240 or
+     * under 1/256 (its Q8 rate rounds to 0: "should be greater than 0"). */
+    .max_bitrate = 100000000,
+    .min_fps = { 1, 256 },
+    .max_fps = { 240, 1 },
     .speed_class = SH_SPEED_BALANCED,
     .rel_speed = 0.6,
     .pix_fmt = AV_PIX_FMT_YUV420P,

@@ -77,6 +77,9 @@ const ShEncoderDesc sh_encoder_x265 = {
     .lavc_name = "libx265",
     .caps = SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_WHOLE_KBPS,
     .containers = "mp4,mov,matroska",
+    /* libx265 3.5 refuses a side under 16 px ("Image size is too small"):
+     * the floor of a portrait film is 10x16. */
+    .min_size = 16,
     .stats_files = x265_stats,
     .speed_class = SH_SPEED_BEST,
     .rel_speed = 0.45,

@@ -40,6 +40,7 @@ struct ShInput {
     int trimmed;
     int64_t range_end;
     int64_t probe_end;        /* where the probe says the video ends */
+    int still;                /* one picture, held for the file's duration */
     int video_ended, audio_ended; /* reached range_end: demux stops when both have */
     AVFrame *before;          /* the last frame before the start: on screen there? */
     int64_t before_dur;
@@ -202,6 +203,15 @@ int sh_input_open(ShInput **pin, const char *path)
         sh_log(SH_LOG_ERROR, path, "unknown duration (a still image or a damaged stream?)");
         goto fail;
     }
+    /* One picture in a longer file (a still with a sound track): players
+     * hold it as long as the file lasts, and so does the output, at one
+     * frame for the whole (sh_input_read holds it to the end). */
+    if (in->v.st->nb_frames == 1 && in->fmt->duration > 0 &&
+        in->fmt->duration / (double)AV_TIME_BASE > info->duration + 0.5) {
+        info->duration = in->fmt->duration / (double)AV_TIME_BASE;
+        info->frame_rate = av_d2q(1 / info->duration, 1 << 24);
+        in->still = 1;
+    }
 
     ai = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
     if (ai >= 0 && audio_usable(in->fmt->streams[ai]))
@@ -338,6 +348,23 @@ static int trim_flush(ShInput *in, AVFrame *f)
     return 1;
 }
 
+/*
+ * A stream of one picture ends where the file (or the range) does, not
+ * after the duration its one frame declares: a still with a sound track
+ * lasts as long as the sound.
+ */
+static void hold_single_frame(ShInput *in)
+{
+    ShInputStats *s = &in->stats;
+    int64_t end = in->info.range_start + av_rescale_q(llrint(in->info.duration * AV_TIME_BASE),
+                                                      AV_TIME_BASE_Q, in->info.video_tb);
+    if (s->video_frames != 1 || s->end_pts == AV_NOPTS_VALUE)
+        return;
+    if (in->trimmed && in->range_end != AV_NOPTS_VALUE)
+        end = FFMIN(end, in->range_end);
+    s->end_pts = FFMAX(s->end_pts, end);
+}
+
 int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
 {
     return in->prep ? sh_prep_read(in->prep, in, frame, type) : sh_input_read_raw(in, frame, type);
@@ -404,7 +431,10 @@ int sh_input_read_raw(ShInput *in, AVFrame *frame, enum AVMediaType *type)
                 s = &in->a;
             if (!s) {
                 *type = AVMEDIA_TYPE_VIDEO;
-                return in->trimmed && trim_flush(in, frame) ? 0 : AVERROR_EOF;
+                if (in->trimmed && trim_flush(in, frame))
+                    return 0;
+                hold_single_frame(in);
+                return AVERROR_EOF;
             }
             s->flushed = 1;
             avcodec_send_packet(s->dec, NULL);
@@ -505,6 +535,19 @@ int sh_input_set_range(ShInput *in, double start, double end)
         sh_log(SH_LOG_ERROR, info->path, "the trim starts at %.3f s, at or past the end of the video (%.3f s)",
                start, total);
         return SH_ERROR_BAD_RANGE;
+    }
+    {
+        /* Less than a frame of a video cannot be shown. (Slower than one
+         * frame a second, a slide show or a still, a shorter range is the
+         * picture on screen then, held for it.) */
+        double len = (end && end < total ? end : total) - start;
+        double frame_s = info->frame_rate.num > 0 && av_q2d(info->frame_rate) >= 1 && !in->still
+                       ? av_q2d(av_inv_q(info->frame_rate)) : 0;
+        if (len < frame_s - 1e-6) {
+            sh_log(SH_LOG_ERROR, info->path, "the trim %.3f-%.3f s is shorter than one frame (%.3f s at %.4g fps)",
+                   start, start + len, frame_s, av_q2d(info->frame_rate));
+            return SH_ERROR_BAD_RANGE;
+        }
     }
     if (!start && (!end || end >= total))
         return 0;

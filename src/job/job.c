@@ -263,7 +263,11 @@ static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
     cfg.colour = j->info->out_colour;
     cfg.time_base = j->info->video_tb;
     cfg.frame_rate = rung->fps;
-    cfg.bitrate = bitrate;
+    /* Slower than the encoder takes (a still held for hours): it gets its
+     * slowest rate, and send_held() repeats the picture at that rate. */
+    if (j->plan.venc->min_fps.num > 0 && av_cmp_q(cfg.frame_rate, j->plan.venc->min_fps) < 0)
+        cfg.frame_rate = j->plan.venc->min_fps;
+    cfg.bitrate = sh_encoder_clamp_bitrate(j->plan.venc, bitrate);
     cfg.time_scale = pass ? j->time_scale : rate_time_scale(j, bitrate);
     cfg.qp = qp;
     if (pass && !(j->plan.venc->caps & SH_ENC_CAP_TWO_PASS)) {
@@ -450,7 +454,8 @@ static int analyse(Job *j, int pass1)
     fa.fps = j->plan.floor.fps;
     fa.width = j->plan.floor.width;
     fa.height = j->plan.floor.height;
-    fa.pix_fmt = va.pix_fmt;
+    fa.pix_fmt = sh_encoder_pix_fmt(j->plan.floor_venc ? j->plan.floor_venc : j->plan.venc,
+                                    j->info->hdr && !j->info->tonemapped ? j->info->bit_depth : 8);
     if ((ret = sh_stage_create(&fchain[0], "fps", &vin, &fa)) < 0 ||
         (ret = sh_stage_create(&fchain[1], "scale", &fchain[0]->out, &fa)) < 0 ||
         (ret = sh_frame_cache_open(&j->floor_cache, fa.width, fa.height, fa.pix_fmt,
@@ -596,7 +601,7 @@ static int write_video_packets(Job *j, EncodeCtx *e)
  * the last until the end of the source, so dropping frames never shortens
  * the film.
  */
-static int send_held(Job *j, EncodeCtx *e, int64_t next_pts)
+static int send_one(Job *j, EncodeCtx *e, AVFrame *f, int64_t dur)
 {
     int ret;
     if (e->nframes == e->frames_alloc) {
@@ -610,14 +615,34 @@ static int send_held(Job *j, EncodeCtx *e, int64_t next_pts)
         e->frame_dur = b;
         e->frames_alloc = n;
     }
-    e->frame_pts[e->nframes] = e->held->pts;
-    e->frame_dur[e->nframes++] = FFMAX(next_pts - e->held->pts, 1);
-    e->held->pict_type = AV_PICTURE_TYPE_NONE;
-    ret = sh_encoder_send_frame(e->enc, e->held);
-    av_frame_unref(e->held);
+    e->frame_pts[e->nframes] = f->pts;
+    e->frame_dur[e->nframes++] = FFMAX(dur, 1);
+    f->pict_type = AV_PICTURE_TYPE_NONE;
+    ret = sh_encoder_send_frame(e->enc, f);
+    av_frame_unref(f);
     if (ret < 0)
         return encoder_failed(j, e->enc, ret);
     return write_video_packets(j, e);
+}
+
+static int send_held(Job *j, EncodeCtx *e, int64_t next_pts)
+{
+    /* Longer than the encoder's slowest frame rate allows: the picture
+     * again every 1/min_fps (its copies cost next to nothing). */
+    const AVRational min_fps = j->plan.venc->min_fps;
+    int64_t step = min_fps.num > 0 ? av_rescale_q(1, av_inv_q(min_fps), j->info->video_tb) : 0;
+    int ret;
+    while (step > 0 && next_pts - e->held->pts > step) {
+        AVFrame *copy = av_frame_clone(e->held);
+        if (!copy)
+            return AVERROR(ENOMEM);
+        ret = send_one(j, e, copy, step);
+        av_frame_free(&copy);
+        if (ret < 0)
+            return ret;
+        e->held->pts += step;
+    }
+    return send_one(j, e, e->held, next_pts - e->held->pts);
 }
 
 static int sink_encode(Job *j, AVFrame *f, void *arg)
@@ -816,6 +841,7 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
     /* A two-pass encoder's second pass corrects itself from the log; a
      * one-pass encoder is asked for the bitrate its probe says lands on the goal. */
     a[0].bitrate = (int64_t)(goal * 8 / j->duration / (probed ? av_clipd(drift, 0.5, 2.0) : 1.0));
+    a[0].bitrate = sh_encoder_clamp_bitrate(j->plan.venc, a[0].bitrate);
     j->final_rung = j->rung;
     j->final_audio = j->apar != NULL;
     for (n = 0; n < SH_MAX_ATTEMPTS; n++) {
@@ -827,6 +853,9 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
                 break;
             if (!(a[n].bitrate = next_bitrate(a, n, goal)))
                 break;
+            a[n].bitrate = sh_encoder_clamp_bitrate(j->plan.venc, a[n].bitrate);
+            if (a[n].bitrate == a[n - 1].bitrate)
+                break;      /* at the encoder's largest already */
         }
         /* One-pass encoders (SVT-AV1 in FFmpeg 5.1) rely on this loop alone. */
         ret = encode_attempt(j, &a[n], j->cache, &j->rung, 1,
@@ -841,6 +870,11 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
         keep_best(best, &a[n], target);
         if (best->path[0] && best->bytes >= target * SH_ACCEPT_LOW)
             return 0;
+        if (best->path[0] && j->plan.venc->max_bitrate > 0 && a[n].bitrate >= j->plan.venc->max_bitrate) {
+            sh_log(SH_LOG_VERBOSE, j->input, "%s takes at most %lld b/s: the file stays under the target",
+                   j->plan.venc->name, (long long)j->plan.venc->max_bitrate);
+            return 0;
+        }
         /* On a cliff of the staircase: this rate gave a size seen before, so
          * the bracket holds no size in between worth another encode. */
         for (int i = 0; i < n && best->path[0]; i++)
@@ -858,15 +892,21 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
 }
 
 /* The smallest file this solver can make: the floor picture and rate at x264's
- * largest quantiser, without audio (the caller decides whether audio fits). */
+ * largest quantiser, without audio unless the user fixed its bitrate
+ * (--audio-bitrate: then the smallest file that works carries it). */
 static int encode_floor(Job *j, Attempt *at)
 {
+    const int audio = j->opt->audio_bitrate > 0 && j->apar;
     int ret;
+    /* The rule's encoder, not the search's choice: the same floor, and so the
+     * same smallest size, whatever the target (SVT-AV1's 64 px would not do). */
+    if (j->plan.floor_venc)
+        j->plan.venc = j->plan.floor_venc;
     at->bitrate = 0;
-    if ((ret = encode_attempt(j, at, j->floor_cache, &j->plan.floor, 0, 0, 51, NULL)) < 0)
+    if ((ret = encode_attempt(j, at, j->floor_cache, &j->plan.floor, audio, 0, 51, NULL)) < 0)
         return ret;
     j->final_rung = j->plan.floor;
-    j->final_audio = 0;
+    j->final_audio = audio;
     log_attempt(j, "floor", at);
     return 0;
 }
@@ -1099,6 +1139,12 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
         ret = 0;
         phase = SH_PHASE_NONE;
         goto end;
+    }
+    if (j->plan.video_bitrate > sh_encoder_clamp_bitrate(j->plan.venc, j->plan.video_bitrate)) {
+        /* A budget past what the encoder takes (a very short film, a big target): its largest. */
+        sh_log(SH_LOG_VERBOSE, j->input, "the budget's %lld b/s is more than %s takes: %lld b/s",
+               (long long)j->plan.video_bitrate, j->plan.venc->name, (long long)j->plan.venc->max_bitrate);
+        j->plan.video_bitrate = j->plan.venc->max_bitrate;
     }
     j->time_scale = rate_time_scale(j, j->plan.video_bitrate);
     sh_log(SH_LOG_VERBOSE, j->input, "plan: %dx%d at %.3g fps, %.3f bits/pixel, audio %d b/s%s",

@@ -34,6 +34,25 @@ void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
     out->frame_ms = out->bitrate < 12000 ? 120 : out->bitrate < 32000 ? 60 : out->bitrate < 64000 ? 40 : 20;
 }
 
+/*
+ * One picture for the whole film (a still with a sound track): the sound
+ * is what plays, the picture a fixed cost. It keeps half the budget up to
+ * 150 KB (a 1080p picture at a good quality), the sound takes the rest.
+ */
+static void budget_audio_still(double total_bps, double dur, int src_channels, ShAudioBudget *out)
+{
+    double pic_bps = fmin(total_bps / 2, 150000 * 8.0 / dur);
+    double a = fmin(total_bps - pic_bps, SH_AUDIO_MAX_BPS);
+    memset(out, 0, sizeof(*out));
+    if (a < SH_AUDIO_MIN_BPS && total_bps * 0.9 >= SH_AUDIO_MIN_BPS)
+        a = SH_AUDIO_MIN_BPS;
+    if (a < SH_AUDIO_MIN_BPS)
+        return;
+    sh_budget_audio_fixed((int)(a / 500) * 500, src_channels, out);
+    if (out->bitrate > SH_AUDIO_MAX_BPS_PER_CHANNEL * out->channels)
+        sh_budget_audio_fixed(SH_AUDIO_MAX_BPS_PER_CHANNEL * out->channels, src_channels, out);
+}
+
 int64_t sh_budget_overhead(int64_t video_frames, int64_t audio_packets)
 {
     /* Measured here: ~780 B fixed, 11.8 B per H.264 frame with B-frames,
@@ -218,6 +237,8 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
     if (info->has_audio && !opt->no_audio && p->aenc) {
         if (opt->audio_bitrate > 0)
             sh_budget_audio_fixed(opt->audio_bitrate, info->audio_channels, &p->audio);
+        else if (src_fps * dur < 1.5)
+            budget_audio_still(total_bps, dur, info->audio_channels, &p->audio);
         else
             sh_budget_audio(total_bps, info->audio_channels, &p->audio);
     }
@@ -273,6 +294,7 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
         nh = sh_plan_heights(info, &fo, fh, 32);
         floor_dims(info, p->venc, opt->height > 0 ? fh[0] : FFMIN(SH_PLAN_FLOOR_HEIGHT, fh[nh - 1]),
                    &p->floor.width, &p->floor.height);
+        p->floor_venc = p->venc;
         nr = sh_plan_rates(info, opt, SH_PLAN_MIN_FPS, 30.5, rates, 64);
         p->floor.fps = opt->fps > 0 || opt->min_fps > 0 ? rates[nr - 1] : (AVRational){ 1, SH_PLAN_FLOOR_FPS_DEN };
     }

@@ -104,6 +104,9 @@ typedef struct ShPlan {
     double bpp;                  /* bits per pixel the rule predicts */
     int at_floor;                /* smallest picture and rate, still starved */
     ShRung floor;                /* the smallest picture and rate this solver makes */
+    const ShEncoderDesc *floor_venc; /* ... and its encoder: the rule's, whichever the search
+                                      * chooses, so that the smallest size reported for a
+                                      * target works when given as the target */
     ShAudioBudget audio;
     int audio_rate;              /* Hz */
     int64_t video_bitrate;       /* first estimate; the job refines it */

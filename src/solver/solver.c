@@ -61,6 +61,7 @@ typedef struct Search {
     int slope_n;
     double crf_mid;           /* mean setting measured so far */
     int speed;                /* ShSpeed */
+    const ShEncoderDesc *refused; /* the last encoder whose limits ruled a rung out, logged */
 } Search;
 
 /*
@@ -409,9 +410,19 @@ static void measure_rungs(Search *s, const ShEncoderDesc *const *encs, const ShR
                 job_of[i] = k;
         if (job_of[i] >= 0)
             continue;
-        if (enc->min_size > 0 && (r->width < enc->min_size || r->height < enc->min_size)) {
-            idx[i] = AVERROR(ERANGE);
-            continue;
+        {
+            char why[128];
+            if (!sh_encoder_takes(enc, r->width, r->height, r->fps, why, sizeof(why))) {
+                /* Below its smallest picture is routine (small rungs); a rate
+                 * it refuses is worth saying, once an encoder. */
+                if (r->width >= enc->min_size && r->height >= enc->min_size && s->refused != enc) {
+                    sh_log(SH_LOG_VERBOSE, s->info->path, "no %dx%d %.4g fps candidate for %s: %s",
+                           r->width, r->height, av_q2d(r->fps), enc->name, why);
+                    s->refused = enc;
+                }
+                idx[i] = AVERROR(ERANGE);
+                continue;
+            }
         }
         if (rep->ncandidates + nj >= SH_SOLVER_MAX_CANDIDATES) {
             idx[i] = AVERROR(ENOSPC);
@@ -426,6 +437,9 @@ static void measure_rungs(Search *s, const ShEncoderDesc *const *encs, const ShR
         jb->c.time_cost_db = time_cost_db(enc, s->speed);
         jb->c.rung = *r;
         jb->c.video_bps = sh_plan_video_bps(s->plan, av_q2d(r->fps));
+        /* More than the encoder takes: it gets its largest, under the target. */
+        if (enc->max_bitrate > 0 && jb->c.video_bps > enc->max_bitrate)
+            jb->c.video_bps = (double)enc->max_bitrate;
         if (jb->c.video_bps <= 0) {
             idx[i] = AVERROR(ERANGE);
             continue;

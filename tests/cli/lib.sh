@@ -178,6 +178,9 @@ handles() {
 
 # ---- JSON (python3's json module) ----
 
+# jl count|get FILE [N KEY]: JSON lines (one object per line), tests/cli/jsonl.py.
+jl() { python3 "$CLI_DIR/jsonl.py" "$@"; }
+
 # json_get FILE KEY[.SUB]: the value (strings raw, null as "null"); status 1 when
 # the key is missing, 2 when FILE is not exactly one JSON object.
 json_get() { python3 "$CLI_DIR/probe.py" json_get "$1" "$2"; }

@@ -9,7 +9,6 @@
 
 CLIP=(size=320x240 rate=25 dur=4 audio=sine)
 TARGET=60k
-jl() { python3 "$CLI_DIR/jsonl.py" "$@"; }
 
 # expect_jsonl N: stdout is N JSON objects of the documented schema.
 expect_jsonl() {

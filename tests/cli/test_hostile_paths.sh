@@ -250,7 +250,8 @@ signal_case() {   # NAME SIGNAL
 signal_case signal_after_rename_int 2
 signal_case signal_after_rename_term 15
 
-# In a batch: the first output is done (its line says 0), the rest is not run (130).
+# In a batch: the first output is done (its line says 0), the rest is not run (130, each
+# with a line saying so).
 case_begin signal_after_rename_batch
 if [ -z "$SHIM" ]; then
     skip signal_after_rename_batch "no C compiler for the test shim"
@@ -262,9 +263,13 @@ else
     run_shrink "$a" "$b" --target $TARGET "${FAST[@]}" --json
     RUN_AS=()
     expect_rc 130
-    [ "$(grep -c '' "$OUT")" = 1 ] || err "$(grep -c '' "$OUT") JSON lines, expected 1 (the second input not run)"
-    [ "$(json_get "$OUT" exit)" = 0 ] || err "the first input's JSON exit is $(json_get "$OUT" exit), not 0"
-    [ -f "$CASE_DIR/a.shrunk.mp4" ] && check_output "$CASE_DIR/a.shrunk.mp4" "$a" $TARGET --json "$OUT"
+    # Two lines: the first input done (0), the second not run (interrupted, 130).
+    [ "$(jl count "$OUT")" = 2 ] || err "$(grep -c '' "$OUT") JSON lines, expected 2 (done, not run)"
+    [ "$(jl get "$OUT" 0 exit)" = 0 ] || err "the first input's JSON exit is $(jl get "$OUT" 0 exit), not 0"
+    [ "$(jl get "$OUT" 1 error) $(jl get "$OUT" 1 exit)" = "interrupted 130" ] ||
+        err "the second input's line: $(jl get "$OUT" 1 error) $(jl get "$OUT" 1 exit)"
+    head -n 1 "$OUT" > "$CASE_DIR.first.json"
+    [ -f "$CASE_DIR/a.shrunk.mp4" ] && check_output "$CASE_DIR/a.shrunk.mp4" "$a" $TARGET --json "$CASE_DIR.first.json"
     dir_expect "$CASE_DIR" a.shrunk.mp4
     no_leftovers "$CASE_DIR"
     case_end

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 CLIP=(size=320x240 rate=25 dur=4 audio=sine)
-jl() { python3 "$CLI_DIR/jsonl.py" "$@"; }
 expect_jsonl() {
     local msgs
     msgs=$(jl check "$OUT" "$1" 2>&1) || err "JSON lines: $msgs"

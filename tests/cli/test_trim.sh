@@ -8,7 +8,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 . "$(dirname "$0")/lib.sh"
 
-jl() { python3 "$CLI_DIR/jsonl.py" "$@"; }
 
 # 6 s at 25 fps, flat frames that say which they are: frame N has luma
 # 16 + 20 (N mod 10) (the last digit, exactly) and Cb 16 + 1.4 N (roughly N).
