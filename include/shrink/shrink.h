@@ -200,6 +200,10 @@ const char *sh_codec_names(char *buf, size_t len);
  */
 const char *sh_codec_format(const char *codec);
 
+/* The name of the available video encoder whose output plays inline everywhere
+ * (phones, browsers, chat apps): what a service's limit is encoded with. NULL: none. */
+const char *sh_codec_plays_everywhere(void);
+
 /* Message for any error code, AVERROR or SH_ERROR_*. */
 const char *sh_strerror(int err, char *buf, size_t len);
 

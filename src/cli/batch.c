@@ -364,7 +364,7 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
      * everywhere, AV1 does not (yet) on every phone. --codec or --format
      * still choose. */
     if (cli->target.preset && !o.codec && !o.format)
-        o.codec = "x264";
+        o.codec = sh_codec_plays_everywhere();
     if (copy && cli->skip_fitting) {
         oc.action = ACTION_SKIPPED_FITTING;
         goto done;

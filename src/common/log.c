@@ -2,7 +2,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +11,6 @@
 
 static ShLogFn log_fn;
 static void *log_opaque;
-static atomic_int x264_too_low;
 /* The last error libav logged on this thread: the cause its error codes leave out. */
 static _Thread_local char av_error[160], av_error_from[32];
 
@@ -58,8 +56,6 @@ static void av_bridge(void *avcl, int level, const char *fmt, va_list vl)
         }
     }
     av_log_format_line2(avcl, level, fmt, vl, line, sizeof(line), &print_prefix);
-    if (strstr(line, "bitrate is too low"))
-        atomic_fetch_add(&x264_too_low, 1);
     n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = 0;
@@ -83,9 +79,4 @@ const char *sh_log_av_error(const char *from)
 void sh_log_av_error_clear(void)
 {
     av_error[0] = 0;
-}
-
-int sh_log_x264_too_low_count(void)
-{
-    return atomic_load(&x264_too_low);
 }

@@ -19,12 +19,6 @@ void sh_log(ShLogLevel level, const char *file, const char *fmt, ...) SH_PRINTF(
 /* Route av_log into sh_log (warnings and errors at VERBOSE: libav is chatty). */
 void sh_log_install_av_bridge(void);
 
-/*
- * libx264 refuses a bitrate under its own estimate only through a log line
- * ("requested bitrate is too low"); the bridge counts those so the caller
- * can tell that refusal from other open failures.
- */
-int sh_log_x264_too_low_count(void);
 
 /*
  * The last error line libav logged on the calling thread, without its

@@ -28,6 +28,15 @@
 #define SH_ENC_CAP_EOS_TO_CLOSE (1 << 5) /* must be sent the end of the stream before it is
                                          * closed, even on an error path (SVT-AV1 1.4: its
                                          * deinit waits for an EOS that never comes) */
+#define SH_ENC_CAP_PLAYS_EVERYWHERE (1 << 6) /* its bitstream plays inline on every phone,
+                                              * browser and chat app: what a service's
+                                              * limit (--for) is encoded with */
+#define SH_ENC_CAP_JOINS_CHUNKS (1 << 7) /* chunks encoded apart can be joined under one set
+                                          * of parameter sets (scale-out's join) */
+
+/* An encoder refused to open because the bitrate is under its floor for the
+ * picture (the descriptor's rate_floor_msg was logged): the target is too small. */
+#define SH_ENC_ERROR_RATE_FLOOR FFERRTAG('S', 'H', 'R', 'L')
 
 typedef struct ShEncoderConfig {
     /* video */
@@ -103,6 +112,9 @@ typedef struct ShEncoderDesc {
      * the ffmpeg program (docs/ENCODERS.md). The solver builds no rung
      * outside them and the job never asks for more than max_bitrate. */
     int64_t max_bitrate;      /* bits per second, after the time scale */
+    /* What the library logs when it refuses a bitrate under its floor (NULL: it
+     * does not): sh_encoder_open then returns SH_ENC_ERROR_RATE_FLOOR. */
+    const char *rate_floor_msg;
     AVRational min_fps, max_fps; /* the nominal frame rate it takes ({0, 0}: any) */
     /* For --speed and the codec choice: the --speed (ShSpeed) that admits it
      * (SH_SPEED_FAST: also in a hurry; BALANCED: by default; BEST: only when
@@ -143,6 +155,8 @@ int sh_encoder_matches(const ShEncoderDesc *desc, const char *name);
 int sh_encoder_available(const ShEncoderDesc *desc);
 /* The table's first available encoder of a type that writes the container, or NULL. */
 const ShEncoderDesc *sh_encoder_first(enum AVMediaType type, const char *container);
+/* The table's first available video encoder with all of caps (SH_ENC_CAP_*), or NULL. */
+const ShEncoderDesc *sh_encoder_with_caps(unsigned caps);
 int sh_encoder_supports_container(const ShEncoderDesc *desc, const char *container);
 /* The first container in the descriptor's list (its default), or NULL. */
 const char *sh_encoder_default_container(const ShEncoderDesc *desc, char *buf, size_t len);

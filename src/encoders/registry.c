@@ -8,6 +8,7 @@
 
 #include <libavutil/common.h>
 
+#include "common/log.h"
 #include "encoders/encoder.h"
 #include "shrink/shrink.h"
 
@@ -78,6 +79,21 @@ const ShEncoderDesc *sh_encoder_first(enum AVMediaType type, const char *contain
             sh_encoder_supports_container(encoder_table[i], container))
             return encoder_table[i];
     return NULL;
+}
+
+const ShEncoderDesc *sh_encoder_with_caps(unsigned caps)
+{
+    for (int i = 0; encoder_table[i]; i++)
+        if (encoder_table[i]->type == AVMEDIA_TYPE_VIDEO && (encoder_table[i]->caps & caps) == caps &&
+            sh_encoder_available(encoder_table[i]))
+            return encoder_table[i];
+    return NULL;
+}
+
+const char *sh_codec_plays_everywhere(void)
+{
+    const ShEncoderDesc *d = sh_encoder_with_caps(SH_ENC_CAP_PLAYS_EVERYWHERE);
+    return d ? d->name : NULL;
 }
 
 int sh_encoder_available(const ShEncoderDesc *d)
@@ -171,7 +187,11 @@ int sh_encoder_open(ShEncoder **penc, const ShEncoderDesc *desc, const ShEncoder
     if (!enc)
         return AVERROR(ENOMEM);
     enc->desc = desc;
+    sh_log_av_error_clear();
     if ((ret = desc->open(enc, cfg)) < 0) {
+        /* libav's last error on this thread is the library's own reason. */
+        if (desc->rate_floor_msg && strstr(sh_log_av_error(NULL), desc->rate_floor_msg))
+            ret = SH_ENC_ERROR_RATE_FLOOR;
         sh_encoder_free(&enc);
         return ret;
     }

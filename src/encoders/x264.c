@@ -82,8 +82,11 @@ const ShEncoderDesc sh_encoder_x264 = {
     .codec = "h264",
     .type = AVMEDIA_TYPE_VIDEO,
     .lavc_name = "libx264",
-    .caps = SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_WHOLE_KBPS,
+    .caps = SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_WHOLE_KBPS | SH_ENC_CAP_PLAYS_EVERYWHERE |
+            SH_ENC_CAP_JOINS_CHUNKS,
     .containers = "mp4,mov,matroska",
+    /* ratecontrol.c: "requested bitrate is too low. estimated minimum is N kbps" */
+    .rate_floor_msg = "bitrate is too low",
     .stats_files = x264_stats,
     .speed_class = SH_SPEED_FAST,
     .rel_speed = 1.0,

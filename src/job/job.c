@@ -253,7 +253,6 @@ static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
                               int64_t bitrate, int qp, int *too_low)
 {
     ShEncoderConfig cfg = { 0 };
-    int before = sh_log_x264_too_low_count();
     int ret;
 
     cfg.width = rung->width;
@@ -279,7 +278,7 @@ static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
     cfg.stats_path = pass ? j->stats : NULL;
     ret = sh_encoder_open(enc, j->plan.venc, &cfg);
     if (too_low)
-        *too_low = ret < 0 && sh_log_x264_too_low_count() > before;
+        *too_low = ret == SH_ENC_ERROR_RATE_FLOOR;
     if (ret < 0 && !(too_low && *too_low))
         sh_log(SH_LOG_ERROR, j->input, "cannot open the %s encoder: %s",
                j->plan.venc->name, av_err2str(ret));
@@ -665,7 +664,7 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
 /*
  * One complete encode of a cache into a new temporary file beside the
  * output: pass 2 at a bitrate, or one pass at a constant quantiser
- * (qp >= 0). *too_low is set when x264 refused the bitrate.
+ * (qp >= 0). *too_low is set when the encoder refused the bitrate as under its floor.
  */
 static int encode_attempt(Job *j, Attempt *at, ShFrameCache *cache, const ShRung *rung, int audio,
                           int pass, int qp, int *too_low)

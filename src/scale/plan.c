@@ -31,6 +31,7 @@
 
 #include "common/log.h"
 #include "common/temp.h"
+#include "encoders/encoder.h"
 #include "input/input.h"
 #include "input/open.h"
 #include "job/job.h"
@@ -368,11 +369,13 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
         sh_temp_remove(probe);
     }
     /* The solver's choice for the whole film: what every chunk will be.
-     * H.264 unless asked otherwise: join knows how to put x264's chunks
-     * under one set of parameter sets (h264.c); other encoders' chunks
-     * join only when theirs are identical. */
-    if (!po.codec || !strcmp(po.codec, "auto"))
-        po.codec = "x264";
+     * Unless asked otherwise, an encoder whose chunks join under one set of
+     * parameter sets (h264.c rewrites them); other encoders' chunks join
+     * only when theirs are identical. */
+    if (!po.codec || !strcmp(po.codec, "auto")) {
+        const ShEncoderDesc *d = sh_encoder_with_caps(SH_ENC_CAP_JOINS_CHUNKS);
+        po.codec = d ? d->name : NULL;
+    }
     po.plan_only = 1;
     po.progress = NULL;
     if ((ret = sh_job_run(&po, res)) < 0)
