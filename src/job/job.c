@@ -1114,6 +1114,7 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
                             j->info->duration, j->plan.aenc ? j->plan.audio.bitrate : 0,
                             SH_CACHE_MEM_LIMIT, SH_AUDIO_MEM_LIMIT)) < 0)
         goto end;
+    phase = SH_PHASE_PLAN;
     if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && (ret = make_stats_paths(j)) < 0)
         goto end;
 
