@@ -66,6 +66,36 @@ fi
 no_leftovers "$CASE_DIR"
 case_end
 
+# ---- the same through a trim: the re-decode seeks and cuts as the first decode did ----
+case_begin bounded_disk_trim
+in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=10 audio=sine)
+SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --target 600k \
+    --start 2.5 --end 8 -o "$CASE_DIR/bounded.mp4" --json
+expect_rc 0 "shrink --start 2.5 --end 8 with SHRINK_TMP_MAX=20MB"
+peak=$(cat "$CASE_DIR/peak" 2>/dev/null || echo 0)
+[ "$peak" -le $((BOUND + 1000000)) ] || err "TMPDIR held $peak bytes at its peak, over the 20 MB bound"
+if [ -s "$CASE_DIR/bounded.mp4" ]; then
+    d=$(fmt_duration "$CASE_DIR/bounded.mp4")
+    python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - 5.5) > 0.1)" "$d" || err "output lasts $d s, not 5.5"
+    [ "$(fsize "$CASE_DIR/bounded.mp4")" -le 600000 ] || err "output over the target: $(fsize "$CASE_DIR/bounded.mp4")"
+    ffmpeg -v error -i "$CASE_DIR/bounded.mp4" -f null - 2>"$CASE_DIR.dec" && [ ! -s "$CASE_DIR.dec" ] ||
+        err "output does not decode cleanly: $(head -c 200 "$CASE_DIR.dec")"
+fi
+watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --target 600k \
+    --start 2.5 --end 8 -o "$CASE_DIR/cached.mp4" --json
+expect_rc 0 "shrink --start 2.5 --end 8 with the default bound"
+if [ -s "$CASE_DIR/bounded.mp4" ] && [ -s "$CASE_DIR/cached.mp4" ]; then
+    a=$(fsize "$CASE_DIR/bounded.mp4")
+    b=$(fsize "$CASE_DIR/cached.mp4")
+    python3 -c "import sys; a,b=int(sys.argv[1]),int(sys.argv[2]); sys.exit(abs(a-b) > 0.01*b)" "$a" "$b" ||
+        err "re-decoded output $a bytes, cached $b bytes: more than 1% apart"
+    [ "$(probe "$CASE_DIR/bounded.mp4" video.packets)" = "$(probe "$CASE_DIR/cached.mp4" video.packets)" ] ||
+        err "re-decoded and cached outputs have different frame counts"
+    cmp -s "$CASE_DIR/bounded.mp4" "$CASE_DIR/cached.mp4" && echo "   re-decoded and cached outputs are identical"
+fi
+no_leftovers "$CASE_DIR"
+case_end
+
 # ---- TMPDIR full from the start: exit 6 at once, naming it ----
 case_begin tmpdir_full_early
 in=$(clip_into x.mp4 "$CASE_DIR" size=640x360 rate=25 dur=6 audio=sine)
