@@ -21,6 +21,7 @@ struct ShFrameSource {
     ShStage *chain[2];
     AVFrame *frame, *tmp;
     int in_ended, fps_ended;        /* end of stream sent to fps, to scale */
+    int touched;                    /* read from since it was opened */
     int64_t next;
 };
 
@@ -68,7 +69,7 @@ static int redecode_open(ShFrameSource *s)
 {
     int ret;
     redecode_close(s);
-    s->in_ended = s->fps_ended = 0;
+    s->in_ended = s->fps_ended = s->touched = 0;
     s->next = 0;
     if ((ret = sh_input_open(&s->in, s->path)) < 0 ||
         (ret = sh_input_set_range(s->in, s->start, s->end)) < 0)
@@ -107,7 +108,7 @@ int sh_source_rewind(ShFrameSource *s)
     if (s->cache)
         return sh_frame_cache_rewind(s->cache);
     /* Still at the start (opened, nothing read): no need to open again. */
-    if (!s->next && !s->in_ended && s->in)
+    if (!s->touched && s->in)
         return 0;
     return redecode_open(s);
 }
@@ -193,6 +194,7 @@ int sh_source_get(ShFrameSource *s, AVFrame *out)
     int ret;
     if (s->cache)
         return sh_frame_cache_get(s->cache, out);
+    s->touched = 1;
     ret = redecode_next(s, out);
     if (ret == AVERROR_EOF && s->next < sh_frame_cache_count(s->index))
         goto differs;
