@@ -4,6 +4,7 @@
  * diagnostics never do.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -20,6 +21,9 @@ int exit_code_for(int err, ShPhase phase)
         return EXIT_TOO_SMALL;
     if (err == SH_ERROR_BAD_RANGE || err == SH_ERROR_BAD_OPTION)
         return EXIT_USAGE;
+    /* A full disk, TMPDIR or the output's, whatever was being written: not the input's fault. */
+    if (err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT))
+        return EXIT_OUTPUT;
     switch (phase) {
     case SH_PHASE_SETUP:
     case SH_PHASE_OUTPUT: return EXIT_OUTPUT;

@@ -34,6 +34,7 @@
 #include "cli/cli.h"
 #include "common/outpath.h"
 #include "common/temp.h"
+#include "common/tmpspace.h"
 #include "scale/scale.h"
 #include "shrink/size.h"
 
@@ -633,6 +634,16 @@ int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
         if ((ret = sh_temp_register(chunk[k])) < 0)
             goto end;
     }
+    {
+        /* The chunk encodes running at once share the bound on temporary disk. */
+        int64_t bound;
+        int given;
+        char v[32];
+        if ((ret = sh_tmp_bound(o->target_bytes, &bound, &given)) < 0)
+            goto end;
+        snprintf(v, sizeof(v), "%lld", (long long)FFMAX(bound / FFMAX(cli->jobs, 1), 1));
+        setenv("SHRINK_TMP_MAX", v, 1);
+    }
     phase = SH_PHASE_ENCODE;
     if ((ret = run_chunks(cli, plan_path, chunk, which, plan->nchunks, &phase)) < 0)
         goto end;
@@ -743,6 +754,9 @@ int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *a
     /* Shared with the children: each writes its own code and action there. */
     int *shared = mmap(NULL, sizeof(int) * 2 * FFMAX(n, 1), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     int jobs = jobs_for_memory(cli, cli->jobs), next = 0, running = 0, printed = 0, ret = 0;
+
+    /* The jobs running at once share the bound on temporary disk. */
+    sh_tmp_set_share(jobs);
 
     if (!pid || !out || shared == MAP_FAILED) {
         ret = AVERROR(ENOMEM);

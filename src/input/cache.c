@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <libavutil/common.h>
 #include <libavutil/error.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 
 #include "common/temp.h"
+#include "common/tmpspace.h"
 #include "input/cache.h"
 
 struct ShFrameCache {
@@ -19,6 +21,9 @@ struct ShFrameCache {
     size_t mem_frames;        /* how many fit in memory */
     uint8_t **mem;            /* one buffer per in-memory frame */
     FILE *spill;
+    int64_t spill_bytes, disk_limit;
+    enum ShCacheFull full_mode;
+    int dropped;              /* pictures dropped: an index of pts only */
     int64_t *pts;
     int64_t count, alloc, next;
 };
@@ -39,8 +44,32 @@ int sh_frame_cache_open(ShFrameCache **pc, int width, int height, enum AVPixelFo
     c->fmt = fmt;
     c->frame_bytes = (size_t)size;
     c->mem_frames = mem_limit / c->frame_bytes;
+    c->disk_limit = INT64_MAX;
     *pc = c;
     return 0;
+}
+
+void sh_frame_cache_set_disk_limit(ShFrameCache *c, int64_t disk_limit, enum ShCacheFull mode)
+{
+    c->disk_limit = FFMAX(disk_limit, 0);
+    c->full_mode = mode;
+}
+
+int sh_frame_cache_has_pictures(const ShFrameCache *c) { return !c->dropped; }
+size_t sh_frame_cache_frame_bytes(const ShFrameCache *c) { return c->frame_bytes; }
+
+/* Keep the pts, free the pictures and the spill: the disk is given back now. */
+static void drop_pictures(ShFrameCache *c)
+{
+    for (int64_t i = 0; c->mem && i < c->count && (size_t)i < c->mem_frames; i++)
+        av_free(c->mem[i]);
+    av_freep(&c->mem);
+    c->mem_frames = 0;
+    if (c->spill)
+        fclose(c->spill);
+    c->spill = NULL;
+    c->spill_bytes = 0;
+    c->dropped = 1;
 }
 
 int sh_frame_cache_put(ShFrameCache *c, const AVFrame *f)
@@ -64,25 +93,46 @@ int sh_frame_cache_put(ShFrameCache *c, const AVFrame *f)
         }
         c->alloc = n;
     }
+    if (!c->dropped && (size_t)c->count >= c->mem_frames &&
+        c->spill_bytes + (int64_t)c->frame_bytes > c->disk_limit) {
+        if (c->full_mode == SH_CACHE_FULL_REFUSE)
+            return SH_ERROR_CACHE_FULL;
+        drop_pictures(c);
+    }
+    if (c->dropped)
+        goto index;
     if ((size_t)c->count < c->mem_frames) {
         if (!(buf = av_malloc(c->frame_bytes)))
             return AVERROR(ENOMEM);
         c->mem[c->count] = buf;
     } else {
-        if (!c->spill && !(c->spill = sh_temp_anon()))
-            return AVERROR(errno ? errno : EIO);
+        if (!c->spill) {
+            if (!(c->spill = sh_temp_anon()))
+                return AVERROR(errno ? errno : EIO);
+            /* Whole frames at a time: no buffer, so a full disk shows here, not at a later flush. */
+            setvbuf(c->spill, NULL, _IONBF, 0);
+        }
         if (!(buf = av_malloc(c->frame_bytes)))
             return AVERROR(ENOMEM);
     }
     ret = av_image_copy_to_buffer(buf, (int)c->frame_bytes, (const uint8_t *const *)f->data,
                                   f->linesize, c->fmt, c->width, c->height, 1);
     if (ret >= 0 && (size_t)c->count >= c->mem_frames) {
+        errno = 0;
         if (fwrite(buf, 1, c->frame_bytes, c->spill) != c->frame_bytes)
             ret = AVERROR(errno ? errno : EIO);
+        else
+            c->spill_bytes += c->frame_bytes;
         av_free(buf);
+        if (sh_tmp_is_full(ret) && c->full_mode == SH_CACHE_FULL_DROP) {
+            /* Someone else filled the disk: decoding again needs no room. */
+            drop_pictures(c);
+            ret = 0;
+        }
     }
     if (ret < 0)
         return ret;
+index:
     c->pts[c->count++] = f->pts;
     return 0;
 }
@@ -113,6 +163,8 @@ static int read_frame(const ShFrameCache *c, int64_t i, AVFrame *out, int use_st
 
     if (i < 0 || i >= c->count)
         return AVERROR_EOF;
+    if (c->dropped)
+        return AVERROR(ENODATA);
     out->width = c->width;
     out->height = c->height;
     out->format = c->fmt;

@@ -28,13 +28,16 @@
 #include "common/log.h"
 #include "common/outpath.h"
 #include "common/temp.h"
+#include "common/tmpspace.h"
 #include "encoders/encoder.h"
 #include "input/cache.h"
 #include "input/input.h"
 #include "input/spool.h"
 #include "job/audio.h"
+#include "job/disk.h"
 #include "job/job.h"
 #include "job/report.h"
+#include "job/source.h"
 #include "output/format.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
@@ -94,6 +97,8 @@ typedef struct Job {
     double duration;         /* seconds, measured by decoding */
     ShFrameCache *cache;
     ShFrameCache *floor_cache; /* the floor picture and rate, from the source too */
+    ShFrameSource *source, *floor_source;  /* what the encodes read: the caches, or a re-decode */
+    ShDiskPlan disk;         /* the temporary disk's bound, and whether the cache fits it */
     int output_failed;       /* the failure was writing the output */
     int encoder_failed;      /* ... or an encoder's */
     ShPacketSpool *audio;    /* encoded audio, in the audio encoder's time base */
@@ -178,9 +183,10 @@ static int check_paths(Job *j)
         return ret;
     if (o->plan_only)
         return 0;   /* nothing will be written */
-    /* Now, not after the whole decode: the input, a directory, a FIFO, a
-     * dangling link, an existing file without force, a name too long. */
-    return sh_output_check(j->input, j->output, o->force);
+    if ((ret = sh_output_check(j->input, j->output, o->force)) < 0)
+        return ret;
+    /* And now, not after the whole decode, if there is room to write it. */
+    return sh_disk_check_start(j->output, o->target_bytes);
 }
 
 /* ---- temporary pass logs ---- */
@@ -249,6 +255,13 @@ static enum AVPixelFormat video_pix_fmt(const Job *j)
     return sh_encoder_pix_fmt(j->plan.venc, j->info->hdr && !j->info->tonemapped ? j->info->bit_depth : 8);
 }
 
+/* The floor's: made by the rule's encoder, whatever the search chose (encode_floor). */
+static enum AVPixelFormat floor_pix_fmt(const Job *j)
+{
+    return sh_encoder_pix_fmt(j->plan.floor_venc ? j->plan.floor_venc : j->plan.venc,
+                              j->info->hdr && !j->info->tonemapped ? j->info->bit_depth : 8);
+}
+
 static int open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung, int pass,
                               int64_t bitrate, int qp, int *too_low)
 {
@@ -291,7 +304,7 @@ static int keep_audio_packet(Job *j, AVPacket *pkt)
     if (!j->audio && (ret = sh_spool_open(&j->audio, SH_AUDIO_MEM_LIMIT)) < 0)
         return ret;
     if ((ret = sh_spool_put(j->audio, pkt)) < 0)
-        sh_log(SH_LOG_ERROR, NULL, "audio packets: %s", av_err2str(ret));
+        sh_tmp_write_failed("audio packets", ret);
     return ret;
 }
 
@@ -299,6 +312,13 @@ static int encoder_failed(Job *j, const ShEncoder *enc, int ret)
 {
     /* libav's reason, e.g. a pass log it cannot write */
     const char *why = enc->desc->lavc_name ? sh_log_av_error(enc->desc->lavc_name) : "";
+    int64_t avail;
+    if (j->tmpdir[0] && sh_tmp_free(j->tmpdir, &avail) >= 0 && avail < ((int64_t)1 << 20)) {
+        /* Its pass log could not be written: TMPDIR is full, not the encoder broken. */
+        sh_log(SH_LOG_ERROR, sh_tmp_dir(), "TMPDIR is full: the %s encoder's pass log: %s%s%s%s", enc->desc->name,
+               av_err2str(AVERROR(ENOSPC)), *why ? " (" : "", why, *why ? ")" : "");
+        return AVERROR(ENOSPC);
+    }
     sh_log(SH_LOG_ERROR, j->input, "%s encoder failed: %s%s%s%s", enc->desc->name, av_err2str(ret),
            *why ? " (" : "", why, *why ? ")" : "");
     j->encoder_failed = 1;    /* the encoder's fault even in the decode pass, not the input's */
@@ -376,10 +396,8 @@ static int sink_video_pass1(Job *j, AVFrame *f, void *arg)
     if (a->video_ended)
         return 0;
     a->video_ended = !f;
-    if (f && (ret = sh_frame_cache_put(j->cache, f)) < 0) {
-        sh_log(SH_LOG_ERROR, NULL, "frame cache: %s", av_err2str(ret));
-        return ret;
-    }
+    if (f && (ret = sh_frame_cache_put(j->cache, f)) < 0)
+        return sh_tmp_write_failed("frame cache", ret);
     if (!a->venc)
         return 0;
     if ((ret = sh_encoder_send_frame(a->venc, f)) < 0)
@@ -391,10 +409,8 @@ static int sink_floor(Job *j, AVFrame *f, void *arg)
 {
     int ret;
     (void)arg;
-    if (f && (ret = sh_frame_cache_put(j->floor_cache, f)) < 0) {
-        sh_log(SH_LOG_ERROR, NULL, "frame cache: %s", av_err2str(ret));
-        return ret;
-    }
+    if (f && (ret = sh_frame_cache_put(j->floor_cache, f)) < 0)
+        return sh_tmp_write_failed("frame cache", ret);
     return 0;
 }
 
@@ -417,10 +433,7 @@ static int sink_audio(Job *j, AVFrame *f, void *arg)
 static int analyse(Job *j, int pass1)
 {
     const ShInputInfo *info = j->info;
-    ShStreamInfo vin = { 0 };
-    ShStageArgs va = { 0 };
     ShStage *vchain[2] = { NULL, NULL }, *fchain[2] = { NULL, NULL }, *achain[1] = { NULL };
-    ShStageArgs fa = { 0 };
     AnalysisCtx ctx = { 0 };
     AVFrame *frame = av_frame_alloc(), *tmp = av_frame_alloc();
     enum AVMediaType type;
@@ -431,35 +444,23 @@ static int analyse(Job *j, int pass1)
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    vin.type = AVMEDIA_TYPE_VIDEO;
-    vin.time_base = info->video_tb;
-    vin.width = info->width;
-    vin.height = info->height;
-    vin.sar = info->sar;
-    va.fps = j->rung.fps;
-    va.width = j->rung.width;
-    va.height = j->rung.height;
-    va.pix_fmt = video_pix_fmt(j);
     /* Drop frames before scaling them: the dropped ones cost nothing. */
-    if ((ret = sh_stage_create(&vchain[0], "fps", &vin, &va)) < 0 ||
-        (ret = sh_stage_create(&vchain[1], "scale", &vchain[0]->out, &va)) < 0)
+    if ((ret = sh_video_chain_create(vchain, info, &j->rung, video_pix_fmt(j))) < 0)
         goto end;
+    /* Predicted over the disk bound: only the pts are kept, the encodes decode again. */
     if ((ret = sh_frame_cache_open(&j->cache, j->rung.width, j->rung.height,
-                                   va.pix_fmt, SH_CACHE_MEM_LIMIT)) < 0)
+                                   video_pix_fmt(j), j->disk.redecode ? 0 : SH_CACHE_MEM_LIMIT)) < 0)
         goto end;
+    sh_frame_cache_set_disk_limit(j->cache, j->disk.redecode ? 0 : j->disk.cache_limit, SH_CACHE_FULL_DROP);
     /* The floor picture too, straight from the source: tiny, and the floor
      * encode then gives the same bytes whatever the plan was, so the
      * smallest size it reports is one that works. */
-    fa.fps = j->plan.floor.fps;
-    fa.width = j->plan.floor.width;
-    fa.height = j->plan.floor.height;
-    fa.pix_fmt = sh_encoder_pix_fmt(j->plan.floor_venc ? j->plan.floor_venc : j->plan.venc,
-                                    j->info->hdr && !j->info->tonemapped ? j->info->bit_depth : 8);
-    if ((ret = sh_stage_create(&fchain[0], "fps", &vin, &fa)) < 0 ||
-        (ret = sh_stage_create(&fchain[1], "scale", &fchain[0]->out, &fa)) < 0 ||
-        (ret = sh_frame_cache_open(&j->floor_cache, fa.width, fa.height, fa.pix_fmt,
-                                   SH_CACHE_MEM_LIMIT / 8)) < 0)
+    if ((ret = sh_video_chain_create(fchain, info, &j->plan.floor, floor_pix_fmt(j))) < 0 ||
+        (ret = sh_frame_cache_open(&j->floor_cache, j->plan.floor.width, j->plan.floor.height,
+                                   floor_pix_fmt(j), j->disk.floor_redecode ? 0 : SH_CACHE_MEM_LIMIT / 8)) < 0)
         goto end;
+    sh_frame_cache_set_disk_limit(j->floor_cache, j->disk.floor_redecode ? 0 : j->disk.floor_limit,
+                                  SH_CACHE_FULL_DROP);
     if (pass1 && (ret = open_video_encoder(j, &ctx.venc, &j->rung, 1, j->plan.video_bitrate, -1, NULL)) < 0)
         goto end;
 
@@ -666,7 +667,7 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
  * output: pass 2 at a bitrate, or one pass at a constant quantiser
  * (qp >= 0). *too_low is set when the encoder refused the bitrate as under its floor.
  */
-static int encode_attempt(Job *j, Attempt *at, ShFrameCache *cache, const ShRung *rung, int audio,
+static int encode_attempt(Job *j, Attempt *at, ShFrameSource *src, const ShRung *rung, int audio,
                           int pass, int qp, int *too_low)
 {
     EncodeCtx e = { .vst = -1, .ast = -1 };
@@ -701,13 +702,13 @@ static int encode_attempt(Job *j, Attempt *at, ShFrameCache *cache, const ShRung
     if ((ret = sh_mux_write_header(e.mx)) < 0)
         goto end;
     j->output_failed = 0;
-    if ((ret = sh_frame_cache_rewind(cache)) < 0 || (j->audio && (ret = sh_spool_rewind(j->audio)) < 0))
+    if ((ret = sh_source_rewind(src)) < 0 || (j->audio && (ret = sh_spool_rewind(j->audio)) < 0))
         goto end;
     /* Encode k (from 0) fills 1-0.4^k .. 1-0.4^(k+1) of the encoding's share:
      * most jobs need one or two encodes, and the bar never goes back. */
     done = 1 - pow(0.4, j->progress_attempts++);
-    while ((ret = sh_frame_cache_get(cache, frame)) >= 0) {
-        double part = (double)++nframes / FFMAX(sh_frame_cache_count(cache), 1);
+    while ((ret = sh_source_get(src, frame)) >= 0) {
+        double part = (double)++nframes / FFMAX(sh_source_count(src), 1);
         ret = sink_encode(j, frame, &e);
         av_frame_unref(frame);
         if (ret < 0)
@@ -857,7 +858,7 @@ static int encode_to_target(Job *j, Attempt *best, int *attempts)
                 break;      /* at the encoder's largest already */
         }
         /* One-pass encoders (SVT-AV1 in FFmpeg 5.1) rely on this loop alone. */
-        ret = encode_attempt(j, &a[n], j->cache, &j->rung, 1,
+        ret = encode_attempt(j, &a[n], j->source, &j->rung, 1,
                              j->plan.venc->caps & SH_ENC_CAP_TWO_PASS ? 2 : 0, -1, &too_low);
         if (ret < 0) {
             if (too_low)
@@ -902,7 +903,7 @@ static int encode_floor(Job *j, Attempt *at)
     if (j->plan.floor_venc)
         j->plan.venc = j->plan.floor_venc;
     at->bitrate = 0;
-    if ((ret = encode_attempt(j, at, j->floor_cache, &j->plan.floor, audio, 0, 51, NULL)) < 0)
+    if ((ret = encode_attempt(j, at, j->floor_source, &j->plan.floor, audio, 0, 51, NULL)) < 0)
         return ret;
     j->final_rung = j->plan.floor;
     j->final_audio = audio;
@@ -1149,6 +1150,13 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
     sh_log(SH_LOG_VERBOSE, j->input, "plan: %dx%d at %.3g fps, %.3f bits/pixel, audio %d b/s%s",
            j->rung.width, j->rung.height, av_q2d(j->rung.fps), j->plan.bpp, j->plan.audio.bitrate,
            j->plan.at_floor ? " (at the floor)" : "");
+    phase = SH_PHASE_OUTPUT;
+    if ((ret = sh_disk_plan(&j->disk, opt->target_bytes, &j->rung, &j->plan.floor, j->plan.venc->pix_fmt,
+                            (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS) && !(j->plan.venc->caps & SH_ENC_CAP_STATS_LAVC),
+                            j->info->duration, j->plan.aenc ? j->plan.audio.bitrate : 0,
+                            SH_CACHE_MEM_LIMIT, SH_AUDIO_MEM_LIMIT)) < 0)
+        goto end;
+    phase = SH_PHASE_PLAN;
     if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && (ret = make_stats_paths(j)) < 0)
         goto end;
 
@@ -1183,6 +1191,13 @@ int sh_job_run(const ShOptions *opt, ShJobResult *res)
             sh_log(SH_LOG_WARNING, j->input, "the video stops at %.2f s of the %.2f s the file announces "
                    "(cut short?): the output is that long", j->duration, j->info->duration);
     }
+    if ((ret = sh_frame_cache_has_pictures(j->floor_cache) ? sh_source_from_cache(&j->floor_source, j->floor_cache) :
+               sh_source_redecode(&j->floor_source, j->input, j->info, opt->start, opt->end, &j->plan.floor,
+                                  floor_pix_fmt(j), j->floor_cache)) < 0 ||
+        (ret = sh_frame_cache_has_pictures(j->cache) ? sh_source_from_cache(&j->source, j->cache) :
+               sh_source_redecode(&j->source, j->input, j->info, opt->start, opt->end, &j->rung,
+                                  video_pix_fmt(j), j->cache)) < 0)
+        goto end;
 
     phase = SH_PHASE_ENCODE;
     ret = j->plan.video_bitrate <= 0 ? SH_ERROR_TARGET_TOO_SMALL : encode_to_target(j, &best, &res->attempts);
@@ -1240,6 +1255,8 @@ end:
     res->seconds = now_seconds() - t0;
     sh_spool_free(&j->audio);
     avcodec_parameters_free(&j->apar);
+    sh_source_free(&j->source);
+    sh_source_free(&j->floor_source);
     sh_frame_cache_free(&j->cache);
     sh_frame_cache_free(&j->floor_cache);
     sh_input_close(&j->in);

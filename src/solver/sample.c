@@ -7,6 +7,7 @@
 #include <libavutil/mem.h>
 
 #include "common/log.h"
+#include "common/tmpspace.h"
 #include "solver/sample.h"
 #include "stages/stage.h"
 
@@ -51,7 +52,7 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
     int64_t total = (int64_t)(duration * fps), want, per_seg, warm, last_pts = AV_NOPTS_VALUE;
     int swap = info->rotation == 90 || info->rotation == 270;
     int64_t seg_src[8][2] = { { 0 } };   /* source pts of each counted stretch */
-    int ret, seg = 0, seq;
+    int ret, seg = 0, seq, full = 0;
     enum AVMediaType type;
 
     c.s = s;
@@ -99,6 +100,10 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
         (ret = sh_frame_cache_open(&s->master, ma.width, ma.height, ma.pix_fmt, SH_SAMPLE_MASTER_MEM)) < 0 ||
         (ret = sh_frame_cache_open(&s->ref, ra.width, ra.height, ra.pix_fmt, SH_SAMPLE_REF_MEM)) < 0)
         goto end;
+    /* Half the temporary disk bound: past it the sample ends there (the
+     * reference pictures, gray and at most 720p, stay far under the rest). */
+    if (sh_tmp_current() < INT64_MAX)
+        sh_frame_cache_set_disk_limit(s->master, sh_tmp_current() / 2, SH_CACHE_FULL_REFUSE);
     /* The pictures the job will encode: deinterlaced, tone-mapped as its input is. */
     if ((ret = sh_input_open(&in, path)) < 0 || (ret = sh_input_set_picture_like(in, info)) < 0)
         goto end;
@@ -139,6 +144,12 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
             seg_src[seg][1] = src_pts + 1;
             ret = keep_frame(&c, frame, got >= warm);
             av_frame_unref(frame);
+            if (ret == SH_ERROR_CACHE_FULL) {
+                sh_log(SH_LOG_VERBOSE, path, "sampling: stopped at the temporary disk bound");
+                full = 1;
+                ret = 0;
+                break;
+            }
             if (ret < 0)
                 goto end;
             got++;
@@ -151,9 +162,9 @@ int sh_sample_collect(ShSample **ps, const char *path, const ShInputInfo *info, 
         if (got > warm)
             s->seconds += (s->seg_end[seg] - s->seg_measure[seg]) * av_q2d(info->video_tb);
         ret = 0;
-        if (got < per_seg + warm)
-            seg++;  /* the input ended: no more segments */
-        if (got < per_seg + warm)
+        if (got < per_seg + warm || full)
+            seg++;  /* the input ended (or the disk bound): no more segments */
+        if (got < per_seg + warm || full)
             break;
     }
     s->segments = FFMIN(seg, s->segments);

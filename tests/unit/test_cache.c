@@ -2,6 +2,7 @@
  * Unit tests: the frame cache (src/input/cache.h).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -358,6 +359,67 @@ static void test_concurrent_reads(void **state)
     sh_frame_cache_free(&c);
 }
 
+/* A spill bound of 3 pictures, REFUSE: the 4th spilled put is refused, what is stored stays readable. */
+static void test_disk_limit_refuses(void **state)
+{
+    size_t pb = picture_bytes(64, 48);
+    ShFrameCache *c = NULL;
+    (void)state;
+    assert_int_equal(sh_frame_cache_open(&c, 64, 48, AV_PIX_FMT_YUV420P, pb * 2), 0);
+    sh_frame_cache_set_disk_limit(c, (int64_t)pb * 3, SH_CACHE_FULL_REFUSE);
+    for (int i = 0; i < 6; i++) {
+        AVFrame *f = make_frame(64, 48, i, pts_of(i));
+        assert_int_equal(sh_frame_cache_put(c, f), i < 5 ? 0 : SH_ERROR_CACHE_FULL);
+        av_frame_free(&f);
+    }
+    assert_int_equal(sh_frame_cache_count(c), 5);
+    assert_true(sh_frame_cache_has_pictures(c));
+    read_back(c, 64, 48, 5);
+    sh_frame_cache_free(&c);
+}
+
+/* DROP: past the bound the pictures go (and the spill with them), the pts are all kept. */
+static void test_disk_limit_drops(void **state)
+{
+    size_t pb = picture_bytes(64, 48);
+    ShFrameCache *c = NULL;
+    AVFrame *out = av_frame_alloc();
+    (void)state;
+    assert_non_null(out);
+    assert_int_equal(sh_frame_cache_open(&c, 64, 48, AV_PIX_FMT_YUV420P, pb * 2), 0);
+    sh_frame_cache_set_disk_limit(c, (int64_t)pb * 3, SH_CACHE_FULL_DROP);
+    for (int i = 0; i < 20; i++) {
+        AVFrame *f = make_frame(64, 48, i, pts_of(i));
+        assert_int_equal(sh_frame_cache_put(c, f), 0);
+        av_frame_free(&f);
+        assert_int_equal(sh_frame_cache_has_pictures(c), i < 5);
+    }
+    assert_int_equal(sh_frame_cache_count(c), 20);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(sh_frame_cache_pts(c, i), pts_of(i));
+    assert_int_equal(sh_frame_cache_find(c, pts_of(13)), 13);
+    assert_int_equal(sh_frame_cache_read(c, 0, out), AVERROR(ENODATA));
+    av_frame_free(&out);
+    sh_frame_cache_free(&c);
+}
+
+/* A bound of 0 and no memory: an index from the first frame. */
+static void test_index_only(void **state)
+{
+    ShFrameCache *c = NULL;
+    (void)state;
+    assert_int_equal(sh_frame_cache_open(&c, 64, 48, AV_PIX_FMT_YUV420P, 0), 0);
+    sh_frame_cache_set_disk_limit(c, 0, SH_CACHE_FULL_DROP);
+    for (int i = 0; i < 3; i++) {
+        AVFrame *f = make_frame(64, 48, i, pts_of(i));
+        assert_int_equal(sh_frame_cache_put(c, f), 0);
+        av_frame_free(&f);
+    }
+    assert_false(sh_frame_cache_has_pictures(c));
+    assert_int_equal(sh_frame_cache_count(c), 3);
+    sh_frame_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +436,9 @@ int main(void)
         cmocka_unit_test(test_wrong_frames_refused),
         cmocka_unit_test(test_open_rejects_bad_geometry),
         cmocka_unit_test(test_concurrent_reads),
+        cmocka_unit_test(test_disk_limit_refuses),
+        cmocka_unit_test(test_disk_limit_drops),
+        cmocka_unit_test(test_index_only),
     };
     av_log_set_level(AV_LOG_QUIET); /* the refusals below are expected */
     return cmocka_run_group_tests(tests, NULL, NULL);
