@@ -13,6 +13,11 @@ if ! command -v script >/dev/null; then
     skip progress "no script(1) (util-linux) for a pseudo-terminal"
     exit 0
 fi
+# A root without /dev/pts (a chroot that bound /dev alone) has script(1) but no terminal to give.
+if ! timeout 20 script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    skip progress "script(1) cannot open a pseudo-terminal here (is /dev/pts mounted?)"
+    exit 0
+fi
 
 # on_tty FILE ARGS...: shrink ARGS on a pseudo-terminal (stdout and stderr);
 # what it printed goes to FILE, RC and SECS are set.
