@@ -61,6 +61,31 @@ static int svt_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoder
     return 0;
 }
 
+/*
+ * SVT-AV1 1.4's handle init and deinit share library-global state: two
+ * sessions closed at once on two threads (the solver measures rungs in
+ * parallel) freed the same block twice (ASan: double free in
+ * svt_av1_enc_deinit_handle, seen as rare segfaults under load). Opening and
+ * closing are taken one at a time; encoding itself still runs in parallel.
+ */
+static pthread_mutex_t svt_handle_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int svt_open(ShEncoder *enc, const ShEncoderConfig *cfg)
+{
+    int ret;
+    pthread_mutex_lock(&svt_handle_lock);
+    ret = sh_lavc_open(enc, cfg);
+    pthread_mutex_unlock(&svt_handle_lock);
+    return ret;
+}
+
+static void svt_close(ShEncoder *enc)
+{
+    pthread_mutex_lock(&svt_handle_lock);
+    sh_lavc_close(enc);
+    pthread_mutex_unlock(&svt_handle_lock);
+}
+
 const ShEncoderDesc sh_encoder_svtav1 = {
     .name = "svt-av1",
     .codec = "av1",
@@ -80,8 +105,8 @@ const ShEncoderDesc sh_encoder_svtav1 = {
     .pix_fmt = AV_PIX_FMT_YUV420P,
     .sample_fmt = AV_SAMPLE_FMT_NONE,
     .configure = svt_configure,
-    .open = sh_lavc_open,
+    .open = svt_open,
     .send_frame = sh_lavc_send_frame,
     .receive_packet = sh_lavc_receive_packet,
-    .close = sh_lavc_close,
+    .close = svt_close,
 };
