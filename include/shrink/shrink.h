@@ -200,6 +200,12 @@ const char *sh_codec_names(char *buf, size_t len);
  */
 const char *sh_codec_format(const char *codec);
 
+/* The format a --format name or an extension means ("m4v" is "mp4", "matroska"
+ * is "mkv"), as its canonical --format name; NULL: not a format shrink writes.
+ * sh_format_list: those names, space-separated, for messages and --help. */
+const char *sh_format_canonical(const char *name);
+const char *sh_format_list(void);
+
 /* The name of the available video encoder whose output plays inline everywhere
  * (phones, browsers, chat apps): what a service's limit is encoded with. NULL: none. */
 const char *sh_codec_plays_everywhere(void);

@@ -375,16 +375,11 @@ int main(int argc, char **argv)
             if (solver_option(longopts[optidx].name, optarg, o) < 0)
                 return EXIT_USAGE;
             break;
-        case OPT_FORMAT: {
-            static const char *const formats[] = { "mp4", "mov", "mkv", "webm", "gif", NULL };
-            o->format = NULL;
-            for (int i = 0; formats[i]; i++)
-                if (!strcasecmp(optarg, formats[i]))
-                    o->format = formats[i];
-            if (!o->format)
-                return usage_error("--format '%s': one of mp4, mov, mkv, webm, gif", optarg);
+        case OPT_FORMAT:
+            /* The library's one list of formats, not a copy of it. */
+            if (!(o->format = sh_format_canonical(optarg)))
+                return usage_error("--format '%s': one of %s", optarg, sh_format_list());
             break;
-        }
         case OPT_CODEC: o->codec = optarg; break;
         case OPT_SPEED:
             if (!strcmp(optarg, "fast"))

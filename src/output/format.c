@@ -39,6 +39,17 @@ const char *sh_format_names(void)
     return "mp4 mov mkv webm gif";
 }
 
+const char *sh_format_canonical(const char *name)
+{
+    const ShFormat *f = name ? sh_format_find(name) : NULL;
+    return f ? f->name : NULL;
+}
+
+const char *sh_format_list(void)
+{
+    return sh_format_names();
+}
+
 const char *sh_codec_format(const char *codec)
 {
     const ShEncoderDesc *d = codec && strcmp(codec, "auto") ? sh_encoder_find(codec) : NULL;
