@@ -144,15 +144,15 @@ void option_error(char *const *argv, const char *shorts);
 /* An ShLogFn; opaque is the Cli. */
 void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg);
 
-/* ---- scale.c: one film in chunks (docs/SCALE.md) ---- */
+/* ---- chunk.c: one film in chunks (docs/SCALE.md) ---- */
 
-int is_scale_command(const char *arg);
+int is_chunk_command(const char *arg);
 /* shrink plan|encode-chunk|join ...; argv[0] is the subcommand. Returns the exit code. */
-int scale_main(int argc, char **argv);
+int chunk_main(int argc, char **argv);
 /* --jobs N for one film: plan, cli->jobs chunk encodes at a time, join. As sh_job_run. */
-int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res);
+int chunk_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res);
 /* Whether --jobs takes the chunked path for this one input (an MP4 output, no --plan or --report). */
-int scale_applies(const Cli *cli, const ShOptions *o);
+int chunk_applies(const Cli *cli, const ShOptions *o);
 /* One input of a batch, by index: its exit code, *action what became of it. */
 typedef int (*ItemFn)(void *ctx, int index, Action *action);
 /*

@@ -314,9 +314,9 @@ int main(int argc, char **argv)
     int c, ret;
 
     int optidx = 0;
-    /* shrink plan|encode-chunk|join: scale-out subcommands (scale.c). */
-    if (argc > 1 && is_scale_command(argv[1]))
-        return scale_main(argc - 1, argv + 1);
+    /* shrink plan|encode-chunk|join: scale-out subcommands (chunk.c). */
+    if (argc > 1 && is_chunk_command(argv[1]))
+        return chunk_main(argc - 1, argv + 1);
     opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {

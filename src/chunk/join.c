@@ -30,8 +30,8 @@
 #include "input/open.h"
 #include "job/job.h"
 #include "output/mux.h"
-#include "scale/h264.h"
-#include "scale/scale.h"
+#include "chunk/h264.h"
+#include "chunk/chunk.h"
 
 /* Chunks over the target give up this share of their size, at most, when redone. */
 #define SH_REDO_MAX_SHARE 0.05
@@ -100,15 +100,15 @@ static int same_params(const AVCodecParameters *a, const AVCodecParameters *b)
  * planned, its codec parameters those of chunk 0, within its budget.
  * Chunks over their budget go to res->redo.
  */
-static int check_chunks(const ShScalePlan *p, char **files, ShH264Params *h264, int *delta,
-                        ShScaleJoinResult *res)
+static int check_chunks(const ShChunkPlan *p, char **files, ShH264Params *h264, int *delta,
+                        ShChunkJoinResult *res)
 {
     AVCodecParameters *first = NULL;
     double frame_s = av_q2d(av_inv_q(p->fps));
     int ret = 0;
 
     for (int k = 0; k < p->nchunks && ret >= 0; k++) {
-        const ShScaleChunk *c = &p->chunks[k];
+        const ShChunk *c = &p->chunks[k];
         Source s = { 0 };
         struct stat sb;
         double dur, want;
@@ -163,12 +163,12 @@ static int check_chunks(const ShScalePlan *p, char **files, ShH264Params *h264, 
             }
         }
         if (ret >= 0 && sb.st_size > c->budget) {
-            ShScaleRedo *r = av_realloc_array(res->redo, res->nredo + 1, sizeof(*r));
+            ShChunkRedo *r = av_realloc_array(res->redo, res->nredo + 1, sizeof(*r));
             if (!r) {
                 ret = AVERROR(ENOMEM);
             } else {
                 res->redo = r;
-                r[res->nredo++] = (ShScaleRedo){ k, sb.st_size, c->budget };
+                r[res->nredo++] = (ShChunkRedo){ k, sb.st_size, c->budget };
             }
         }
         source_close(&s);
@@ -184,7 +184,7 @@ static int check_chunks(const ShScalePlan *p, char **files, ShH264Params *h264, 
 }
 
 /* Over the target by excess: the biggest chunks give it up, each at most SH_REDO_MAX_SHARE. */
-static int plan_redo(const ShScalePlan *p, char **files, int64_t excess, ShScaleJoinResult *res)
+static int plan_redo(const ShChunkPlan *p, char **files, int64_t excess, ShChunkJoinResult *res)
 {
     int64_t *size = av_calloc(p->nchunks, sizeof(*size)), picked = 0;
     char *used = av_calloc(p->nchunks, 1);
@@ -218,7 +218,7 @@ static int plan_redo(const ShScalePlan *p, char **files, int64_t excess, ShScale
         if (!used[k])
             continue;
         cut = picked ? (int64_t)ceil((double)excess * size[k] / picked) : excess;
-        res->redo[res->nredo++] = (ShScaleRedo){ k, size[k], FFMAX(size[k] - cut, 1) };
+        res->redo[res->nredo++] = (ShChunkRedo){ k, size[k], FFMAX(size[k] - cut, 1) };
     }
 end:
     av_free(size);
@@ -319,7 +319,7 @@ static void out_free(Out *o)
 }
 
 typedef struct Joiner {
-    const ShScalePlan *p;
+    const ShChunkPlan *p;
     Out out;
     int64_t audio_block;      /* microseconds: audio is written up to here */
     int vst, ast;
@@ -336,7 +336,7 @@ typedef struct Joiner {
 } Joiner;
 
 /* Audio packets up to (and including) time dts in tb, or all with tb.num == 0. */
-static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShScaleJoinResult *res)
+static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShChunkJoinResult *res)
 {
     int ret;
     while (j->audio.have) {
@@ -359,7 +359,7 @@ static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShScaleJoinR
  * film's end) says how long it lasts: MP4 keeps dts differences, and the
  * last sample's duration decides where the film ends.
  */
-static int write_held(Joiner *j, const AVPacket *next, int64_t end, ShScaleJoinResult *res)
+static int write_held(Joiner *j, const AVPacket *next, int64_t end, ShChunkJoinResult *res)
 {
     AVPacket *h = j->held;
     int ret;
@@ -384,9 +384,9 @@ static int write_held(Joiner *j, const AVPacket *next, int64_t end, ShScaleJoinR
     return 0;
 }
 
-static int copy_chunk(Joiner *j, int k, const char *path, ShScaleJoinResult *res)
+static int copy_chunk(Joiner *j, int k, const char *path, ShChunkJoinResult *res)
 {
-    const ShScaleChunk *c = &j->p->chunks[k];
+    const ShChunk *c = &j->p->chunks[k];
     Source s = { 0 };
     AVRational tb;
     int64_t off;
@@ -442,8 +442,8 @@ end:
     return ret;
 }
 
-int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunks, int nchunks,
-                  const char *output, int force, ShScaleJoinResult *res)
+int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunks, int nchunks,
+                  const char *output, int force, ShChunkJoinResult *res)
 {
     Joiner j = { .p = p, .ast = -1 };
     char **files = av_calloc(p->nchunks, sizeof(*files));
@@ -462,7 +462,7 @@ int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunk
         goto end;
     }
     for (int i = 0; i < nchunks; i++) {
-        int k = sh_scale_chunk_index(chunks[i]);
+        int k = sh_chunk_index(chunks[i]);
         if (k < 0 || k >= p->nchunks) {
             sh_log(SH_LOG_ERROR, chunks[i], "not a chunk of this plan: %s", k < 0 ? "no chunk number in its name"
                    : "its number is past the plan's last chunk");
@@ -592,7 +592,7 @@ end:
     return ret;
 }
 
-void sh_scale_join_result_free(ShScaleJoinResult *res)
+void sh_chunk_join_result_free(ShChunkJoinResult *res)
 {
     av_freep(&res->redo);
     res->nredo = 0;

@@ -28,11 +28,11 @@
 #include "job/audio.h"
 #include "job/job.h"
 #include "output/mux.h"
-#include "scale/scale_int.h"
+#include "chunk/chunk_int.h"
 #include "stages/stage.h"
 
 typedef struct AudioCtx {
-    const ShScaleAudioArgs *a;
+    const ShChunkAudioArgs *a;
     ShStage *rs;
     ShEncoder *enc;
     ShMuxer *mx;
@@ -97,7 +97,7 @@ static int push(AudioCtx *c, const AVFrame *f)
     }
 }
 
-int sh_scale_encode_audio(const ShScaleAudioArgs *a, int64_t *bytes, int64_t *packets)
+int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *packets)
 {
     AudioCtx c = { .a = a };
     AVFormatContext *fmt = NULL;

@@ -35,15 +35,15 @@
 #include "common/outpath.h"
 #include "common/temp.h"
 #include "common/tmpspace.h"
-#include "scale/scale.h"
+#include "chunk/chunk.h"
 #include "shrink/size.h"
 
 extern char **environ;
 
 /* --jobs for one film: chunks at most (each is a registered temporary file). */
-#define SCALE_JOBS_MAX_CHUNKS 16
+#define JOBS_MAX_CHUNKS 16
 
-static int scale_usage(const char *fmt, const char *arg)
+static int chunk_usage(const char *fmt, const char *arg)
 {
     fputs("shrink: error: ", stderr);
     fprintf(stderr, fmt, sh_display(arg));
@@ -51,7 +51,7 @@ static int scale_usage(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-static int scale_exit_code(int err, ShPhase phase)
+static int chunk_exit_code(int err, ShPhase phase)
 {
     if (err == SH_ERROR_PLAN_INPUT)
         return EXIT_INPUT;
@@ -82,7 +82,7 @@ static void dir_of(char *out, size_t len, const char *path)
 
 static int rebalance(Cli *cli, const char *plan_path, char **args, int nargs)
 {
-    ShScalePlan *plan = NULL;
+    ShChunkPlan *plan = NULL;
     int *idx = av_calloc(FFMAX(nargs, 1), sizeof(*idx));
     int64_t *budget = av_calloc(FFMAX(nargs, 1), sizeof(*budget));
     int ret, code = EXIT_OK;
@@ -97,21 +97,21 @@ static int rebalance(Cli *cli, const char *plan_path, char **args, int nargs)
         errno = 0;
         k = strtol(args[i], &end, 10);
         if (!eq || end != eq || errno || k < 0 || k > INT_MAX || sh_size_parse(eq + 1, &budget[i]) < 0) {
-            code = scale_usage("'%s': give chunks to redo as K=BYTES (from shrink join's message)", args[i]);
+            code = chunk_usage("'%s': give chunks to redo as K=BYTES (from shrink join's message)", args[i]);
             goto end;
         }
         idx[i] = (int)k;
     }
     start_logging(cli);
-    if ((ret = sh_scale_plan_read(&plan, plan_path)) < 0) {
+    if ((ret = sh_chunk_plan_read(&plan, plan_path)) < 0) {
         code = EXIT_INPUT;
         goto end;
     }
-    if ((ret = sh_scale_rebalance(plan, idx, budget, nargs)) < 0) {
+    if ((ret = sh_chunk_rebalance(plan, idx, budget, nargs)) < 0) {
         code = EXIT_USAGE;
         goto end;
     }
-    if ((ret = sh_scale_plan_write(plan, plan_path)) < 0) {
+    if ((ret = sh_chunk_plan_write(plan, plan_path)) < 0) {
         code = EXIT_OUTPUT;
         goto end;
     }
@@ -122,7 +122,7 @@ static int rebalance(Cli *cli, const char *plan_path, char **args, int nargs)
         printf("; encode %s again, then join\n", nargs > 1 ? "them" : "it");
     }
 end:
-    sh_scale_plan_free(&plan);
+    sh_chunk_plan_free(&plan);
     av_free(idx);
     av_free(budget);
     return code;
@@ -188,8 +188,8 @@ static int cmd_plan(int argc, char **argv)
     };
     Cli cli = { 0 };
     ShOptions *o = &cli.job;
-    ShScaleOptions so = { 0 };
-    ShScalePlan *plan = NULL;
+    ShChunkOptions so = { 0 };
+    ShChunkPlan *plan = NULL;
     ShJobResult *res = NULL;
     const char *target = NULL, *preset = NULL, *plan_path = NULL, *rebalance_path = NULL;
     double duration = 0;
@@ -208,7 +208,7 @@ static int cmd_plan(int argc, char **argv)
         case SOPT_DURATION: {
             double v;
             if (time_parse(optarg, &v) < 0 || (c != SOPT_START && !(v > 0)))
-                return scale_usage("'%s': not a time (seconds, or [HH:]MM:SS[.mmm])", optarg);
+                return chunk_usage("'%s': not a time (seconds, or [HH:]MM:SS[.mmm])", optarg);
             *(c == SOPT_START ? &o->start : c == SOPT_END ? &o->end : &duration) = v;
             break;
         }
@@ -228,58 +228,58 @@ static int cmd_plan(int argc, char **argv)
             else if (!strcmp(optarg, "best"))
                 o->speed = SH_SPEED_BEST;
             else if (strcmp(optarg, "balanced"))
-                return scale_usage("--speed '%s': fast, balanced or best", optarg);
+                return chunk_usage("--speed '%s': fast, balanced or best", optarg);
             break;
         case SOPT_CHUNKS:
-            if (parse_count("--chunks", optarg, SH_SCALE_MAX_CHUNKS, &so.chunks) < 0)
+            if (parse_count("--chunks", optarg, SH_CHUNK_MAX, &so.chunks) < 0)
                 return EXIT_USAGE;
             break;
         case SOPT_CHUNK_LENGTH:
             if (time_parse(optarg, &so.chunk_seconds) < 0 || !(so.chunk_seconds >= 1))
-                return scale_usage("--chunk-length '%s': a time of at least 1 s", optarg);
+                return chunk_usage("--chunk-length '%s': a time of at least 1 s", optarg);
             break;
         case SOPT_AUDIO_OUTPUT: so.audio_output = optarg; break;
         case SOPT_REBALANCE: rebalance_path = optarg; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: option_error(argv, "t:o:qv"); return scale_usage("%s", "shrink plan: bad option");
+        default: option_error(argv, "t:o:qv"); return chunk_usage("%s", "shrink plan: bad option");
         }
     }
     if (rebalance_path)
         return rebalance(&cli, rebalance_path, argv + optind, argc - optind);
     if (optind != argc - 1)
-        return scale_usage("%s", "shrink plan takes one input file");
+        return chunk_usage("%s", "shrink plan takes one input file");
     o->input = argv[optind];
     if (!plan_path)
-        return scale_usage("%s", "shrink plan: -o PLAN.json is required");
+        return chunk_usage("%s", "shrink plan: -o PLAN.json is required");
     if (!!target == !!preset)
-        return scale_usage("%s", "shrink plan: give one of --target SIZE or --for SERVICE");
+        return chunk_usage("%s", "shrink plan: give one of --target SIZE or --for SERVICE");
     if (preset && !(cli.target.preset = preset_find(preset)))
-        return scale_usage("--for '%s': not a service I know (see shrink --help)", preset);
+        return chunk_usage("--for '%s': not a service I know (see shrink --help)", preset);
     if (target && target_parse(target, &cli.target) < 0)
-        return scale_usage("--target '%s': not a size (e.g. 25MB, 8MiB, 500k, 30%%)", target);
+        return chunk_usage("--target '%s': not a size (e.g. 25MB, 8MiB, 500k, 30%%)", target);
     if (so.chunks && so.chunk_seconds > 0)
-        return scale_usage("%s", "--chunks and --chunk-length both set the cut: give one");
+        return chunk_usage("%s", "--chunks and --chunk-length both set the cut: give one");
     if (o->end > 0 && duration > 0)
-        return scale_usage("%s", "--end and --duration both set the end: give one");
+        return chunk_usage("%s", "--end and --duration both set the end: give one");
     if (duration > 0)
         o->end = o->start + duration;
     if (o->end > 0 && o->end <= o->start)
-        return scale_usage("%s", "--end is not after --start");
+        return chunk_usage("%s", "--end is not after --start");
     if (o->end > 0 && o->end - o->start < TRIM_MIN_SECONDS)
-        return scale_usage("%s", "--end/--duration: the trim keeps less than 0.001 s");
+        return chunk_usage("%s", "--end/--duration: the trim keeps less than 0.001 s");
     if (stat(o->input, &sb) == 0 && S_ISREG(sb.st_mode))
         input_size = sb.st_size;
     if ((o->target_bytes = target_for(&cli.target, input_size)) <= 0)
-        return scale_usage("'%s': a share of the input's size needs a regular file", o->input);
+        return chunk_usage("'%s': a share of the input's size needs a regular file", o->input);
 
     start_logging(&cli);
     if (!(res = av_mallocz(sizeof(*res)))) {
         code = EXIT_OTHER;
         goto end;
     }
-    ret = sh_scale_plan(o, &so, plan_path, &plan, res);
-    code = scale_exit_code(ret, res->failed_phase);
+    ret = sh_chunk_plan(o, &so, plan_path, &plan, res);
+    code = chunk_exit_code(ret, res->failed_phase);
     if (ret < 0) {
         if (ret == SH_ERROR_INTERRUPTED && cli.verbosity >= 0)
             fprintf(stderr, "shrink: %s: interrupted; no plan was written\n", sh_display(o->input));
@@ -299,7 +299,7 @@ static int cmd_plan(int argc, char **argv)
                        (long long)plan->chunks[k].budget);
     }
 end:
-    sh_scale_plan_free(&plan);
+    sh_chunk_plan_free(&plan);
     av_free(res);
     return code;
 }
@@ -317,7 +317,7 @@ static int cmd_encode_chunk(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     Cli cli = { 0 };
-    ShScalePlan *plan = NULL;
+    ShChunkPlan *plan = NULL;
     ShJobResult *res = NULL;
     const char *output = NULL, *input = NULL;
     int list = 0, k = -1, c, ret, code;
@@ -330,26 +330,26 @@ static int cmd_encode_chunk(int argc, char **argv)
         case SOPT_LIST: list = 1; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: option_error(argv, "o:qv"); return scale_usage("%s", "shrink encode-chunk: bad option");
+        default: option_error(argv, "o:qv"); return chunk_usage("%s", "shrink encode-chunk: bad option");
         }
     }
     if (optind >= argc)
-        return scale_usage("%s", "shrink encode-chunk PLAN K -o FILE (or PLAN --list)");
+        return chunk_usage("%s", "shrink encode-chunk PLAN K -o FILE (or PLAN --list)");
     if (!list) {
         char *end;
         long v;
         if (optind + 2 != argc)
-            return scale_usage("%s", "shrink encode-chunk PLAN K -o FILE: one plan and one chunk number");
+            return chunk_usage("%s", "shrink encode-chunk PLAN K -o FILE: one plan and one chunk number");
         errno = 0;
         v = strtol(argv[optind + 1], &end, 10);
-        if (end == argv[optind + 1] || *end || errno || v < 0 || v >= SH_SCALE_MAX_CHUNKS)
-            return scale_usage("chunk '%s': a chunk number, from 0", argv[optind + 1]);
+        if (end == argv[optind + 1] || *end || errno || v < 0 || v >= SH_CHUNK_MAX)
+            return chunk_usage("chunk '%s': a chunk number, from 0", argv[optind + 1]);
         k = (int)v;
         if (!output)
-            return scale_usage("%s", "shrink encode-chunk: -o FILE is required");
+            return chunk_usage("%s", "shrink encode-chunk: -o FILE is required");
     }
     start_logging(&cli);
-    if (sh_scale_plan_read(&plan, argv[optind]) < 0) {
+    if (sh_chunk_plan_read(&plan, argv[optind]) < 0) {
         code = EXIT_INPUT;
         goto end;
     }
@@ -360,15 +360,15 @@ static int cmd_encode_chunk(int argc, char **argv)
         goto end;
     }
     if (k >= plan->nchunks) {
-        code = scale_usage("chunk '%s': past the plan's last chunk", argv[optind + 1]);
+        code = chunk_usage("chunk '%s': past the plan's last chunk", argv[optind + 1]);
         goto end;
     }
     if (!(res = av_mallocz(sizeof(*res)))) {
         code = EXIT_OTHER;
         goto end;
     }
-    ret = sh_scale_encode_chunk(plan, k, input, output, res);
-    code = scale_exit_code(ret, ret == SH_ERROR_PLAN_INPUT ? SH_PHASE_INPUT : res->failed_phase);
+    ret = sh_chunk_encode(plan, k, input, output, res);
+    code = chunk_exit_code(ret, ret == SH_ERROR_PLAN_INPUT ? SH_PHASE_INPUT : res->failed_phase);
     if (ret < 0) {
         if (ret == SH_ERROR_TARGET_TOO_SMALL && res->min_bytes > 0)
             fprintf(stderr, "shrink: %s: error: chunk %d's budget of %lld bytes is too small; the smallest it "
@@ -388,14 +388,14 @@ static int cmd_encode_chunk(int argc, char **argv)
                res->attempts, res->attempts == 1 ? "" : "s", res->seconds);
     }
 end:
-    sh_scale_plan_free(&plan);
+    sh_chunk_plan_free(&plan);
     av_free(res);
     return code;
 }
 
 /* ---- shrink join ---- */
 
-static void print_redo(const char *plan_path, const ShScaleJoinResult *jr)
+static void print_redo(const char *plan_path, const ShChunkJoinResult *jr)
 {
     fprintf(stderr, "shrink: join: encode again:");
     for (int i = 0; i < jr->nredo; i++)
@@ -417,8 +417,8 @@ static int cmd_join(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     Cli cli = { 0 };
-    ShScalePlan *plan = NULL;
-    ShScaleJoinResult jr = { 0 };
+    ShChunkPlan *plan = NULL;
+    ShChunkJoinResult jr = { 0 };
     const char *output = NULL;
     char dir[PATH_MAX];
     int force = 0, c, ret, code;
@@ -430,18 +430,18 @@ static int cmd_join(int argc, char **argv)
         case 'f': force = 1; break;
         case 'q': cli.verbosity = -1; break;
         case 'v': cli.verbosity++; break;
-        default: option_error(argv, "o:fqv"); return scale_usage("%s", "shrink join: bad option");
+        default: option_error(argv, "o:fqv"); return chunk_usage("%s", "shrink join: bad option");
         }
     }
     if (optind + 1 >= argc || !output)
-        return scale_usage("%s", "shrink join PLAN CHUNK... -o FILE");
+        return chunk_usage("%s", "shrink join PLAN CHUNK... -o FILE");
     start_logging(&cli);
-    if (sh_scale_plan_read(&plan, argv[optind]) < 0) {
+    if (sh_chunk_plan_read(&plan, argv[optind]) < 0) {
         code = EXIT_INPUT;
         goto end;
     }
     dir_of(dir, sizeof(dir), argv[optind]);
-    ret = sh_scale_join(plan, dir, argv + optind + 1, argc - optind - 1, output, force, &jr);
+    ret = sh_chunk_join(plan, dir, argv + optind + 1, argc - optind - 1, output, force, &jr);
     if (ret == SH_ERROR_REDO)
         print_redo(argv[optind], &jr);
     code = ret >= 0 ? EXIT_OK : ret == SH_ERROR_EXISTS ? EXIT_OUTPUT : ret == SH_ERROR_INTERRUPTED
@@ -455,12 +455,12 @@ static int cmd_join(int argc, char **argv)
                av_q2d(plan->fps), plan->audio_path[0] ? "opus" : "no audio", plan->duration);
     }
 end:
-    sh_scale_join_result_free(&jr);
-    sh_scale_plan_free(&plan);
+    sh_chunk_join_result_free(&jr);
+    sh_chunk_plan_free(&plan);
     return code;
 }
 
-int scale_main(int argc, char **argv)
+int chunk_main(int argc, char **argv)
 {
     /* argv[0] is the subcommand: getopt starts after it. */
     if (!strcmp(argv[0], "plan"))
@@ -470,7 +470,7 @@ int scale_main(int argc, char **argv)
     return cmd_join(argc, argv);
 }
 
-int is_scale_command(const char *arg)
+int is_chunk_command(const char *arg)
 {
     return !strcmp(arg, "plan") || !strcmp(arg, "encode-chunk") || !strcmp(arg, "join");
 }
@@ -585,11 +585,11 @@ static void remove_dir_files(const char *dir)
     closedir(d);
 }
 
-int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
+int chunk_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
 {
-    ShScaleOptions so = { 0 };
-    ShScalePlan *plan = NULL;
-    ShScaleJoinResult jr = { 0 };
+    ShChunkOptions so = { 0 };
+    ShChunkPlan *plan = NULL;
+    ShChunkJoinResult jr = { 0 };
     char dir[PATH_MAX] = "", plan_path[PATH_MAX] = "", audio_path[PATH_MAX] = "", (*chunk)[PATH_MAX] = NULL;
     char **names = NULL;
     int *which = NULL, ret;
@@ -612,13 +612,13 @@ int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
     if ((ret = sh_temp_register(plan_path)) < 0 || (ret = sh_temp_register(audio_path)) < 0)
         goto end;
     /* A minute a chunk, and at least two a worker so that a slow chunk does
-     * not hold up the rest; at most SCALE_JOBS_MAX_CHUNKS (temporary files). */
+     * not hold up the rest; at most JOBS_MAX_CHUNKS (temporary files). */
     so.chunk_seconds = 60;
     so.min_chunks = cli->jobs * 2;
-    so.max_chunks = SCALE_JOBS_MAX_CHUNKS;
+    so.max_chunks = JOBS_MAX_CHUNKS;
     so.audio_output = audio_path;
     phase = SH_PHASE_PLAN;
-    if ((ret = sh_scale_plan(o, &so, plan_path, &plan, res)) < 0) {
+    if ((ret = sh_chunk_plan(o, &so, plan_path, &plan, res)) < 0) {
         phase = res->failed_phase ? res->failed_phase : SH_PHASE_INPUT;
         goto end;
     }
@@ -648,7 +648,7 @@ int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
     if ((ret = run_chunks(cli, plan_path, chunk, which, plan->nchunks, &phase)) < 0)
         goto end;
     phase = SH_PHASE_OUTPUT;
-    ret = sh_scale_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
+    ret = sh_chunk_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
     if (ret == SH_ERROR_REDO && jr.nredo) {
         /* The estimate of the joined container was short: once, the chunks it names at their new budgets. */
         int n = jr.nredo;
@@ -661,16 +661,16 @@ int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
             which[i] = jr.redo[i].index;
             budget[i] = jr.redo[i].budget;
         }
-        ret = sh_scale_rebalance(plan, which, budget, n);
+        ret = sh_chunk_rebalance(plan, which, budget, n);
         av_free(budget);
-        sh_scale_join_result_free(&jr);
-        if (ret < 0 || (ret = sh_scale_plan_write(plan, plan_path)) < 0)
+        sh_chunk_join_result_free(&jr);
+        if (ret < 0 || (ret = sh_chunk_plan_write(plan, plan_path)) < 0)
             goto end;
         phase = SH_PHASE_ENCODE;
         if ((ret = run_chunks(cli, plan_path, chunk, which, n, &phase)) < 0)
             goto end;
         phase = SH_PHASE_OUTPUT;
-        ret = sh_scale_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
+        ret = sh_chunk_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
     }
     if (ret == SH_ERROR_REDO)
         ret = SH_ERROR_TARGET_TOO_SMALL;
@@ -692,8 +692,8 @@ end:
         sh_temp_remove(audio_path);
         sh_temp_remove(dir);
     }
-    sh_scale_join_result_free(&jr);
-    sh_scale_plan_free(&plan);
+    sh_chunk_join_result_free(&jr);
+    sh_chunk_plan_free(&plan);
     av_free(chunk);
     av_free(names);
     av_free(which);
@@ -708,7 +708,7 @@ int jobs_option(const char *arg, int *jobs)
     return parse_count("--jobs", arg, 256, jobs);
 }
 
-int scale_applies(const Cli *cli, const ShOptions *o)
+int chunk_applies(const Cli *cli, const ShOptions *o)
 {
     const char *ext = o->output ? strrchr(o->output, '.') : NULL;
     /* Chunks are MP4 and joined into MP4; --plan and --report are the whole-film job's. */

@@ -12,13 +12,13 @@
 #include <libavutil/rational.h>
 
 #include "common/log.h"
-#include "scale/scale.h"
+#include "chunk/chunk.h"
 
-int sh_scale_encode_chunk(const ShScalePlan *p, int k, const char *input, const char *output,
+int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *output,
                           ShJobResult *res)
 {
     static const char *const speed_names[] = { "balanced", "fast", "best" };
-    const ShScaleChunk *c;
+    const ShChunk *c;
     ShOptions o = { 0 };
     int ret;
 
@@ -29,7 +29,7 @@ int sh_scale_encode_chunk(const ShScalePlan *p, int k, const char *input, const 
     c = &p->chunks[k];
     if (!input)
         input = p->input;
-    if ((ret = sh_scale_check_input(p, input)) < 0)
+    if ((ret = sh_chunk_check_input(p, input)) < 0)
         return ret;
     o.input = input;
     o.output = output;

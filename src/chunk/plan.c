@@ -35,19 +35,19 @@
 #include "input/input.h"
 #include "input/open.h"
 #include "job/job.h"
-#include "scale/json.h"
-#include "scale/scale_int.h"
+#include "chunk/json.h"
+#include "chunk/chunk_int.h"
 #include "solver/plan.h"
 
 /* x264's default qcomp: the exponent of complexity its two-pass spends bits by. */
-#define SH_SCALE_EXPONENT 0.6
+#define SH_CHUNK_EXPONENT 0.6
 /* Without --chunks or --chunk-length: about this long each. */
-#define SH_SCALE_DEFAULT_SECONDS 60.0
+#define SH_CHUNK_DEFAULT_SECONDS 60.0
 /* Shorter chunks than this are not made (each costs an IDR and a rate-control warm-up). */
-#define SH_SCALE_MIN_SECONDS 1.0
+#define SH_CHUNK_MIN_SECONDS 1.0
 /* How far from its ideal place a boundary may move to reach a keyframe: this share of a chunk. */
-#define SH_SCALE_SNAP 0.25
-#define SH_SCALE_HASH_SPAN ((int64_t)1 << 20)
+#define SH_CHUNK_SNAP 0.25
+#define SH_CHUNK_HASH_SPAN ((int64_t)1 << 20)
 
 typedef struct Frame {
     int64_t pts;
@@ -73,7 +73,7 @@ static int hash_span(int fd, struct AVSHA *sha, int64_t off, int64_t len)
     return 0;
 }
 
-int sh_scale_hash_file(const char *path, char *hex, int64_t *size)
+int sh_chunk_hash_file(const char *path, char *hex, int64_t *size)
 {
     struct AVSHA *sha = av_sha_alloc();
     uint8_t digest[32];
@@ -88,10 +88,10 @@ int sh_scale_hash_file(const char *path, char *hex, int64_t *size)
      * the end: both ends, and the size, tell one file from another without
      * reading a film twice. */
     av_sha_init(sha, 256);
-    if ((ret = hash_span(fd, sha, 0, FFMIN(len, SH_SCALE_HASH_SPAN))) < 0 ||
-        (len > SH_SCALE_HASH_SPAN &&
-         (ret = hash_span(fd, sha, FFMAX(SH_SCALE_HASH_SPAN, len - SH_SCALE_HASH_SPAN),
-                          SH_SCALE_HASH_SPAN)) < 0)) {
+    if ((ret = hash_span(fd, sha, 0, FFMIN(len, SH_CHUNK_HASH_SPAN))) < 0 ||
+        (len > SH_CHUNK_HASH_SPAN &&
+         (ret = hash_span(fd, sha, FFMAX(SH_CHUNK_HASH_SPAN, len - SH_CHUNK_HASH_SPAN),
+                          SH_CHUNK_HASH_SPAN)) < 0)) {
         sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
         goto end;
     }
@@ -107,11 +107,11 @@ end:
     return ret;
 }
 
-int sh_scale_check_input(const ShScalePlan *plan, const char *input)
+int sh_chunk_check_input(const ShChunkPlan *plan, const char *input)
 {
     char hex[65];
     int64_t size;
-    int ret = sh_scale_hash_file(input, hex, &size);
+    int ret = sh_chunk_hash_file(input, hex, &size);
     if (ret < 0)
         return ret;
     if (size != plan->input_size) {
@@ -219,7 +219,7 @@ end:
  * first frame (stages/fps.c); a chunk counts its own from its first frame,
  * so a boundary off the grid would keep different frames near it.
  */
-static int on_grid(const ShScalePlan *p, int64_t pts, int64_t origin, AVRational src_rate)
+static int on_grid(const ShChunkPlan *p, int64_t pts, int64_t origin, AVRational src_rate)
 {
     double slots;
     if (!src_rate.num || av_cmp_q(p->fps, src_rate) >= 0)
@@ -228,18 +228,18 @@ static int on_grid(const ShScalePlan *p, int64_t pts, int64_t origin, AVRational
     return fabs(slots - llrint(slots)) < 1.0 / 16;
 }
 
-static int cut(ShScalePlan *p, const Frame *fr, int64_t n, int64_t origin, int64_t end,
+static int cut(ShChunkPlan *p, const Frame *fr, int64_t n, int64_t origin, int64_t end,
                AVRational src_rate, int nchunks)
 {
     int64_t step = (end - origin) / nchunks, prev = origin, lo = 0;
     int prev_key = 1;    /* the film's start is the first chunk's, a keyframe or not */
-    ShScaleChunk *c;
+    ShChunk *c;
 
     if (!(p->chunks = av_calloc(nchunks, sizeof(*p->chunks))))
         return AVERROR(ENOMEM);
     p->nchunks = 0;
     for (int k = 1; k <= nchunks; k++) {
-        int64_t ideal = origin + step * k, snap = (int64_t)(step * SH_SCALE_SNAP), best = -1, best_key = -1;
+        int64_t ideal = origin + step * k, snap = (int64_t)(step * SH_CHUNK_SNAP), best = -1, best_key = -1;
         int64_t b;
         if (k < nchunks) {
             /* The nearest eligible keyframe within the snap distance, else the nearest eligible frame. */
@@ -286,7 +286,7 @@ static int cut(ShScalePlan *p, const Frame *fr, int64_t n, int64_t origin, int64
 }
 
 /* Video frames a chunk will have at the output rate. */
-static int64_t chunk_out_frames(const ShScalePlan *p, const ShScaleChunk *c)
+static int64_t chunk_out_frames(const ShChunkPlan *p, const ShChunk *c)
 {
     return (int64_t)ceil((c->end - c->start) * av_q2d(p->video_tb) * av_q2d(p->fps)) + 1;
 }
@@ -297,12 +297,12 @@ static int64_t chunk_out_frames(const ShScalePlan *p, const ShScaleChunk *c)
  * container bytes, added to its share (they are not in the joined file,
  * where one index replaces them all).
  */
-static int split_budget(ShScalePlan *p, int64_t audio_packets)
+static int split_budget(ShChunkPlan *p, int64_t audio_packets)
 {
     int64_t out_frames = 0, video;
     double total_w = 0;
     for (int k = 0; k < p->nchunks; k++) {
-        ShScaleChunk *c = &p->chunks[k];
+        ShChunk *c = &p->chunks[k];
         double secs = (c->end - c->start) * av_q2d(p->video_tb);
         double rate = secs > 0 ? c->source_bytes / secs : 0;
         c->weight = secs > 0 ? secs * pow(FFMAX(rate, 1), p->exponent) : 0;
@@ -317,7 +317,7 @@ static int split_budget(ShScalePlan *p, int64_t audio_packets)
         return SH_ERROR_TARGET_TOO_SMALL;
     }
     for (int k = 0; k < p->nchunks; k++) {
-        ShScaleChunk *c = &p->chunks[k];
+        ShChunk *c = &p->chunks[k];
         c->weight /= total_w;
         c->budget = (int64_t)floor(video * c->weight) + sh_budget_overhead(chunk_out_frames(p, c), 0);
     }
@@ -336,10 +336,10 @@ static int audio_path_for(char *out, size_t len, const char *plan_path)
     return n < 0 || (size_t)n >= len ? AVERROR(ENAMETOOLONG) : 0;
 }
 
-int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *plan_path,
-                  ShScalePlan **pplan, ShJobResult *res)
+int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *plan_path,
+                  ShChunkPlan **pplan, ShJobResult *res)
 {
-    ShScalePlan *p = av_mallocz(sizeof(*p));
+    ShChunkPlan *p = av_mallocz(sizeof(*p));
     ShOptions po = *opt;
     ShInput *in = NULL;
     const ShInputInfo *info;
@@ -396,7 +396,7 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
         sh_log(SH_LOG_ERROR, opt->input, "%s", av_err2str(ret));
         goto end;
     }
-    if ((ret = sh_scale_hash_file(p->input, p->input_hash, &p->input_size)) < 0)
+    if ((ret = sh_chunk_hash_file(p->input, p->input_hash, &p->input_size)) < 0)
         goto end;
     if ((ret = sh_input_open(&in, opt->input)) < 0 || (ret = sh_input_select_audio(in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(in, opt->start, opt->end)) < 0)
@@ -416,7 +416,7 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
     p->trim_start = opt->start;
     p->trim_end = opt->end;
     p->audio_track = opt->audio_track;
-    p->exponent = SH_SCALE_EXPONENT;
+    p->exponent = SH_CHUNK_EXPONENT;
     src_rate = info->frame_rate;
     origin = info->range_start;
 
@@ -433,19 +433,19 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
     }
     p->duration = (end - origin) * av_q2d(info->video_tb);
     nchunks = so->chunks > 0 ? so->chunks
-            : (int)ceil(p->duration / (so->chunk_seconds > 0 ? so->chunk_seconds : SH_SCALE_DEFAULT_SECONDS));
+            : (int)ceil(p->duration / (so->chunk_seconds > 0 ? so->chunk_seconds : SH_CHUNK_DEFAULT_SECONDS));
     if (!so->chunks && so->min_chunks > 0)
         nchunks = FFMAX(nchunks, so->min_chunks);
     if (!so->chunks && so->max_chunks > 0)
         nchunks = FFMIN(nchunks, so->max_chunks);
-    nchunks = av_clip(FFMIN(nchunks, (int)(p->duration / SH_SCALE_MIN_SECONDS)), 1, SH_SCALE_MAX_CHUNKS);
+    nchunks = av_clip(FFMIN(nchunks, (int)(p->duration / SH_CHUNK_MIN_SECONDS)), 1, SH_CHUNK_MAX);
     if ((ret = cut(p, frames, nframes, origin, end, src_rate, nchunks)) < 0)
         goto end;
 
     phase = SH_PHASE_ENCODE;
     if (res->audio) {
         ShAudioBudget ab;
-        ShScaleAudioArgs aa = { 0 };
+        ShChunkAudioArgs aa = { 0 };
         sh_budget_audio_fixed(res->audio_bitrate, info->audio_channels, &ab);
         aa.input = opt->input;
         aa.track = opt->audio_track;
@@ -457,7 +457,7 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
         aa.origin = origin;
         aa.end_pts = end;
         aa.output = audio_out;
-        if ((ret = sh_scale_encode_audio(&aa, &p->audio_bytes, &audio_packets)) < 0)
+        if ((ret = sh_chunk_encode_audio(&aa, &p->audio_bytes, &audio_packets)) < 0)
             goto end;
         p->audio_bitrate = res->audio_bitrate;
         p->audio_channels = res->audio_channels;
@@ -475,7 +475,7 @@ int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *pl
     if ((ret = split_budget(p, audio_packets)) < 0)
         goto end;
     phase = SH_PHASE_OUTPUT;
-    if ((ret = sh_scale_plan_write(p, plan_path)) < 0)
+    if ((ret = sh_chunk_plan_write(p, plan_path)) < 0)
         goto end;
     *pplan = p;
     p = NULL;
@@ -484,11 +484,11 @@ end:
         res->failed_phase = phase;
     sh_input_close(&in);
     av_free(frames);
-    sh_scale_plan_free(&p);
+    sh_chunk_plan_free(&p);
     return ret;
 }
 
-int sh_scale_rebalance(ShScalePlan *p, const int *idx, const int64_t *budgets, int n)
+int sh_chunk_rebalance(ShChunkPlan *p, const int *idx, const int64_t *budgets, int n)
 {
     for (int i = 0; i < n; i++) {
         if (idx[i] < 0 || idx[i] >= p->nchunks) {
@@ -506,7 +506,7 @@ int sh_scale_rebalance(ShScalePlan *p, const int *idx, const int64_t *budgets, i
     return 0;
 }
 
-void sh_scale_plan_free(ShScalePlan **pp)
+void sh_chunk_plan_free(ShChunkPlan **pp)
 {
     if (!*pp)
         return;
@@ -521,7 +521,7 @@ static const char *speed_name(int speed)
     return speed == SH_SPEED_FAST ? "fast" : speed == SH_SPEED_BEST ? "best" : "balanced";
 }
 
-int sh_scale_plan_write(const ShScalePlan *p, const char *path)
+int sh_chunk_plan_write(const ShChunkPlan *p, const char *path)
 {
     char tmp[PATH_MAX];
     FILE *f;
@@ -535,7 +535,7 @@ int sh_scale_plan_write(const ShScalePlan *p, const char *path)
         ret = AVERROR(errno);
         goto fail;
     }
-    fprintf(f, "{\n  \"shrink_plan\": %d,\n  \"input\": {\"path\": ", SH_SCALE_PLAN_VERSION);
+    fprintf(f, "{\n  \"shrink_plan\": %d,\n  \"input\": {\"path\": ", SH_CHUNK_PLAN_VERSION);
     sh_json_write_string(f, p->input);
     if (!sh_utf8_valid(p->input)) {
         fputs(", \"path_base64\": ", f);
@@ -570,7 +570,7 @@ int sh_scale_plan_write(const ShScalePlan *p, const char *path)
             (long long)p->reserve_bytes, p->exponent);
     fprintf(f, "  \"chunks\": [\n");
     for (int k = 0; k < p->nchunks; k++) {
-        const ShScaleChunk *c = &p->chunks[k];
+        const ShChunk *c = &p->chunks[k];
         fprintf(f, "    {\"index\": %d, \"start_pts\": %lld, \"end_pts\": %lld, \"start\": %.6f, \"end\": %.6f, "
                    "\"frames\": %lld, \"keyframe\": %s, \"source_bytes\": %lld, \"weight\": %.6f, \"container\": %lld, "
                    "\"budget\": %lld}%s\n",
@@ -656,9 +656,9 @@ end:
         (dst) = v_;                                                                 \
     } while (0)
 
-int sh_scale_plan_read(ShScalePlan **pp, const char *path)
+int sh_chunk_plan_read(ShChunkPlan **pp, const char *path)
 {
-    ShScalePlan *p = av_mallocz(sizeof(*p));
+    ShChunkPlan *p = av_mallocz(sizeof(*p));
     ShJson *root = NULL;
     const ShJson *o, *chunks, *audio;
     const char *what = "";
@@ -680,9 +680,9 @@ int sh_scale_plan_read(ShScalePlan **pp, const char *path)
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
-    if (version != SH_SCALE_PLAN_VERSION) {
+    if (version != SH_CHUNK_PLAN_VERSION) {
         sh_log(SH_LOG_ERROR, path, "plan version %lld; this shrink reads version %d", (long long)version,
-               SH_SCALE_PLAN_VERSION);
+               SH_CHUNK_PLAN_VERSION);
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
@@ -735,7 +735,7 @@ int sh_scale_plan_read(ShScalePlan **pp, const char *path)
         goto bad;
     chunks = sh_json_get(root, "chunks");
     what = "chunks";
-    if (!chunks || chunks->type != SH_JSON_ARRAY || chunks->n < 1 || chunks->n > SH_SCALE_MAX_CHUNKS)
+    if (!chunks || chunks->type != SH_JSON_ARRAY || chunks->n < 1 || chunks->n > SH_CHUNK_MAX)
         goto bad;
     if (!(p->chunks = av_calloc(chunks->n, sizeof(*p->chunks)))) {
         ret = AVERROR(ENOMEM);
@@ -744,7 +744,7 @@ int sh_scale_plan_read(ShScalePlan **pp, const char *path)
     p->nchunks = chunks->n;
     for (int k = 0; k < chunks->n; k++) {
         const ShJson *c = &chunks->items[k];
-        ShScaleChunk *d = &p->chunks[k];
+        ShChunk *d = &p->chunks[k];
         int64_t index;
         const ShJson *key = sh_json_get(c, "keyframe");
         GET_INT(c, "index", index, k, k);   /* in order, from 0 */
@@ -776,11 +776,11 @@ bad:
 end:
     sh_json_free(&root);
     av_free(text);
-    sh_scale_plan_free(&p);
+    sh_chunk_plan_free(&p);
     return ret;
 }
 
-int sh_scale_chunk_index(const char *path)
+int sh_chunk_index(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path, *end = NULL, *start;
