@@ -135,4 +135,38 @@ int sh_chunk_rebalance(ShChunkPlan *plan, const int *idx, const int64_t *budgets
 /* The chunk index in a file name: its last run of digits; -1 when none. */
 int sh_chunk_index(const char *path);
 
+/*
+ * What runs chunk encodes for sh_chunk_run_film and sh_chunk_join_redo:
+ * encode() makes chunks which[0..n) of the plan (written at plan_path, the
+ * one every encode must read) into files[which[i]], up to workers at a
+ * time, each as sh_chunk_encode would; all of them or it fails. Returns 0
+ * or a negative error, with *phase where it failed.
+ */
+typedef struct ShChunkEngine {
+    int (*encode)(void *opaque, const ShChunkPlan *plan, const char *plan_path, char *const *files,
+                  const int *which, int n, ShPhase *phase);
+    void *opaque;
+    int workers;
+} ShChunkEngine;
+
+/*
+ * Join files (files[k] is chunk k) into output; when the joined file is over
+ * the target (the join names chunks to redo), lower those chunks' budgets in
+ * the plan, write it to plan_path, have eng encode them again and join once
+ * more. Over a second time: SH_ERROR_TARGET_TOO_SMALL. Returns 0 or a
+ * negative error, *phase where it failed (SH_PHASE_OUTPUT for the join).
+ */
+int sh_chunk_join_redo(ShChunkPlan *plan, const char *plan_path, const char *plan_dir, char *const *files,
+                       const char *output, int force, const ShChunkEngine *eng, ShChunkJoinResult *jr,
+                       ShPhase *phase);
+
+/*
+ * One film, o->input to o->output (an MP4), through plan, eng's encodes and
+ * join, in a private temporary directory removed whatever happens: about a
+ * minute a chunk, at least two per worker, at most 16. As sh_job_run: 0 or
+ * a negative error (logged), res filled (bytes, duration, attempts: the
+ * chunks, seconds, failed_phase).
+ */
+int sh_chunk_run_film(const ShOptions *o, const ShChunkEngine *eng, ShJobResult *res);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * Scale out (docs/SCALE.md): the subcommands that cut one film into chunks
- * for any engine to run, and --jobs N for one film on this machine, which
- * runs the same three steps with the same code:
+ * for any engine to run. They parse, call src/chunk/ and print; --jobs N
+ * for one film runs the same three steps with the same code (jobs.c).
  *
  *   shrink plan IN --target SIZE -o plan.json [--chunks N | --chunk-length T]
  *   shrink plan --rebalance plan.json K=BYTES...
@@ -11,37 +11,20 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <libavutil/mem.h>
 
-#include "cli/cli.h"
-#include "common/outpath.h"
-#include "common/temp.h"
-#include "common/tmpspace.h"
 #include "chunk/chunk.h"
+#include "cli/cli.h"
 #include "shrink/size.h"
-
-extern char **environ;
-
-/* --jobs for one film: chunks at most (each is a registered temporary file). */
-#define JOBS_MAX_CHUNKS 16
 
 static int chunk_usage(const char *fmt, const char *arg)
 {
@@ -146,20 +129,6 @@ enum {
     SOPT_LIST,
 };
 
-static int parse_count(const char *opt, const char *arg, int max, int *out)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(arg, &end, 10);
-    if (end == arg || *end || errno || v < 1 || v > max) {
-        fprintf(stderr, "shrink: error: %s '%s': a whole number from 1 to %d\n", opt, sh_display(arg), max);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 static int cmd_plan(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -213,7 +182,7 @@ static int cmd_plan(int argc, char **argv)
             break;
         }
         case SOPT_AUDIO_TRACK:
-            if (parse_count("--audio-track", optarg, 1000, &o->audio_track) < 0)
+            if (count_option("--audio-track", optarg, 1000, &o->audio_track) < 0)
                 return EXIT_USAGE;
             break;
         case SOPT_NO_AUDIO: o->no_audio = 1; break;
@@ -231,7 +200,7 @@ static int cmd_plan(int argc, char **argv)
                 return chunk_usage("--speed '%s': fast, balanced or best", optarg);
             break;
         case SOPT_CHUNKS:
-            if (parse_count("--chunks", optarg, SH_CHUNK_MAX, &so.chunks) < 0)
+            if (count_option("--chunks", optarg, SH_CHUNK_MAX, &so.chunks) < 0)
                 return EXIT_USAGE;
             break;
         case SOPT_CHUNK_LENGTH:
@@ -475,363 +444,3 @@ int is_chunk_command(const char *arg)
     return !strcmp(arg, "plan") || !strcmp(arg, "encode-chunk") || !strcmp(arg, "join");
 }
 
-/* ---- --jobs N for one film: plan, chunks in parallel processes, join ---- */
-
-/* A child's exit code back into an error and the phase it stands for. */
-static int child_error(int code, ShPhase *phase)
-{
-    switch (code) {
-    case EXIT_INPUT:     *phase = SH_PHASE_INPUT;  return AVERROR_INVALIDDATA;
-    case EXIT_TOO_SMALL: *phase = SH_PHASE_PLAN;   return SH_ERROR_TARGET_TOO_SMALL;
-    case EXIT_ENCODER:   *phase = SH_PHASE_ENCODE; return AVERROR_EXTERNAL;
-    case EXIT_OUTPUT:    *phase = SH_PHASE_OUTPUT; return AVERROR(EIO);
-    case EXIT_USAGE:     *phase = SH_PHASE_SETUP;  return SH_ERROR_BAD_OPTION;
-    default:
-        *phase = SH_PHASE_NONE;
-        return code >= 128 ? SH_ERROR_INTERRUPTED : AVERROR_EXTERNAL;
-    }
-}
-
-/* Pass the signal on to the children still running (a terminal's Ctrl-C
- * reached them already; a kill did not). */
-static void pass_signal(const pid_t *pid, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (pid[i] > 0)
-            kill(pid[i], cli_signal);
-}
-
-/*
- * Wait for one of the n children in pid[] and clear its slot. Returns the
- * slot (-3 for a child not in the list), -1 when interrupted (a signal of
- * ours is passed on to the children first: wait again), -2 when none is left.
- */
-static int wait_child(pid_t *pid, int n, int *status)
-{
-    pid_t done = waitpid(-1, status, 0);
-    if (done < 0) {
-        if (errno == EINTR && cli_signal)
-            pass_signal(pid, n);
-        return errno == ECHILD ? -2 : -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (pid[i] == done) {
-            pid[i] = 0;
-            return i;
-        }
-    return -3;
-}
-/* Run encode-chunk for each of the chunks, jobs at a time. Returns 0 or the first failure. */
-static int run_chunks(const Cli *cli, const char *plan_path, char paths[][PATH_MAX], const int *which, int n,
-                      ShPhase *phase)
-{
-    pid_t *pid = av_calloc(FFMAX(n, 1), sizeof(*pid));
-    posix_spawn_file_actions_t fa;
-    int next = 0, running = 0, ret = 0;
-
-    if (!pid)
-        return AVERROR(ENOMEM);
-    /* Their result lines are not ours (stdout is the batch's); their messages are (stderr). */
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    while (next < n || running) {
-        int status, code;
-        int slot;
-        while (!ret && !cli_signal && next < n && running < cli->jobs) {
-            char num[16];
-            char *args[] = { "shrink", "encode-chunk", (char *)plan_path, num, "-o", paths[which[next]],
-                             cli->verbosity > 0 ? "-v" : "-q", NULL };
-            snprintf(num, sizeof(num), "%d", which[next]);
-            /* The same binary, whatever PATH says: the one code path for every engine. */
-            if ((code = posix_spawn(&pid[next], "/proc/self/exe", &fa, NULL, args, environ))) {
-                fprintf(stderr, "shrink: error: cannot start a chunk encode: %s\n", strerror(code));
-                ret = AVERROR(code);
-                break;
-            }
-            next++;
-            running++;
-        }
-        if (!running)
-            break;
-        if ((slot = wait_child(pid, next, &status)) == -2)
-            break;
-        if (slot == -1)
-            continue;
-        running--;
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (code && !ret)
-            ret = child_error(code, phase);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    av_free(pid);
-    if (cli_signal)
-        ret = SH_ERROR_INTERRUPTED;
-    return ret;
-}
-
-static void remove_dir_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    if (!d)
-        return;
-    while ((de = readdir(d))) {
-        char path[PATH_MAX];
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
-            unlink(path);
-    }
-    closedir(d);
-}
-
-int chunk_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res)
-{
-    ShChunkOptions so = { 0 };
-    ShChunkPlan *plan = NULL;
-    ShChunkJoinResult jr = { 0 };
-    char dir[PATH_MAX] = "", plan_path[PATH_MAX] = "", audio_path[PATH_MAX] = "", (*chunk)[PATH_MAX] = NULL;
-    char **names = NULL;
-    int *which = NULL, ret;
-    ShPhase phase = SH_PHASE_SETUP;
-    double t0;
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t0 = ts.tv_sec + ts.tv_nsec / 1e9;
-    /* Refuse now what the join's rename would refuse after all the encoding. */
-    if ((ret = sh_output_check(o->input, o->output, o->force)) < 0)
-        goto end;
-    if ((ret = sh_temp_mkdir(dir, sizeof(dir))) < 0) {
-        fprintf(stderr, "shrink: error: cannot create a temporary directory (TMPDIR): %s\n", av_err2str(ret));
-        dir[0] = 0;
-        goto end;
-    }
-    snprintf(plan_path, sizeof(plan_path), "%.4000s/plan.json", dir);
-    snprintf(audio_path, sizeof(audio_path), "%.4000s/plan.audio.mp4", dir);
-    if ((ret = sh_temp_register(plan_path)) < 0 || (ret = sh_temp_register(audio_path)) < 0)
-        goto end;
-    /* A minute a chunk, and at least two a worker so that a slow chunk does
-     * not hold up the rest; at most JOBS_MAX_CHUNKS (temporary files). */
-    so.chunk_seconds = 60;
-    so.min_chunks = cli->jobs * 2;
-    so.max_chunks = JOBS_MAX_CHUNKS;
-    so.audio_output = audio_path;
-    phase = SH_PHASE_PLAN;
-    if ((ret = sh_chunk_plan(o, &so, plan_path, &plan, res)) < 0) {
-        phase = res->failed_phase ? res->failed_phase : SH_PHASE_INPUT;
-        goto end;
-    }
-    if (!(chunk = av_calloc(plan->nchunks, sizeof(*chunk))) || !(names = av_calloc(plan->nchunks, sizeof(*names))) ||
-        !(which = av_calloc(plan->nchunks, sizeof(*which)))) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    for (int k = 0; k < plan->nchunks; k++) {
-        snprintf(chunk[k], PATH_MAX, "%.4000s/chunk_%d.mp4", dir, k);
-        names[k] = chunk[k];
-        which[k] = k;
-        if ((ret = sh_temp_register(chunk[k])) < 0)
-            goto end;
-    }
-    {
-        /* The chunk encodes running at once share the bound on temporary disk. */
-        int64_t bound;
-        int given;
-        char v[32];
-        if ((ret = sh_tmp_bound(o->target_bytes, &bound, &given)) < 0)
-            goto end;
-        snprintf(v, sizeof(v), "%lld", (long long)FFMAX(bound / FFMAX(cli->jobs, 1), 1));
-        setenv("SHRINK_TMP_MAX", v, 1);
-    }
-    phase = SH_PHASE_ENCODE;
-    if ((ret = run_chunks(cli, plan_path, chunk, which, plan->nchunks, &phase)) < 0)
-        goto end;
-    phase = SH_PHASE_OUTPUT;
-    ret = sh_chunk_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
-    if (ret == SH_ERROR_REDO && jr.nredo) {
-        /* The estimate of the joined container was short: once, the chunks it names at their new budgets. */
-        int n = jr.nredo;
-        int64_t *budget = av_calloc(n, sizeof(*budget));
-        if (!budget) {
-            ret = AVERROR(ENOMEM);
-            goto end;
-        }
-        for (int i = 0; i < n; i++) {
-            which[i] = jr.redo[i].index;
-            budget[i] = jr.redo[i].budget;
-        }
-        ret = sh_chunk_rebalance(plan, which, budget, n);
-        av_free(budget);
-        sh_chunk_join_result_free(&jr);
-        if (ret < 0 || (ret = sh_chunk_plan_write(plan, plan_path)) < 0)
-            goto end;
-        phase = SH_PHASE_ENCODE;
-        if ((ret = run_chunks(cli, plan_path, chunk, which, n, &phase)) < 0)
-            goto end;
-        phase = SH_PHASE_OUTPUT;
-        ret = sh_chunk_join(plan, dir, names, plan->nchunks, o->output, o->force, &jr);
-    }
-    if (ret == SH_ERROR_REDO)
-        ret = SH_ERROR_TARGET_TOO_SMALL;
-    if (ret == SH_ERROR_EXISTS)
-        phase = SH_PHASE_SETUP;
-    if (ret >= 0) {
-        res->bytes = jr.bytes;
-        res->duration = plan->duration;
-        res->attempts = plan->nchunks;
-        snprintf(res->output, sizeof(res->output), "%s", o->output);
-    }
-end:
-    if (dir[0]) {
-        remove_dir_files(dir);
-        if (chunk)
-            for (int k = 0; k < plan->nchunks; k++)
-                sh_temp_forget(chunk[k]);
-        sh_temp_remove(plan_path);
-        sh_temp_remove(audio_path);
-        sh_temp_remove(dir);
-    }
-    sh_chunk_join_result_free(&jr);
-    sh_chunk_plan_free(&plan);
-    av_free(chunk);
-    av_free(names);
-    av_free(which);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    res->seconds = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
-    res->failed_phase = ret < 0 ? (ret == SH_ERROR_TARGET_TOO_SMALL ? SH_PHASE_PLAN : phase) : SH_PHASE_NONE;
-    return ret;
-}
-
-int jobs_option(const char *arg, int *jobs)
-{
-    return parse_count("--jobs", arg, 256, jobs);
-}
-
-int chunk_applies(const Cli *cli, const ShOptions *o)
-{
-    const char *ext = o->output ? strrchr(o->output, '.') : NULL;
-    /* Chunks are MP4 and joined into MP4; --plan and --report are the whole-film job's. */
-    return cli->jobs > 1 && !o->plan_only && !o->report && ext && !strcasecmp(ext, ".mp4") &&
-           (!o->format || !strcmp(o->format, "mp4"));
-}
-
-/* ---- --jobs N over a batch: each input in its own process ---- */
-
-/*
- * Peak memory planned for one job: 397 MB measured for a 720p film (frame
- * cache 96 MiB, x264's lookahead and references, libav); the cache spills
- * to disk beyond its bound, so a longer film does not need more. --jobs is
- * lowered so that jobs x this stays within MemAvailable.
- */
-#define JOB_MEMORY ((int64_t)640 << 20)
-
-static int jobs_for_memory(const Cli *cli, int want)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[128];
-    long long kb = -1;
-    int n;
-    if (!f)
-        return want;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
-            break;
-    fclose(f);
-    if (kb <= 0)
-        return want;
-    n = (int)FFMAX(1, FFMIN(want, kb * 1024 / JOB_MEMORY));
-    if (n < want && cli->verbosity >= 0)
-        fprintf(stderr, "shrink: warning: --jobs %d: %lld MB of memory available, %d jobs at a time\n", want,
-                kb / 1024, n);
-    return n;
-}
-
-int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *actions)
-{
-    pid_t *pid = av_calloc(FFMAX(n, 1), sizeof(*pid));
-    FILE **out = av_calloc(FFMAX(n, 1), sizeof(*out));
-    /* Shared with the children: each writes its own code and action there. */
-    int *shared = mmap(NULL, sizeof(int) * 2 * FFMAX(n, 1), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    int jobs = jobs_for_memory(cli, cli->jobs), next = 0, running = 0, printed = 0, ret = 0;
-
-    /* The jobs running at once share the bound on temporary disk. */
-    sh_tmp_set_share(jobs);
-
-    if (!pid || !out || shared == MAP_FAILED) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    for (int i = 0; i < 2 * n; i++)
-        shared[i] = -1;
-    while (printed < n) {
-        int status;
-        int slot;
-        while (!cli_signal && next < n && running < jobs) {
-            if (!(out[next] = sh_temp_anon())) {
-                ret = AVERROR(errno);
-                goto wait_all;
-            }
-            fflush(stdout);
-            fflush(stderr);
-            if ((pid[next] = fork()) < 0) {
-                ret = AVERROR(errno);
-                goto wait_all;
-            }
-            if (!pid[next]) {
-                /* The child: its result line into its file, printed in input order by the parent. */
-                Action action = ACTION_FAILED;
-                int code;
-                dup2(fileno(out[next]), STDOUT_FILENO);
-                code = fn(ctx, next, &action);
-                fflush(stdout);
-                shared[2 * next] = code;
-                shared[2 * next + 1] = action;
-                _exit(0);
-            }
-            next++;
-            running++;
-        }
-        /* Results in input order, as soon as all before them are in. */
-        while (printed < next && !pid[printed]) {
-            char buf[4096];
-            size_t got;
-            rewind(out[printed]);
-            while ((got = fread(buf, 1, sizeof(buf), out[printed])) > 0)
-                fwrite(buf, 1, got, stdout);
-            fflush(stdout);
-            fclose(out[printed]);
-            out[printed] = NULL;
-            codes[printed] = shared[2 * printed] >= 0 ? shared[2 * printed] : EXIT_OTHER;
-            actions[printed] = shared[2 * printed + 1] >= 0 ? shared[2 * printed + 1] : ACTION_FAILED;
-            printed++;
-        }
-        if (printed == n || (!running && (cli_signal || next == n)))
-            break;
-        if ((slot = wait_child(pid, next, &status)) == -2)
-            break;
-        if (slot == -1)
-            continue;
-        if (slot >= 0 && !WIFEXITED(status) && shared[2 * slot] < 0)
-            shared[2 * slot] = 128 + WTERMSIG(status);
-        running--;
-    }
-    goto end;
-wait_all:
-    while (running > 0 && waitpid(-1, NULL, 0) > 0)
-        running--;
-end:
-    for (int i = 0; out && i < n; i++)
-        if (out[i])
-            fclose(out[i]);
-    if (shared != MAP_FAILED && shared) {
-        for (int i = printed; i < n; i++) {
-            codes[i] = -1;     /* not run */
-            actions[i] = ACTION_FAILED;
-        }
-        munmap(shared, sizeof(int) * 2 * FFMAX(n, 1));
-    }
-    av_free(pid);
-    av_free(out);
-    return ret < 0 ? ret : printed;
-}

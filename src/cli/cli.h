@@ -149,7 +149,10 @@ void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg)
 int is_chunk_command(const char *arg);
 /* shrink plan|encode-chunk|join ...; argv[0] is the subcommand. Returns the exit code. */
 int chunk_main(int argc, char **argv);
-/* --jobs N for one film: plan, cli->jobs chunk encodes at a time, join. As sh_job_run. */
+
+/* ---- jobs.c: --jobs N ---- */
+
+/* --jobs N for one film: sh_chunk_run_film, cli->jobs chunk encodes at a time. As sh_job_run. */
 int chunk_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res);
 /* Whether --jobs takes the chunked path for this one input (an MP4 output, no --plan or --report). */
 int chunk_applies(const Cli *cli, const ShOptions *o);
@@ -164,6 +167,8 @@ typedef int (*ItemFn)(void *ctx, int index, Action *action);
 int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *actions);
 /* --jobs N: a whole number from 1. Returns 0 or -1 (said on stderr). */
 int jobs_option(const char *arg, int *jobs);
+/* A count option (--chunks, --audio-track): a whole number from 1 to max. Returns 0 or -1 (said on stderr). */
+int count_option(const char *opt, const char *arg, int max, int *out);
 
 /* ---- plan.c ---- */
 
