@@ -4,11 +4,12 @@
  * own pre-skip), and its size must be known exactly before the video
  * budgets are split, so plan makes it and join copies its packets.
  *
- *   demux (audio only) --> decode --> resample (video's start = sample 0)
- *                      --> Opus --> MP4 (temp file) --> rename
+ *   input (audio alone) --> resample (video's start = sample 0)
+ *                       --> Opus --> MP4 (temp file, output/mux.c) --> rename
  *
- * The same stream choice, alignment and cut as a job's audio (input.c,
- * stages/resample.c, job.c's write_audio_until), without decoding video.
+ * The job's own pieces: the input's stream choice, trim and decode
+ * (sh_input_want_video(0): no video is decoded), the job's audio path
+ * (job/audio.c: encoder and resample stage) and its cut at the video's end.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define _GNU_SOURCE
@@ -18,21 +19,20 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include <libavformat/avformat.h>
 #include <libavutil/mathematics.h>
 
+#include "chunk/chunk_int.h"
 #include "common/log.h"
 #include "common/temp.h"
-#include "input/open.h"
 #include "encoders/encoder.h"
+#include "input/input.h"
 #include "job/audio.h"
 #include "job/job.h"
 #include "output/mux.h"
-#include "chunk/chunk_int.h"
 #include "stages/stage.h"
 
 typedef struct AudioCtx {
-    const ShChunkAudioArgs *a;
+    const char *path;         /* the input, for messages */
     ShStage *rs;
     ShEncoder *enc;
     ShMuxer *mx;
@@ -41,19 +41,6 @@ typedef struct AudioCtx {
     int64_t end;              /* encoder time base: packets from here on are past the video */
     int64_t packets;
 } AudioCtx;
-
-static int pick_stream(AVFormatContext *fmt, int track)
-{
-    int n = 0, vi;
-    if (track <= 0) {
-        vi = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-        return av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
-    }
-    for (unsigned i = 0; i < fmt->nb_streams; i++)
-        if (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO && ++n == track)
-            return (int)i;
-    return AVERROR_STREAM_NOT_FOUND;
-}
 
 static int write_packets(AudioCtx *c)
 {
@@ -69,7 +56,7 @@ static int write_packets(AudioCtx *c)
     }
     if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
         return 0;
-    sh_log(SH_LOG_ERROR, c->a->input, "opus encoder failed: %s", av_err2str(ret));
+    sh_log(SH_LOG_ERROR, c->path, "opus encoder failed: %s", av_err2str(ret));
     return ret;
 }
 
@@ -99,62 +86,44 @@ static int push(AudioCtx *c, const AVFrame *f)
 
 int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *packets)
 {
-    AudioCtx c = { .a = a };
-    AVFormatContext *fmt = NULL;
-    AVCodecContext *dec = NULL;
-    const AVCodec *codec;
+    const ShInputInfo *info = sh_input_info(a->in);
+    AudioCtx c = { .path = info->path };
     AVFrame *frame = av_frame_alloc();
-    AVPacket *in = av_packet_alloc();
     const ShEncoderDesc *desc = sh_encoder_first(AVMEDIA_TYPE_AUDIO, "mp4");
+    enum AVMediaType type;
     ShAudioBudget budget;
     char tmp_path[PATH_MAX] = "";
     struct stat sb;
-    AVStream *st;
-    int ai, ret;
+    int ret;
 
     c.pkt = av_packet_alloc();
     c.tmp = av_frame_alloc();
-    if (!frame || !in || !c.pkt || !c.tmp) {
+    if (!frame || !c.pkt || !c.tmp) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
     if (!desc) {
-        sh_log(SH_LOG_ERROR, a->input, "no audio encoder for MP4 in this build");
+        sh_log(SH_LOG_ERROR, c.path, "no audio encoder for MP4 in this build");
         ret = AVERROR_ENCODER_NOT_FOUND;
         goto end;
     }
-    if ((ret = sh_media_open(&fmt, a->input, 0, NULL)) < 0)
-        goto end;
-    if ((ret = avformat_find_stream_info(fmt, NULL)) < 0) {
-        sh_log(SH_LOG_ERROR, a->input, "cannot read it: %s", av_err2str(ret));
-        goto end;
-    }
-    if ((ret = ai = pick_stream(fmt, a->track)) < 0) {
-        sh_log(SH_LOG_ERROR, a->input, "no audio stream to encode");
+    if (!info->has_audio) {
+        sh_log(SH_LOG_ERROR, c.path, "no audio stream to encode");
+        ret = AVERROR_STREAM_NOT_FOUND;
         goto end;
     }
-    st = fmt->streams[ai];
-    for (unsigned i = 0; i < fmt->nb_streams; i++)
-        if ((int)i != ai)
-            fmt->streams[i]->discard = AVDISCARD_ALL;
-    if (!(codec = avcodec_find_decoder(st->codecpar->codec_id)) || !(dec = avcodec_alloc_context3(codec)) ||
-        (ret = avcodec_parameters_to_context(dec, st->codecpar)) < 0 ||
-        (ret = avcodec_open2(dec, codec, NULL)) < 0) {
-        ret = ret < 0 ? ret : AVERROR_DECODER_NOT_FOUND;
-        sh_log(SH_LOG_ERROR, a->input, "cannot decode its audio: %s", av_err2str(ret));
-        goto end;
-    }
-    dec->pkt_timebase = st->time_base;
+    sh_input_want_video(a->in, 0);
+    sh_input_want_audio(a->in, 1);
 
     budget.bitrate = a->bitrate;
     budget.channels = a->channels;
     budget.frame_ms = a->frame_ms;
-    if ((ret = sh_audio_path_open(&c.enc, &c.rs, desc, &budget, 48000, st->time_base,
-                                  av_rescale_q(a->origin, a->video_tb, st->time_base),
-                                  (int64_t)ceil((a->end_pts - a->origin) * av_q2d(a->video_tb) * 48000),
-                                  a->input)) < 0)
+    if ((ret = sh_audio_path_open(&c.enc, &c.rs, desc, &budget, 48000, info->audio_tb,
+                                  av_rescale_q(a->origin, info->video_tb, info->audio_tb),
+                                  (int64_t)ceil((a->end_pts - a->origin) * av_q2d(info->video_tb) * 48000),
+                                  c.path)) < 0)
         goto end;
-    c.end = av_rescale_q(a->end_pts - a->origin, a->video_tb, c.enc->time_base);
+    c.end = av_rescale_q(a->end_pts - a->origin, info->video_tb, c.enc->time_base);
 
     if ((ret = sh_temp_create_beside(tmp_path, sizeof(tmp_path), a->output)) < 0) {
         sh_log(SH_LOG_ERROR, a->output, "cannot create a file beside it: %s", av_err2str(ret));
@@ -165,51 +134,22 @@ int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *pa
         (ret = sh_mux_write_header(c.mx)) < 0)
         goto end;
 
-    /* A trim: start a second early, the resampler drops what is before the origin. */
-    if (a->origin > a->video_start) {
-        int64_t ts = av_rescale_q(a->origin - a->video_start, a->video_tb, AV_TIME_BASE_Q) - AV_TIME_BASE;
-        if (fmt->start_time != AV_NOPTS_VALUE)
-            ts += fmt->start_time;
-        if (ts > 0 && av_seek_frame(fmt, -1, ts, AVSEEK_FLAG_BACKWARD) >= 0)
-            avcodec_flush_buffers(dec);
-    }
-    while ((ret = av_read_frame(fmt, in)) >= 0) {
+    /* The frames before the film's start (from the keyframe the trim seeks to) the resampler drops. */
+    while ((ret = sh_input_read(a->in, frame, &type)) >= 0) {
         if (sh_job_interrupted()) {
-            av_packet_unref(in);
+            av_frame_unref(frame);
             ret = SH_ERROR_INTERRUPTED;
             goto end;
         }
-        if (in->stream_index == ai) {
-            /* A damaged packet is skipped, as the job's decoder does. */
-            if (avcodec_send_packet(dec, in) >= 0)
-                while ((ret = avcodec_receive_frame(dec, frame)) >= 0) {
-                    frame->pts = frame->best_effort_timestamp;
-                    ret = push(&c, frame);
-                    av_frame_unref(frame);
-                    if (ret < 0)
-                        break;
-                }
-            if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_INVALIDDATA) {
-                av_packet_unref(in);
-                goto end;
-            }
-        }
-        av_packet_unref(in);
-    }
-    if (ret != AVERROR_EOF)
-        goto end;
-    avcodec_send_packet(dec, NULL);
-    while (avcodec_receive_frame(dec, frame) >= 0) {
-        frame->pts = frame->best_effort_timestamp;
-        ret = push(&c, frame);
+        ret = type == AVMEDIA_TYPE_AUDIO ? push(&c, frame) : 0;
         av_frame_unref(frame);
         if (ret < 0)
             goto end;
     }
-    if ((ret = push(&c, NULL)) < 0)
+    if (ret != AVERROR_EOF || (ret = push(&c, NULL)) < 0)
         goto end;
     if (!c.packets) {
-        sh_log(SH_LOG_ERROR, a->input, "no audio could be decoded");
+        sh_log(SH_LOG_ERROR, c.path, "no audio could be decoded");
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
@@ -231,9 +171,6 @@ end:
     sh_mux_free(&c.mx);
     sh_encoder_free(&c.enc);
     sh_stage_free(&c.rs);
-    avcodec_free_context(&dec);
-    sh_media_close(&fmt);
-    av_packet_free(&in);
     av_packet_free(&c.pkt);
     av_frame_free(&c.tmp);
     av_frame_free(&frame);

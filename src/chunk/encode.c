@@ -46,6 +46,9 @@ int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *
     o.height = p->display_height;
     o.fps = av_q2d(p->fps);
     o.no_search = 1;
+    /* SEAM (issue 14): the one call sh_job_encode replaces, the plan's choice (encoder, picture,
+     * rate) over [start, end) to the chunk's budget, when include/shrink has it. Until then: a
+     * job with that choice pinned and no search. */
     ret = sh_job_run(&o, res);
     if (ret < 0)
         return ret;

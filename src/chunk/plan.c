@@ -1,6 +1,6 @@
 /*
  * The scale-out plan: the solver's choice for the whole film, the chunks
- * and their budgets, the audio; written to and read from JSON.
+ * and their budgets, the audio (the file: planfile.c).
  *
  * Chunk boundaries sit on source keyframes near equal steps (the source's
  * encoder put them at scene cuts or regular intervals: a new IDR there costs
@@ -8,7 +8,7 @@
  * slot of the whole film's grid, so the chunks keep the same frames the
  * single-process encode keeps. Each chunk's share of the video budget
  * follows its measured complexity (the source's own bytes over it, read from
- * the demuxer without decoding): seconds x (bytes per second)^0.6, the share
+ * the demuxer without decoding: sh_input_scan_video): seconds x (bytes per second)^0.6, the share
  * x264's two-pass gives a stretch of that complexity over a whole film
  * (qcomp 0.6: bits ~ complexity^0.6).
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -35,7 +35,6 @@
 #include "input/input.h"
 #include "input/open.h"
 #include "job/job.h"
-#include "chunk/json.h"
 #include "chunk/chunk_int.h"
 #include "solver/plan.h"
 
@@ -134,80 +133,57 @@ static int cmp_frames(const void *a, const void *b)
     return x->pts < y->pts ? -1 : x->pts > y->pts;
 }
 
-static int video_stream(AVFormatContext *fmt)
+typedef struct Scan {
+    Frame *frames;
+    int64_t n, alloc, last_end;
+} Scan;
+
+/* One video packet of the source: its pts, size and key flag. */
+static int scan_packet(void *opaque, const AVPacket *pkt)
 {
-    int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    if (best >= 0 && !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-        return best;
-    for (unsigned i = 0; i < fmt->nb_streams; i++)
-        if (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-            !(fmt->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            return (int)i;
-    return SH_ERROR_NO_VIDEO;
+    Scan *s = opaque;
+    int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    if (sh_job_interrupted())
+        return SH_ERROR_INTERRUPTED;
+    if (t == AV_NOPTS_VALUE)
+        return 0;
+    if (s->n == s->alloc) {
+        int64_t want = s->alloc ? s->alloc * 2 : 4096;
+        Frame *f = av_realloc_array(s->frames, want, sizeof(*f));
+        if (!f)
+            return AVERROR(ENOMEM);
+        s->frames = f;
+        s->alloc = want;
+    }
+    s->frames[s->n++] = (Frame){ t, pkt->size, !!(pkt->flags & AV_PKT_FLAG_KEY) };
+    s->last_end = FFMAX(s->last_end, t + FFMAX(pkt->duration, 0));
+    return 0;
 }
 
 /* Every video packet's pts, size and key flag, in pts order; *end: the last one's end. */
 static int scan_frames(const char *path, Frame **out, int64_t *nout, int64_t *end)
 {
-    AVFormatContext *fmt = NULL;
-    AVPacket *pkt = av_packet_alloc();
-    Frame *frames = NULL;
-    int64_t n = 0, alloc = 0, last_end = INT64_MIN;
-    int vi, ret;
+    ShInput *in = NULL;
+    Scan s = { .last_end = INT64_MIN };
+    int ret;
 
-    if (!pkt)
-        return AVERROR(ENOMEM);
-    if ((ret = sh_media_open(&fmt, path, 0, NULL)) < 0)
+    /* A handle of its own: the scan reads the whole file from its start. */
+    if ((ret = sh_input_open(&in, path)) < 0 || (ret = sh_input_scan_video(in, scan_packet, &s)) < 0)
         goto end;
-    if ((ret = avformat_find_stream_info(fmt, NULL)) < 0 || (ret = vi = video_stream(fmt)) < 0) {
-        sh_log(SH_LOG_ERROR, path, "cannot read its video: %s", av_err2str(ret));
-        goto end;
-    }
-    for (unsigned i = 0; i < fmt->nb_streams; i++)
-        if ((int)i != vi)
-            fmt->streams[i]->discard = AVDISCARD_ALL;
-    while ((ret = av_read_frame(fmt, pkt)) >= 0) {
-        int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-        if (pkt->stream_index == vi && t != AV_NOPTS_VALUE) {
-            if (n == alloc) {
-                int64_t want = alloc ? alloc * 2 : 4096;
-                Frame *f = av_realloc_array(frames, want, sizeof(*f));
-                if (!f) {
-                    av_packet_unref(pkt);
-                    ret = AVERROR(ENOMEM);
-                    goto end;
-                }
-                frames = f;
-                alloc = want;
-            }
-            frames[n++] = (Frame){ t, pkt->size, !!(pkt->flags & AV_PKT_FLAG_KEY) };
-            last_end = FFMAX(last_end, t + FFMAX(pkt->duration, 0));
-        }
-        av_packet_unref(pkt);
-        if (sh_job_interrupted()) {
-            ret = SH_ERROR_INTERRUPTED;
-            goto end;
-        }
-    }
-    if (ret != AVERROR_EOF) {
-        sh_log(SH_LOG_ERROR, path, "cannot read its video: %s", av_err2str(ret));
-        goto end;
-    }
-    if (!n) {
+    if (!s.n) {
         sh_log(SH_LOG_ERROR, path, "no video packets");
         ret = SH_ERROR_NO_VIDEO;
         goto end;
     }
-    qsort(frames, n, sizeof(*frames), cmp_frames);
-    *out = frames;
-    frames = NULL;
-    *nout = n;
-    *end = last_end;
+    qsort(s.frames, s.n, sizeof(*s.frames), cmp_frames);
+    *out = s.frames;
+    s.frames = NULL;
+    *nout = s.n;
+    *end = s.last_end;
     ret = 0;
 end:
-    av_free(frames);
-    av_packet_free(&pkt);
-    sh_media_close(&fmt);
+    av_free(s.frames);
+    sh_input_close(&in);
     return ret;
 }
 
@@ -285,8 +261,7 @@ static int cut(ShChunkPlan *p, const Frame *fr, int64_t n, int64_t origin, int64
     return 0;
 }
 
-/* Video frames a chunk will have at the output rate. */
-static int64_t chunk_out_frames(const ShChunkPlan *p, const ShChunk *c)
+int64_t sh_chunk_out_frames(const ShChunkPlan *p, const ShChunk *c)
 {
     return (int64_t)ceil((c->end - c->start) * av_q2d(p->video_tb) * av_q2d(p->fps)) + 1;
 }
@@ -297,7 +272,7 @@ static int64_t chunk_out_frames(const ShChunkPlan *p, const ShChunk *c)
  * container bytes, added to its share (they are not in the joined file,
  * where one index replaces them all).
  */
-static int split_budget(ShChunkPlan *p, int64_t audio_packets)
+int sh_chunk_split_budget(ShChunkPlan *p, int64_t audio_packets)
 {
     int64_t out_frames = 0, video;
     double total_w = 0;
@@ -307,7 +282,7 @@ static int split_budget(ShChunkPlan *p, int64_t audio_packets)
         double rate = secs > 0 ? c->source_bytes / secs : 0;
         c->weight = secs > 0 ? secs * pow(FFMAX(rate, 1), p->exponent) : 0;
         total_w += c->weight;
-        out_frames += chunk_out_frames(p, c);
+        out_frames += sh_chunk_out_frames(p, c);
     }
     p->reserve_bytes = sh_budget_overhead(out_frames, audio_packets);
     video = p->target_bytes - p->audio_bytes - p->reserve_bytes;
@@ -319,7 +294,7 @@ static int split_budget(ShChunkPlan *p, int64_t audio_packets)
     for (int k = 0; k < p->nchunks; k++) {
         ShChunk *c = &p->chunks[k];
         c->weight /= total_w;
-        c->budget = (int64_t)floor(video * c->weight) + sh_budget_overhead(chunk_out_frames(p, c), 0);
+        c->budget = (int64_t)floor(video * c->weight) + sh_budget_overhead(sh_chunk_out_frames(p, c), 0);
     }
     return 0;
 }
@@ -378,6 +353,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
     }
     po.plan_only = 1;
     po.progress = NULL;
+    /* SEAM (issue 14): sh_job_plan, when include/shrink has it. */
     if ((ret = sh_job_run(&po, res)) < 0)
         goto end;
     if (!res->encoder || !(res->fps > 0) || !res->width) {
@@ -447,13 +423,10 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
         ShAudioBudget ab;
         ShChunkAudioArgs aa = { 0 };
         sh_budget_audio_fixed(res->audio_bitrate, info->audio_channels, &ab);
-        aa.input = opt->input;
-        aa.track = opt->audio_track;
+        aa.in = in;
         aa.bitrate = res->audio_bitrate;
         aa.channels = res->audio_channels;
         aa.frame_ms = ab.frame_ms;
-        aa.video_tb = info->video_tb;
-        aa.video_start = info->video_start;
         aa.origin = origin;
         aa.end_pts = end;
         aa.output = audio_out;
@@ -472,7 +445,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
         }
     }
     phase = SH_PHASE_PLAN;
-    if ((ret = split_budget(p, audio_packets)) < 0)
+    if ((ret = sh_chunk_split_budget(p, audio_packets)) < 0)
         goto end;
     phase = SH_PHASE_OUTPUT;
     if ((ret = sh_chunk_plan_write(p, plan_path)) < 0)
@@ -512,290 +485,4 @@ void sh_chunk_plan_free(ShChunkPlan **pp)
         return;
     av_free((*pp)->chunks);
     av_freep(pp);
-}
-
-/* ---- the file ---- */
-
-static const char *speed_name(int speed)
-{
-    return speed == SH_SPEED_FAST ? "fast" : speed == SH_SPEED_BEST ? "best" : "balanced";
-}
-
-int sh_chunk_plan_write(const ShChunkPlan *p, const char *path)
-{
-    char tmp[PATH_MAX];
-    FILE *f;
-    int ret;
-
-    if ((ret = sh_temp_create_beside(tmp, sizeof(tmp), path)) < 0) {
-        sh_log(SH_LOG_ERROR, path, "cannot write there: %s", av_err2str(ret));
-        return ret;
-    }
-    if (!(f = fopen(tmp, "w"))) {
-        ret = AVERROR(errno);
-        goto fail;
-    }
-    fprintf(f, "{\n  \"shrink_plan\": %d,\n  \"input\": {\"path\": ", SH_CHUNK_PLAN_VERSION);
-    sh_json_write_string(f, p->input);
-    if (!sh_utf8_valid(p->input)) {
-        fputs(", \"path_base64\": ", f);
-        sh_json_write_base64(f, p->input);
-    }
-    fprintf(f, ", \"size\": %lld, \"sha256\": \"%s\"},\n", (long long)p->input_size, p->input_hash);
-    fprintf(f, "  \"target\": %lld,\n", (long long)p->target_bytes);
-    fprintf(f, "  \"video\": {\"encoder\": ");
-    sh_json_write_string(f, p->encoder);
-    fprintf(f, ", \"codec\": ");
-    sh_json_write_string(f, p->codec);
-    fprintf(f, ", \"speed\": \"%s\", \"width\": %d, \"height\": %d, \"display_height\": %d,\n"
-               "            \"fps_num\": %d, \"fps_den\": %d, \"time_base_num\": %d, \"time_base_den\": %d, "
-               "\"start_pts\": %lld},\n",
-            speed_name(p->speed), p->width, p->height, p->display_height, p->fps.num, p->fps.den,
-            p->video_tb.num, p->video_tb.den, (long long)p->video_start);
-    fprintf(f, "  \"trim\": {\"start\": %.6f, \"end\": %.6f},\n  \"duration\": %.6f,\n",
-            p->trim_start, p->trim_end, p->duration);
-    if (p->audio_path[0]) {
-        fprintf(f, "  \"audio\": {\"path\": ");
-        sh_json_write_string(f, p->audio_path);
-        if (!sh_utf8_valid(p->audio_path)) {
-            fputs(", \"path_base64\": ", f);
-            sh_json_write_base64(f, p->audio_path);
-        }
-        fprintf(f, ", \"track\": %d, \"bitrate\": %d, \"channels\": %d, \"bytes\": %lld},\n", p->audio_track,
-                p->audio_bitrate, p->audio_channels, (long long)p->audio_bytes);
-    } else {
-        fprintf(f, "  \"audio\": null,\n");
-    }
-    fprintf(f, "  \"reserve\": %lld,\n  \"complexity\": {\"measure\": \"source-bytes\", \"exponent\": %.3f},\n",
-            (long long)p->reserve_bytes, p->exponent);
-    fprintf(f, "  \"chunks\": [\n");
-    for (int k = 0; k < p->nchunks; k++) {
-        const ShChunk *c = &p->chunks[k];
-        fprintf(f, "    {\"index\": %d, \"start_pts\": %lld, \"end_pts\": %lld, \"start\": %.6f, \"end\": %.6f, "
-                   "\"frames\": %lld, \"keyframe\": %s, \"source_bytes\": %lld, \"weight\": %.6f, \"container\": %lld, "
-                   "\"budget\": %lld}%s\n",
-                k, (long long)c->start, (long long)c->end, c->start_s, c->end_s, (long long)c->frames,
-                c->keyframe ? "true" : "false", (long long)c->source_bytes, c->weight,
-                (long long)sh_budget_overhead(chunk_out_frames(p, c), 0), (long long)c->budget,
-                k + 1 < p->nchunks ? "," : "");
-    }
-    fprintf(f, "  ]\n}\n");
-    if (fflush(f) || ferror(f)) {
-        ret = AVERROR(errno ? errno : EIO);
-        fclose(f);
-        goto fail;
-    }
-    if (fclose(f) || rename(tmp, path) < 0) {
-        ret = AVERROR(errno);
-        goto fail;
-    }
-    sh_temp_forget(tmp);
-    return 0;
-fail:
-    sh_log(SH_LOG_ERROR, path, "cannot write the plan: %s", av_err2str(ret));
-    sh_temp_remove(tmp);
-    return ret;
-}
-
-static int read_text(const char *path, char **text)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t n = 0, alloc = 0;
-    int ret = 0;
-    if (!f) {
-        ret = AVERROR(errno);
-        sh_log(SH_LOG_ERROR, path, "cannot read the plan: %s", av_err2str(ret));
-        return ret;
-    }
-    for (;;) {
-        size_t got;
-        if (n + 4096 + 1 > alloc) {
-            size_t want = alloc ? alloc * 2 : 65536;
-            char *b;
-            if (want > ((size_t)64 << 20) || !(b = av_realloc(buf, want))) {
-                ret = want > ((size_t)64 << 20) ? AVERROR_INVALIDDATA : AVERROR(ENOMEM);
-                sh_log(SH_LOG_ERROR, path, "not a plan: too large");
-                goto end;
-            }
-            buf = b;
-            alloc = want;
-        }
-        got = fread(buf + n, 1, alloc - n - 1, f);
-        n += got;
-        if (!got)
-            break;
-    }
-    if (ferror(f)) {
-        ret = AVERROR(EIO);
-        sh_log(SH_LOG_ERROR, path, "cannot read the plan: %s", av_err2str(ret));
-        goto end;
-    }
-    buf[n] = 0;
-    if (strlen(buf) != n) {
-        ret = AVERROR_INVALIDDATA;
-        sh_log(SH_LOG_ERROR, path, "not a plan: binary data");
-        goto end;
-    }
-    *text = buf;
-    buf = NULL;
-end:
-    av_free(buf);
-    fclose(f);
-    return ret;
-}
-
-/* Read an int field into a narrower type, in range. */
-#define GET_INT(obj, key, dst, lo, hi)                                              \
-    do {                                                                            \
-        int64_t v_;                                                                 \
-        if (sh_json_int(obj, key, &v_) < 0 || v_ < (lo) || v_ > (hi)) {            \
-            what = key;                                                             \
-            goto bad;                                                               \
-        }                                                                           \
-        (dst) = v_;                                                                 \
-    } while (0)
-
-int sh_chunk_plan_read(ShChunkPlan **pp, const char *path)
-{
-    ShChunkPlan *p = av_mallocz(sizeof(*p));
-    ShJson *root = NULL;
-    const ShJson *o, *chunks, *audio;
-    const char *what = "";
-    char *text = NULL, speed[16];
-    size_t where = 0;
-    int64_t version;
-    int ret;
-
-    if (!p)
-        return AVERROR(ENOMEM);
-    if ((ret = read_text(path, &text)) < 0)
-        goto end;
-    if ((ret = sh_json_parse(&root, text, &where)) < 0) {
-        sh_log(SH_LOG_ERROR, path, "not a plan: invalid JSON at byte %zu", where);
-        goto end;
-    }
-    if (sh_json_int(root, "shrink_plan", &version) < 0) {
-        sh_log(SH_LOG_ERROR, path, "not a shrink plan (no \"shrink_plan\" version)");
-        ret = AVERROR_INVALIDDATA;
-        goto end;
-    }
-    if (version != SH_CHUNK_PLAN_VERSION) {
-        sh_log(SH_LOG_ERROR, path, "plan version %lld; this shrink reads version %d", (long long)version,
-               SH_CHUNK_PLAN_VERSION);
-        ret = AVERROR_INVALIDDATA;
-        goto end;
-    }
-    o = sh_json_get(root, "input");
-    what = "input";
-    if (sh_json_path(o, "path", p->input, sizeof(p->input)) < 0 ||
-        sh_json_str(o, "sha256", p->input_hash, sizeof(p->input_hash)) < 0 || strlen(p->input_hash) != 64)
-        goto bad;
-    GET_INT(o, "size", p->input_size, 0, INT64_MAX);
-    GET_INT(root, "target", p->target_bytes, 1, INT64_MAX);
-    o = sh_json_get(root, "video");
-    what = "video";
-    if (sh_json_str(o, "encoder", p->encoder, sizeof(p->encoder)) < 0 ||
-        sh_json_str(o, "codec", p->codec, sizeof(p->codec)) < 0 || sh_json_str(o, "speed", speed, sizeof(speed)) < 0)
-        goto bad;
-    p->speed = !strcmp(speed, "fast") ? SH_SPEED_FAST : !strcmp(speed, "best") ? SH_SPEED_BEST : SH_SPEED_BALANCED;
-    GET_INT(o, "width", p->width, 2, 16384);
-    GET_INT(o, "height", p->height, 2, 16384);
-    GET_INT(o, "display_height", p->display_height, 2, 16384);
-    GET_INT(o, "fps_num", p->fps.num, 1, INT32_MAX);
-    GET_INT(o, "fps_den", p->fps.den, 1, INT32_MAX);
-    GET_INT(o, "time_base_num", p->video_tb.num, 1, INT32_MAX);
-    GET_INT(o, "time_base_den", p->video_tb.den, 1, INT32_MAX);
-    GET_INT(o, "start_pts", p->video_start, INT64_MIN / 2, INT64_MAX / 2);
-    o = sh_json_get(root, "trim");
-    what = "trim";
-    if (sh_json_num(o, "start", &p->trim_start) < 0 || sh_json_num(o, "end", &p->trim_end) < 0 ||
-        p->trim_start < 0 || p->trim_end < 0)
-        goto bad;
-    what = "duration";
-    if (sh_json_num(root, "duration", &p->duration) < 0 || !(p->duration > 0))
-        goto bad;
-    audio = sh_json_get(root, "audio");
-    what = "audio";
-    if (!audio)
-        goto bad;
-    if (audio->type == SH_JSON_OBJECT) {
-        if (sh_json_path(audio, "path", p->audio_path, sizeof(p->audio_path)) < 0 || !p->audio_path[0])
-            goto bad;
-        GET_INT(audio, "track", p->audio_track, 0, 1000);
-        GET_INT(audio, "bitrate", p->audio_bitrate, 1, 1000000);
-        GET_INT(audio, "channels", p->audio_channels, 1, 8);
-        GET_INT(audio, "bytes", p->audio_bytes, 1, INT64_MAX);
-    } else if (audio->type != SH_JSON_NULL) {
-        goto bad;
-    }
-    GET_INT(root, "reserve", p->reserve_bytes, 0, INT64_MAX);
-    what = "complexity";
-    if (sh_json_num(sh_json_get(root, "complexity"), "exponent", &p->exponent) < 0)
-        goto bad;
-    chunks = sh_json_get(root, "chunks");
-    what = "chunks";
-    if (!chunks || chunks->type != SH_JSON_ARRAY || chunks->n < 1 || chunks->n > SH_CHUNK_MAX)
-        goto bad;
-    if (!(p->chunks = av_calloc(chunks->n, sizeof(*p->chunks)))) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    p->nchunks = chunks->n;
-    for (int k = 0; k < chunks->n; k++) {
-        const ShJson *c = &chunks->items[k];
-        ShChunk *d = &p->chunks[k];
-        int64_t index;
-        const ShJson *key = sh_json_get(c, "keyframe");
-        GET_INT(c, "index", index, k, k);   /* in order, from 0 */
-        (void)index;
-        GET_INT(c, "start_pts", d->start, INT64_MIN / 2, INT64_MAX / 2);
-        GET_INT(c, "end_pts", d->end, d->start + 1, INT64_MAX / 2);
-        GET_INT(c, "frames", d->frames, 0, INT64_MAX);
-        GET_INT(c, "source_bytes", d->source_bytes, 0, INT64_MAX);
-        GET_INT(c, "budget", d->budget, 1, INT64_MAX);
-        what = "weight";
-        if (sh_json_num(c, "weight", &d->weight) < 0 || !key || key->type != SH_JSON_BOOL)
-            goto bad;
-        d->keyframe = key->boolean;
-        if (k && d->start != p->chunks[k - 1].end) {
-            what = "start_pts (chunks must follow each other)";
-            goto bad;
-        }
-        /* Seconds from the exact timestamps, not from the rounded decimals. */
-        d->start_s = (d->start - p->video_start) * av_q2d(p->video_tb);
-        d->end_s = (d->end - p->video_start) * av_q2d(p->video_tb);
-    }
-    *pp = p;
-    p = NULL;
-    ret = 0;
-    goto end;
-bad:
-    sh_log(SH_LOG_ERROR, path, "not a valid plan: \"%s\" is missing or wrong", what);
-    ret = AVERROR_INVALIDDATA;
-end:
-    sh_json_free(&root);
-    av_free(text);
-    sh_chunk_plan_free(&p);
-    return ret;
-}
-
-int sh_chunk_index(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path, *end = NULL, *start;
-    const char *dot = strrchr(base, '.');
-    const char *stop = dot && dot != base ? dot : base + strlen(base);   /* not the 4 of .mp4 */
-    long v;
-    for (const char *q = base; q < stop; q++)
-        if (*q >= '0' && *q <= '9' && !(q[1] >= '0' && q[1] <= '9'))
-            end = q + 1;
-    if (!end)
-        return -1;
-    for (start = end; start > base && start[-1] >= '0' && start[-1] <= '9'; start--)
-        ;
-    if (end - start > 6)
-        return -1;
-    v = strtol(start, NULL, 10);
-    return (int)v;
 }
