@@ -112,16 +112,7 @@ end:
 }
 
 enum {
-    SOPT_FOR = 256,
-    SOPT_START,
-    SOPT_END,
-    SOPT_DURATION,
-    SOPT_AUDIO_TRACK,
-    SOPT_NO_AUDIO,
-    SOPT_SOLVER,
-    SOPT_CODEC,
-    SOPT_SPEED,
-    SOPT_CHUNKS,
+    SOPT_CHUNKS = OPT_JOB_END,
     SOPT_CHUNK_LENGTH,
     SOPT_AUDIO_OUTPUT,
     SOPT_REBALANCE,
@@ -132,27 +123,12 @@ enum {
 static int cmd_plan(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "target",        required_argument, NULL, 't' },
-        { "for",           required_argument, NULL, SOPT_FOR },
+        JOB_OPTIONS,
         { "output",        required_argument, NULL, 'o' },
-        { "start",         required_argument, NULL, SOPT_START },
-        { "end",           required_argument, NULL, SOPT_END },
-        { "duration",      required_argument, NULL, SOPT_DURATION },
-        { "audio-track",   required_argument, NULL, SOPT_AUDIO_TRACK },
-        { "no-audio",      no_argument,       NULL, SOPT_NO_AUDIO },
-        { "height",        required_argument, NULL, SOPT_SOLVER },
-        { "max-height",    required_argument, NULL, SOPT_SOLVER },
-        { "fps",           required_argument, NULL, SOPT_SOLVER },
-        { "min-fps",       required_argument, NULL, SOPT_SOLVER },
-        { "audio-bitrate", required_argument, NULL, SOPT_SOLVER },
-        { "codec",         required_argument, NULL, SOPT_CODEC },
-        { "speed",         required_argument, NULL, SOPT_SPEED },
         { "chunks",        required_argument, NULL, SOPT_CHUNKS },
         { "chunk-length",  required_argument, NULL, SOPT_CHUNK_LENGTH },
         { "audio-output",  required_argument, NULL, SOPT_AUDIO_OUTPUT },
         { "rebalance",     required_argument, NULL, SOPT_REBALANCE },
-        { "quiet",         no_argument,       NULL, 'q' },
-        { "verbose",       no_argument,       NULL, 'v' },
         { NULL, 0, NULL, 0 },
     };
     Cli cli = { 0 };
@@ -160,8 +136,9 @@ static int cmd_plan(int argc, char **argv)
     ShChunkOptions so = { 0 };
     ShChunkPlan *plan = NULL;
     ShJobResult *res = NULL;
-    const char *target = NULL, *preset = NULL, *plan_path = NULL, *rebalance_path = NULL;
-    double duration = 0;
+    JobArgs ja = { 0 };
+    const char *target, *preset, *plan_path = NULL, *rebalance_path = NULL;
+    double duration;
     int64_t input_size = -1;
     struct stat sb;
     int c, optidx = 0, ret, code;
@@ -169,36 +146,7 @@ static int cmd_plan(int argc, char **argv)
     opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:qv", longopts, &optidx)) != -1) {
         switch (c) {
-        case 't': target = optarg; break;
-        case SOPT_FOR: preset = optarg; break;
         case 'o': plan_path = optarg; break;
-        case SOPT_START:
-        case SOPT_END:
-        case SOPT_DURATION: {
-            double v;
-            if (time_parse(optarg, &v) < 0 || (c != SOPT_START && !(v > 0)))
-                return chunk_usage("'%s': not a time (seconds, or [HH:]MM:SS[.mmm])", optarg);
-            *(c == SOPT_START ? &o->start : c == SOPT_END ? &o->end : &duration) = v;
-            break;
-        }
-        case SOPT_AUDIO_TRACK:
-            if (count_option("--audio-track", optarg, 1000, &o->audio_track) < 0)
-                return EXIT_USAGE;
-            break;
-        case SOPT_NO_AUDIO: o->no_audio = 1; break;
-        case SOPT_SOLVER:
-            if (solver_option(longopts[optidx].name, optarg, o) < 0)
-                return EXIT_USAGE;
-            break;
-        case SOPT_CODEC: o->codec = optarg; break;
-        case SOPT_SPEED:
-            if (!strcmp(optarg, "fast"))
-                o->speed = SH_SPEED_FAST;
-            else if (!strcmp(optarg, "best"))
-                o->speed = SH_SPEED_BEST;
-            else if (strcmp(optarg, "balanced"))
-                return chunk_usage("--speed '%s': fast, balanced or best", optarg);
-            break;
         case SOPT_CHUNKS:
             if (count_option("--chunks", optarg, SH_CHUNK_MAX, &so.chunks) < 0)
                 return EXIT_USAGE;
@@ -209,11 +157,18 @@ static int cmd_plan(int argc, char **argv)
             break;
         case SOPT_AUDIO_OUTPUT: so.audio_output = optarg; break;
         case SOPT_REBALANCE: rebalance_path = optarg; break;
-        case 'q': cli.verbosity = -1; break;
-        case 'v': cli.verbosity++; break;
-        default: option_error(argv, "t:o:qv"); return chunk_usage("%s", "shrink plan: bad option");
+        default:
+            if ((ret = job_option(c, longopts[optidx].name, optarg, &cli, &ja)) > 0)
+                break;
+            if (ret < 0)
+                return EXIT_USAGE;
+            option_error(argv, "t:o:qv");
+            return chunk_usage("%s", "shrink plan: bad option");
         }
     }
+    target = ja.target;
+    preset = ja.preset;
+    duration = ja.duration;
     if (rebalance_path)
         return rebalance(&cli, rebalance_path, argv + optind, argc - optind);
     if (optind != argc - 1)
