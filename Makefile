@@ -21,7 +21,7 @@ LDLIBS  += $(PKG_LIBS) -lgif -lgomp -lm   # giflib has no pkg-config file; libgo
 
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
                              src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c src/gif/*.c \
-                             src/scale/*.c))
+                             src/chunk/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

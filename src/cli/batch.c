@@ -421,8 +421,8 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
         o.progress_opaque = &cli->progress;
     }
     progress_start(&cli->progress, it->path, index + 1, b->nitems);
-    /* --jobs N for one film: its chunks in parallel (scale.c), the same pieces as shrink plan/encode-chunk/join. */
-    ret = copy ? sh_job_copy(&o, res) : b->nitems == 1 && scale_applies(cli, &o) ? scale_run_film(cli, &o, res)
+    /* --jobs N for one film: its chunks in parallel (chunk.c), the same pieces as shrink plan/encode-chunk/join. */
+    ret = copy ? sh_job_copy(&o, res) : b->nitems == 1 && chunk_applies(cli, &o) ? chunk_run_film(cli, &o, res)
                : sh_job_run(&o, res);
     progress_clear(&cli->progress);
     oc.res = res;
@@ -479,7 +479,7 @@ static int run_indexed(void *opaque, int i, Action *action)
 }
 
 /*
- * --jobs N: N inputs at a time, each in its own process (scale.c's
+ * --jobs N: N inputs at a time, each in its own process (chunk.c's
  * run_parallel), results in input order. Outputs written by the run are
  * not shared between the processes: two inputs with one output name meet
  * at the rename, which refuses the second (exit 6), as for a file that

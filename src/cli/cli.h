@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/text.h"
 #include "shrink/shrink.h"
 
@@ -136,6 +137,55 @@ void json_name_bytes(const char *key, const char *s);
 /* One line on stdout per input: JSON with --json, else text (none with -q). */
 void report_outcome(const Cli *cli, const Outcome *oc);
 
+/* ---- options.c: what every command that makes a job takes (shrink, shrink plan) ---- */
+
+enum {
+    OPT_FOR = 256,
+    OPT_START,
+    OPT_END,
+    OPT_DURATION,
+    OPT_AUDIO_TRACK,
+    OPT_NO_AUDIO,
+    OPT_SOLVER,
+    OPT_CODEC,
+    OPT_SPEED,
+    OPT_JOB_END,              /* a command's own options are numbered from here */
+};
+
+/* Their getopt_long entries, for a command's table (with -t, -q and -v in its short options). */
+#define JOB_OPTIONS                                                     \
+    { "target",        required_argument, NULL, 't' },                 \
+    { "for",           required_argument, NULL, OPT_FOR },             \
+    { "start",         required_argument, NULL, OPT_START },           \
+    { "end",           required_argument, NULL, OPT_END },             \
+    { "duration",      required_argument, NULL, OPT_DURATION },        \
+    { "audio-track",   required_argument, NULL, OPT_AUDIO_TRACK },     \
+    { "no-audio",      no_argument,       NULL, OPT_NO_AUDIO },        \
+    { "height",        required_argument, NULL, OPT_SOLVER },          \
+    { "max-height",    required_argument, NULL, OPT_SOLVER },          \
+    { "fps",           required_argument, NULL, OPT_SOLVER },          \
+    { "min-fps",       required_argument, NULL, OPT_SOLVER },          \
+    { "audio-bitrate", required_argument, NULL, OPT_SOLVER },          \
+    { "codec",         required_argument, NULL, OPT_CODEC },           \
+    { "speed",         required_argument, NULL, OPT_SPEED },           \
+    { "quiet",         no_argument,       NULL, 'q' },                 \
+    { "verbose",       no_argument,       NULL, 'v' }
+
+/* What the options say that is not in cli->job yet: the command checks and applies it. */
+typedef struct JobArgs {
+    const char *target, *preset;
+    double duration;          /* --duration: 0 when not given */
+} JobArgs;
+
+/*
+ * getopt_long's c (name: the long option's, for OPT_SOLVER) into cli->job,
+ * cli->verbosity or ja. Returns 1 when taken, 0 when c is not a job option,
+ * -1 on a mistake (said on stderr: exit with EXIT_USAGE).
+ */
+int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja);
+/* "shrink: error: MSG" and the --help hint on stderr; returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) SH_PRINTF(1, 2);
+
 /* ---- main.c, for the subcommands ---- */
 
 void install_signals(void);
@@ -144,15 +194,18 @@ void option_error(char *const *argv, const char *shorts);
 /* An ShLogFn; opaque is the Cli. */
 void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg);
 
-/* ---- scale.c: one film in chunks (docs/SCALE.md) ---- */
+/* ---- chunk.c: one film in chunks (docs/SCALE.md) ---- */
 
-int is_scale_command(const char *arg);
+int is_chunk_command(const char *arg);
 /* shrink plan|encode-chunk|join ...; argv[0] is the subcommand. Returns the exit code. */
-int scale_main(int argc, char **argv);
-/* --jobs N for one film: plan, cli->jobs chunk encodes at a time, join. As sh_job_run. */
-int scale_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res);
+int chunk_main(int argc, char **argv);
+
+/* ---- jobs.c: --jobs N ---- */
+
+/* --jobs N for one film: sh_chunk_run_film, cli->jobs chunk encodes at a time. As sh_job_run. */
+int chunk_run_film(const Cli *cli, const ShOptions *o, ShJobResult *res);
 /* Whether --jobs takes the chunked path for this one input (an MP4 output, no --plan or --report). */
-int scale_applies(const Cli *cli, const ShOptions *o);
+int chunk_applies(const Cli *cli, const ShOptions *o);
 /* One input of a batch, by index: its exit code, *action what became of it. */
 typedef int (*ItemFn)(void *ctx, int index, Action *action);
 /*
@@ -164,6 +217,8 @@ typedef int (*ItemFn)(void *ctx, int index, Action *action);
 int run_parallel(const Cli *cli, int n, ItemFn fn, void *ctx, int *codes, int *actions);
 /* --jobs N: a whole number from 1. Returns 0 or -1 (said on stderr). */
 int jobs_option(const char *arg, int *jobs);
+/* A count option (--chunks, --audio-track): a whole number from 1 to max. Returns 0 or -1 (said on stderr). */
+int count_option(const char *opt, const char *arg, int max, int *out);
 
 /* ---- plan.c ---- */
 

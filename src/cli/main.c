@@ -204,21 +204,6 @@ static void usage(FILE *f)
 "batch is not run.\n");
 }
 
-#ifdef __GNUC__
-__attribute__((format(printf, 1, 2)))
-#endif
-static int usage_error(const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    /* It quotes the argument, which may be a file name: shown safely. */
-    fprintf(stderr, "shrink: error: %s\nTry 'shrink --help'.\n", sh_display(msg));
-    return EXIT_USAGE;
-}
-
 void option_error(char *const *argv, const char *shorts)
 {
     const char *arg = argv[optind - 1];
@@ -236,34 +221,16 @@ void option_error(char *const *argv, const char *shorts)
         fprintf(stderr, "shrink: error: unknown option '%s'\n", sh_display(opt));
 }
 
-static int parse_time(const char *opt, const char *arg, double *out)
-{
-    if (time_parse(arg, out) < 0) {
-        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, sh_display(arg));
-        return -1;
-    }
-    return 0;
-}
-
 enum {
-    OPT_FOR = 256,
-    OPT_OUTDIR,
+    OPT_OUTDIR = OPT_JOB_END,
     OPT_SKIP_EXISTING,
     OPT_SKIP_FITTING,
-    OPT_START,
-    OPT_END,
-    OPT_DURATION,
-    OPT_AUDIO_TRACK,
-    OPT_NO_AUDIO,
     OPT_JSON,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
     OPT_PLAN,
     OPT_REPORT,
-    OPT_SOLVER,
     OPT_FORMAT,
-    OPT_CODEC,
-    OPT_SPEED,
     OPT_HDR,
     OPT_DEINTERLACE,
     OPT_JOBS,
@@ -272,56 +239,40 @@ enum {
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "target",        required_argument, NULL, 't' },
-        { "for",           required_argument, NULL, OPT_FOR },
+        JOB_OPTIONS,
         { "output",        required_argument, NULL, 'o' },
         { "outdir",        required_argument, NULL, OPT_OUTDIR },
         { "force",         no_argument,       NULL, 'f' },
         { "skip-existing", no_argument,       NULL, OPT_SKIP_EXISTING },
         { "skip-fitting",  no_argument,       NULL, OPT_SKIP_FITTING },
-        { "start",         required_argument, NULL, OPT_START },
-        { "end",           required_argument, NULL, OPT_END },
-        { "duration",      required_argument, NULL, OPT_DURATION },
-        { "audio-track",   required_argument, NULL, OPT_AUDIO_TRACK },
-        { "no-audio",      no_argument,       NULL, OPT_NO_AUDIO },
         { "json",          no_argument,       NULL, OPT_JSON },
         { "progress",      no_argument,       NULL, OPT_PROGRESS },
         { "no-progress",   no_argument,       NULL, OPT_NO_PROGRESS },
         { "plan",          no_argument,       NULL, OPT_PLAN },
         { "report",        no_argument,       NULL, OPT_REPORT },
-        { "height",        required_argument, NULL, OPT_SOLVER },
-        { "max-height",    required_argument, NULL, OPT_SOLVER },
-        { "fps",           required_argument, NULL, OPT_SOLVER },
-        { "min-fps",       required_argument, NULL, OPT_SOLVER },
-        { "audio-bitrate", required_argument, NULL, OPT_SOLVER },
         { "format",        required_argument, NULL, OPT_FORMAT },
-        { "codec",         required_argument, NULL, OPT_CODEC },
-        { "speed",         required_argument, NULL, OPT_SPEED },
         { "hdr",           required_argument, NULL, OPT_HDR },
         { "deinterlace",   required_argument, NULL, OPT_DEINTERLACE },
         { "jobs",          required_argument, NULL, OPT_JOBS },
-        { "quiet",         no_argument,       NULL, 'q' },
-        { "verbose",       no_argument,       NULL, 'v' },
         { "help",          no_argument,       NULL, 'h' },
         { "version",       no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     Cli cli = { 0 };
     ShOptions *o = &cli.job;
-    const char *target = NULL, *preset = NULL;
-    double duration = 0;
+    JobArgs ja = { 0 };
+    const char *target, *preset;
+    double duration;
     int progress = 0;         /* 1 --progress, -1 --no-progress */
     int c, ret;
 
     int optidx = 0;
-    /* shrink plan|encode-chunk|join: scale-out subcommands (scale.c). */
-    if (argc > 1 && is_scale_command(argv[1]))
-        return scale_main(argc - 1, argv + 1);
+    /* shrink plan|encode-chunk|join: scale-out subcommands (chunk.c). */
+    if (argc > 1 && is_chunk_command(argv[1]))
+        return chunk_main(argc - 1, argv + 1);
     opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {
-        case 't': target = optarg; break;
-        case OPT_FOR: preset = optarg; break;
         case 'o':
             if (!*optarg)
                 return usage_error("-o '': an empty file name");
@@ -339,57 +290,15 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_SKIP_FITTING: cli.skip_fitting = 1; break;
-        case OPT_START:
-            if (parse_time("--start", optarg, &o->start) < 0)
-                return EXIT_USAGE;
-            break;
-        case OPT_END:
-            if (parse_time("--end", optarg, &o->end) < 0)
-                return EXIT_USAGE;
-            if (!(o->end > 0))
-                return usage_error("--end '%s': must be after 0", optarg);
-            break;
-        case OPT_DURATION:
-            if (parse_time("--duration", optarg, &duration) < 0)
-                return EXIT_USAGE;
-            if (!(duration > 0))
-                return usage_error("--duration '%s': must be more than 0", optarg);
-            break;
-        case OPT_AUDIO_TRACK: {
-            char *end;
-            long n;
-            errno = 0;
-            n = strtol(optarg, &end, 10);
-            if (optarg[0] < '1' || optarg[0] > '9' || *end || errno || n > 1000)
-                return usage_error("--audio-track '%s': a number from 1 (the first audio stream)", optarg);
-            o->audio_track = (int)n;
-            break;
-        }
-        case OPT_NO_AUDIO: o->no_audio = 1; break;
         case OPT_JSON: cli.json = 1; break;
         case OPT_PROGRESS: progress = 1; break;
         case OPT_NO_PROGRESS: progress = -1; break;
         case OPT_PLAN: o->plan_only = 1; break;
         case OPT_REPORT: o->report = 1; break;
-        case OPT_SOLVER:
-            if (solver_option(longopts[optidx].name, optarg, o) < 0)
-                return EXIT_USAGE;
-            break;
         case OPT_FORMAT:
             /* The library's one list of formats, not a copy of it. */
             if (!(o->format = sh_format_canonical(optarg)))
                 return usage_error("--format '%s': one of %s", optarg, sh_format_list());
-            break;
-        case OPT_CODEC: o->codec = optarg; break;
-        case OPT_SPEED:
-            if (!strcmp(optarg, "fast"))
-                o->speed = SH_SPEED_FAST;
-            else if (!strcmp(optarg, "balanced"))
-                o->speed = SH_SPEED_BALANCED;
-            else if (!strcmp(optarg, "best"))
-                o->speed = SH_SPEED_BEST;
-            else
-                return usage_error("--speed '%s': fast, balanced or best", optarg);
             break;
         case OPT_HDR:
             if (!strcmp(optarg, "tonemap"))
@@ -409,17 +318,22 @@ int main(int argc, char **argv)
             else
                 return usage_error("--deinterlace '%s': auto, on or off", optarg);
             break;
-        case 'q': cli.verbosity = -1; break;
-        case 'v': cli.verbosity++; break;
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("shrink %s\n", SHRINK_VERSION); return EXIT_OK;
         default:
+            if ((ret = job_option(c, longopts[optidx].name, optarg, &cli, &ja)) > 0)
+                break;
+            if (ret < 0)
+                return EXIT_USAGE;
             option_error(argv, "t:o:fqvhV");
             fprintf(stderr, "Try 'shrink --help'.\n");
             return EXIT_USAGE;
         }
     }
 
+    target = ja.target;
+    preset = ja.preset;
+    duration = ja.duration;
     if (optind >= argc)
         return usage_error("no input file");
     if (target && preset)

@@ -33,6 +33,7 @@ struct ShInput {
     AVPacket *pkt;
     InputStream v, a;
     int want_audio;
+    int skip_video;           /* sh_input_want_video(0): audio alone */
     int demux_eof;
     InputStream *pending;     /* decoder with frames to drain */
     int64_t next_video_pts;
@@ -255,6 +256,12 @@ void sh_input_want_audio(ShInput *in, int want)
         in->a.st->discard = in->want_audio ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 }
 
+void sh_input_want_video(ShInput *in, int want)
+{
+    in->skip_video = !want;
+    in->v.st->discard = want ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+}
+
 /* Fill in the pts; returns the frame's duration (video_tb). */
 static int64_t fix_video_timestamps(ShInput *in, AVFrame *f)
 {
@@ -456,7 +463,7 @@ int sh_input_read_raw(ShInput *in, AVFrame *frame, enum AVMediaType *type)
             continue;
         }
         InputStream *s = NULL;
-        if (in->pkt->stream_index == in->v.index && !in->video_ended)
+        if (in->pkt->stream_index == in->v.index && !in->video_ended && !in->skip_video)
             s = &in->v;
         else if (in->want_audio && in->pkt->stream_index == in->a.index) {
             if (!in->a.dec && (ret = open_decoder(in, &in->a, 0)) < 0) {
@@ -601,6 +608,30 @@ int64_t sh_input_source_bytes(ShInput *in, int64_t from, int64_t to)
         av_packet_unref(in->pkt);
     }
     return ret < 0 && ret != AVERROR_EOF ? ret : bytes;
+}
+
+int sh_input_scan_video(ShInput *in, int (*fn)(void *opaque, const AVPacket *pkt), void *opaque)
+{
+    enum AVDiscard audio = in->a.st ? in->a.st->discard : AVDISCARD_ALL;
+    int ret, stop = 0;
+
+    if (in->a.st)
+        in->a.st->discard = AVDISCARD_ALL;
+    while ((ret = av_read_frame(in->fmt, in->pkt)) >= 0) {
+        if (in->pkt->stream_index == in->v.index)
+            stop = fn(opaque, in->pkt);
+        av_packet_unref(in->pkt);
+        if (stop)
+            break;
+    }
+    if (in->a.st)
+        in->a.st->discard = audio;
+    if (stop)
+        return stop;
+    if (ret == AVERROR_EOF)
+        return 0;
+    sh_log(SH_LOG_ERROR, in->info.path, "cannot read its video: %s", av_err2str(ret));
+    return ret;
 }
 
 static void close_stream(InputStream *s)

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include <libavcodec/packet.h>
 #include <libavutil/frame.h>
 #include <libavutil/pixfmt.h>
 #include <libavutil/rational.h>
@@ -81,6 +82,13 @@ void sh_input_warn_index(const ShInput *in);
 
 /* Decode audio too (default: video only). Call before the first read. */
 void sh_input_want_audio(ShInput *in, int want);
+/*
+ * Decode video (the default) or not: without, sh_input_read gives the audio
+ * alone (what sh_input_want_audio chose), through the same stream choice,
+ * trim and seek (scale-out's plan encodes a film's audio by itself).
+ * Call before the first read.
+ */
+void sh_input_want_video(ShInput *in, int want);
 
 /*
  * Use the N-th audio stream of the file (N >= 1, counted in file order)
@@ -128,6 +136,16 @@ int sh_input_seek(ShInput *in, int64_t ts);
  * bytes, or a negative error. Leaves the read position undefined: seek after.
  */
 int64_t sh_input_source_bytes(ShInput *in, int64_t from, int64_t to);
+
+/*
+ * Every video packet from the read position to the end, demuxed and not
+ * decoded (other streams are not read): fn(opaque, pkt) for each, in file
+ * order; a non-zero return stops the scan with that value. For what the
+ * source's encoder decided: its keyframes and where it spent its bytes.
+ * Returns 0 at the end, fn's return, or a read error (logged). Leaves the
+ * read position at the end: a handle of its own, or seek after.
+ */
+int sh_input_scan_video(ShInput *in, int (*fn)(void *opaque, const AVPacket *pkt), void *opaque);
 
 /*
  * Deliver the video as it should be seen (default: as decoded). hdr is an

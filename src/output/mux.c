@@ -25,6 +25,7 @@ struct ShMuxer {
     char url[PATH_MAX + 8];   /* "file:" + path */
     char name[PATH_MAX];      /* for messages: the destination, not the temporary name */
     int header_written;
+    int keep_order;           /* sh_mux_keep_order: av_write_frame, the caller interleaves */
 };
 
 int sh_mux_open(ShMuxer **pmx, const char *path, const char *format)
@@ -76,6 +77,11 @@ int sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time
     return st->index;
 }
 
+void sh_mux_keep_order(ShMuxer *mx)
+{
+    mx->keep_order = 1;
+}
+
 int sh_mux_write_header(ShMuxer *mx)
 {
     AVDictionary *opts = NULL;
@@ -105,7 +111,12 @@ int sh_mux_write(ShMuxer *mx, int stream, AVPacket *pkt)
     pkt->stream_index = stream;
     /* The stream time base is only final after write_header: rescale here. */
     av_packet_rescale_ts(pkt, mx->src_tb[stream], mx->fmt->streams[stream]->time_base);
-    ret = av_interleaved_write_frame(mx->fmt, pkt);
+    if (mx->keep_order) {
+        ret = av_write_frame(mx->fmt, pkt);
+        av_packet_unref(pkt);     /* av_write_frame leaves it the caller's: taken, as interleaved */
+    } else {
+        ret = av_interleaved_write_frame(mx->fmt, pkt);
+    }
     if (ret < 0)
         sh_log(SH_LOG_ERROR, mx->name, "write failed: %s", av_err2str(ret));
     return ret;

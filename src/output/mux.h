@@ -16,6 +16,15 @@ int  sh_mux_open(ShMuxer **mx, const char *path, const char *format);
 /* display_matrix may be NULL. Returns the stream index or a negative error. */
 int  sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time_base,
                        const int32_t *display_matrix);
+/*
+ * Write packets in the order given (av_write_frame) rather than interleaved
+ * by the muxer: for a caller that interleaves in runs itself. Interleaved
+ * packet by packet, every audio packet and video frame is its own MP4 chunk,
+ * 16 bytes of index each (3.4% of a 150 kb/s film); scale-out's join writes
+ * a second of audio, then the video up to there, about one chunk a second.
+ * Call before the header.
+ */
+void sh_mux_keep_order(ShMuxer *mx);
 int  sh_mux_write_header(ShMuxer *mx);
 /* pkt is in the time base given to add_stream; rescaled here, once. Takes the packet's data. */
 int  sh_mux_write(ShMuxer *mx, int stream, AVPacket *pkt);

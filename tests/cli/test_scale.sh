@@ -324,4 +324,20 @@ grep -q "3 inputs: 1 shrunk, 0 copied, 2 skipped" "$ERR" || err "resume: $(stder
 no_leftovers "$CASE_DIR/par" "$CASE_DIR/ser"
 case_end
 
+# ---- one option table: shrink plan reads a job's options as shrink does ----
+
+case_begin plan_shared_options
+for bad in "--audio-track 0" "--speed quick" "--start x" "--end 0" "--duration 0" "--height 1" "--fps 0"; do
+    # shellcheck disable=SC2086
+    run_shrink "$CASE_DIR/in.mp4" $bad --target 1M -o "$CASE_DIR/out.mp4"
+    expect_rc 2 "shrink $bad"
+    one=$(head -1 "$ERR")
+    # shellcheck disable=SC2086
+    run_shrink plan "$CASE_DIR/in.mp4" $bad --target 1M -o "$CASE_DIR/p.json"
+    expect_rc 2 "shrink plan $bad"
+    [ "$(head -1 "$ERR")" = "$one" ] || err "plan $bad: '$(head -1 "$ERR")', shrink says '$one'"
+done
+[ -e "$CASE_DIR/p.json" ] && err "a plan was written"
+case_end
+
 script_done

@@ -30,8 +30,8 @@
 #include "input/open.h"
 #include "job/job.h"
 #include "output/mux.h"
-#include "scale/h264.h"
-#include "scale/scale.h"
+#include "chunk/h264.h"
+#include "chunk/chunk.h"
 
 /* Chunks over the target give up this share of their size, at most, when redone. */
 #define SH_REDO_MAX_SHARE 0.05
@@ -100,15 +100,15 @@ static int same_params(const AVCodecParameters *a, const AVCodecParameters *b)
  * planned, its codec parameters those of chunk 0, within its budget.
  * Chunks over their budget go to res->redo.
  */
-static int check_chunks(const ShScalePlan *p, char **files, ShH264Params *h264, int *delta,
-                        ShScaleJoinResult *res)
+static int check_chunks(const ShChunkPlan *p, char **files, ShH264Params *h264, int *delta,
+                        ShChunkJoinResult *res)
 {
     AVCodecParameters *first = NULL;
     double frame_s = av_q2d(av_inv_q(p->fps));
     int ret = 0;
 
     for (int k = 0; k < p->nchunks && ret >= 0; k++) {
-        const ShScaleChunk *c = &p->chunks[k];
+        const ShChunk *c = &p->chunks[k];
         Source s = { 0 };
         struct stat sb;
         double dur, want;
@@ -163,12 +163,12 @@ static int check_chunks(const ShScalePlan *p, char **files, ShH264Params *h264, 
             }
         }
         if (ret >= 0 && sb.st_size > c->budget) {
-            ShScaleRedo *r = av_realloc_array(res->redo, res->nredo + 1, sizeof(*r));
+            ShChunkRedo *r = av_realloc_array(res->redo, res->nredo + 1, sizeof(*r));
             if (!r) {
                 ret = AVERROR(ENOMEM);
             } else {
                 res->redo = r;
-                r[res->nredo++] = (ShScaleRedo){ k, sb.st_size, c->budget };
+                r[res->nredo++] = (ShChunkRedo){ k, sb.st_size, c->budget };
             }
         }
         source_close(&s);
@@ -184,7 +184,7 @@ static int check_chunks(const ShScalePlan *p, char **files, ShH264Params *h264, 
 }
 
 /* Over the target by excess: the biggest chunks give it up, each at most SH_REDO_MAX_SHARE. */
-static int plan_redo(const ShScalePlan *p, char **files, int64_t excess, ShScaleJoinResult *res)
+static int plan_redo(const ShChunkPlan *p, char **files, int64_t excess, ShChunkJoinResult *res)
 {
     int64_t *size = av_calloc(p->nchunks, sizeof(*size)), picked = 0;
     char *used = av_calloc(p->nchunks, 1);
@@ -218,7 +218,7 @@ static int plan_redo(const ShScalePlan *p, char **files, int64_t excess, ShScale
         if (!used[k])
             continue;
         cut = picked ? (int64_t)ceil((double)excess * size[k] / picked) : excess;
-        res->redo[res->nredo++] = (ShScaleRedo){ k, size[k], FFMAX(size[k] - cut, 1) };
+        res->redo[res->nredo++] = (ShChunkRedo){ k, size[k], FFMAX(size[k] - cut, 1) };
     }
 end:
     av_free(size);
@@ -226,101 +226,13 @@ end:
     return ret;
 }
 
-/*
- * The joined file's muxer. Not output/mux.c's: that one interleaves packet
- * by packet (av_interleaved_write_frame), which makes every audio packet and
- * every video frame its own MP4 chunk, 16 bytes of index each (stco, stsc):
- * 3.4% of a 150 kb/s film. Join writes the video and a second of audio at a
- * time in turn (av_write_frame), so each track has about one chunk a second.
- */
+/* Join writes the video and a second of audio at a time in turn (sh_mux_keep_order), so each
+ * track has about one MP4 chunk a second rather than one per packet. */
 #define SH_JOIN_RUN_US 1000000
 
-typedef struct Out {
-    AVFormatContext *fmt;
-    AVRational src_tb[2];
-    char name[PATH_MAX];      /* the destination, for messages */
-} Out;
-
-static int out_open(Out *o, const char *path, const char *name)
-{
-    char url[PATH_MAX + 8];
-    int ret;
-    snprintf(o->name, sizeof(o->name), "%s", name);
-    /* "file:": the local path, whatever it looks like (mux.c says why). */
-    snprintf(url, sizeof(url), "file:%s", path);
-    if ((ret = avformat_alloc_output_context2(&o->fmt, NULL, "mp4", url)) < 0 ||
-        (ret = avio_open(&o->fmt->pb, url, AVIO_FLAG_WRITE)) < 0)
-        sh_log(SH_LOG_ERROR, name, "cannot write: %s", av_err2str(ret));
-    return ret;
-}
-
-static int out_add(Out *o, const AVCodecParameters *par, AVRational tb, const uint8_t *matrix)
-{
-    AVStream *st;
-    int ret;
-    if (o->fmt->nb_streams >= 2 || !(st = avformat_new_stream(o->fmt, NULL)))
-        return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_copy(st->codecpar, par)) < 0)
-        return ret;
-    st->codecpar->codec_tag = 0;
-    st->time_base = tb;
-    if (matrix) {
-        uint8_t *m = av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t));
-        if (!m)
-            return AVERROR(ENOMEM);
-        memcpy(m, matrix, 9 * sizeof(int32_t));
-    }
-    o->src_tb[st->index] = tb;
-    return st->index;
-}
-
-static int out_header(Out *o)
-{
-    AVDictionary *opts = NULL;
-    int ret;
-    av_dict_set(&opts, "movflags", "+faststart", 0);   /* as every shrink output */
-    o->fmt->flags |= AVFMT_FLAG_BITEXACT;
-    ret = avformat_write_header(o->fmt, &opts);
-    av_dict_free(&opts);
-    if (ret < 0)
-        sh_log(SH_LOG_ERROR, o->name, "cannot write the header: %s", av_err2str(ret));
-    return ret;
-}
-
-static int out_write(Out *o, int st, AVPacket *pkt)
-{
-    int ret;
-    pkt->stream_index = st;
-    /* The stream time base is only final after the header: rescale here. */
-    av_packet_rescale_ts(pkt, o->src_tb[st], o->fmt->streams[st]->time_base);
-    if ((ret = av_write_frame(o->fmt, pkt)) < 0)
-        sh_log(SH_LOG_ERROR, o->name, "write failed: %s", av_err2str(ret));
-    return ret;
-}
-
-static int out_finish(Out *o)
-{
-    int ret = av_write_trailer(o->fmt);
-    if (ret < 0)
-        sh_log(SH_LOG_ERROR, o->name, "cannot finish the file: %s", av_err2str(ret));
-    if (ret >= 0 && (ret = avio_closep(&o->fmt->pb)) < 0)
-        sh_log(SH_LOG_ERROR, o->name, "cannot close: %s", av_err2str(ret));
-    return ret;
-}
-
-static void out_free(Out *o)
-{
-    if (!o->fmt)
-        return;
-    if (o->fmt->pb)
-        avio_closep(&o->fmt->pb);
-    avformat_free_context(o->fmt);
-    o->fmt = NULL;
-}
-
 typedef struct Joiner {
-    const ShScalePlan *p;
-    Out out;
+    const ShChunkPlan *p;
+    ShMuxer *mx;
     int64_t audio_block;      /* microseconds: audio is written up to here */
     int vst, ast;
     AVRational vtb, atb;      /* what packets are written in */
@@ -336,7 +248,7 @@ typedef struct Joiner {
 } Joiner;
 
 /* Audio packets up to (and including) time dts in tb, or all with tb.num == 0. */
-static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShScaleJoinResult *res)
+static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShChunkJoinResult *res)
 {
     int ret;
     while (j->audio.have) {
@@ -344,7 +256,7 @@ static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShScaleJoinR
         int64_t adts = a->dts != AV_NOPTS_VALUE ? a->dts : a->pts;
         if (tb.num && av_compare_ts(adts, j->atb, dts, tb) > 0)
             return 0;
-        if ((ret = out_write(&j->out, j->ast, a)) < 0)
+        if ((ret = sh_mux_write(j->mx, j->ast, a)) < 0)
             return ret;
         av_packet_unref(a);
         res->audio_packets++;
@@ -359,7 +271,7 @@ static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShScaleJoinR
  * film's end) says how long it lasts: MP4 keeps dts differences, and the
  * last sample's duration decides where the film ends.
  */
-static int write_held(Joiner *j, const AVPacket *next, int64_t end, ShScaleJoinResult *res)
+static int write_held(Joiner *j, const AVPacket *next, int64_t end, ShChunkJoinResult *res)
 {
     AVPacket *h = j->held;
     int ret;
@@ -377,16 +289,16 @@ static int write_held(Joiner *j, const AVPacket *next, int64_t end, ShScaleJoinR
         if ((ret = write_audio_until(j, j->audio_block, AV_TIME_BASE_Q, res)) < 0)
             return ret;
     }
-    if ((ret = out_write(&j->out, j->vst, h)) < 0)
+    if ((ret = sh_mux_write(j->mx, j->vst, h)) < 0)
         return ret;
     av_packet_unref(h);
     res->video_packets++;
     return 0;
 }
 
-static int copy_chunk(Joiner *j, int k, const char *path, ShScaleJoinResult *res)
+static int copy_chunk(Joiner *j, int k, const char *path, ShChunkJoinResult *res)
 {
-    const ShScaleChunk *c = &j->p->chunks[k];
+    const ShChunk *c = &j->p->chunks[k];
     Source s = { 0 };
     AVRational tb;
     int64_t off;
@@ -442,8 +354,8 @@ end:
     return ret;
 }
 
-int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunks, int nchunks,
-                  const char *output, int force, ShScaleJoinResult *res)
+int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunks, int nchunks,
+                  const char *output, int force, ShChunkJoinResult *res)
 {
     Joiner j = { .p = p, .ast = -1 };
     char **files = av_calloc(p->nchunks, sizeof(*files));
@@ -462,7 +374,7 @@ int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunk
         goto end;
     }
     for (int i = 0; i < nchunks; i++) {
-        int k = sh_scale_chunk_index(chunks[i]);
+        int k = sh_chunk_index(chunks[i]);
         if (k < 0 || k >= p->nchunks) {
             sh_log(SH_LOG_ERROR, chunks[i], "not a chunk of this plan: %s", k < 0 ? "no chunk number in its name"
                    : "its number is past the plan's last chunk");
@@ -522,17 +434,22 @@ int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunk
             (ret = sh_h264_set_level(vs->codecpar->extradata, vs->codecpar->extradata_size, &j.h264[0],
                                      res->level)) < 0)
             goto end;
-        if ((ret = out_open(&j.out, tmp, output)) < 0 || (ret = j.vst = out_add(&j.out, vs->codecpar, j.vtb, m)) < 0)
+        if ((ret = sh_mux_open(&j.mx, tmp, "mp4")) < 0) {
+            sh_log(SH_LOG_ERROR, output, "cannot write: %s", av_err2str(ret));
+            goto end;
+        }
+        sh_mux_keep_order(j.mx);
+        if ((ret = j.vst = sh_mux_add_stream(j.mx, vs->codecpar, j.vtb, (const int32_t *)m)) < 0)
             goto end;
     }
     if (j.audio.fmt) {
         AVStream *as = j.audio.fmt->streams[j.audio.st];
         j.atb = as->time_base;
-        if ((ret = j.ast = out_add(&j.out, as->codecpar, j.atb, NULL)) < 0)
+        if ((ret = j.ast = sh_mux_add_stream(j.mx, as->codecpar, j.atb, NULL)) < 0)
             goto end;
     }
     source_close(&first);
-    if ((ret = out_header(&j.out)) < 0)
+    if ((ret = sh_mux_write_header(j.mx)) < 0)
         goto end;
     j.audio_block = AV_NOPTS_VALUE;    /* the first video packet writes the first block's audio */
     if (!(j.held = av_packet_alloc())) {
@@ -544,7 +461,7 @@ int sh_scale_join(const ShScalePlan *p, const char *plan_dir, char *const *chunk
             goto end;
     if ((ret = write_held(&j, NULL, j.end, res)) < 0)
         goto end;
-    if ((ret = write_audio_until(&j, 0, (AVRational){ 0, 1 }, res)) < 0 || (ret = out_finish(&j.out)) < 0)
+    if ((ret = write_audio_until(&j, 0, (AVRational){ 0, 1 }, res)) < 0 || (ret = sh_mux_finish(j.mx)) < 0)
         goto end;
     if (j.fixed_dts)
         sh_log(SH_LOG_VERBOSE, output, "%lld decode timestamps moved at chunk joins", (long long)j.fixed_dts);
@@ -584,7 +501,7 @@ end:
         sh_temp_remove(tmp);
     source_close(&first);
     source_close(&j.audio);
-    out_free(&j.out);
+    sh_mux_free(&j.mx);
     av_free(files);
     av_packet_free(&j.held);
     av_free(j.h264);
@@ -592,7 +509,7 @@ end:
     return ret;
 }
 
-void sh_scale_join_result_free(ShScaleJoinResult *res)
+void sh_chunk_join_result_free(ShChunkJoinResult *res)
 {
     av_freep(&res->redo);
     res->nredo = 0;

@@ -22,7 +22,7 @@
 #include <libavutil/intreadwrite.h>
 #include <libavutil/mem.h>
 
-#include "scale/h264.h"
+#include "chunk/h264.h"
 
 /* ---- bits ---- */
 

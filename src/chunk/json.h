@@ -4,8 +4,8 @@
  * typed lookups that fail on a missing key or a wrong type.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#ifndef SH_SCALE_JSON_H
-#define SH_SCALE_JSON_H
+#ifndef SH_CHUNK_JSON_H
+#define SH_CHUNK_JSON_H
 
 #include <stdint.h>
 #include <stdio.h>

@@ -14,8 +14,8 @@
  * prints: everything goes through sh_log and the structures here.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#ifndef SH_SCALE_SCALE_H
-#define SH_SCALE_SCALE_H
+#ifndef SH_CHUNK_CHUNK_H
+#define SH_CHUNK_CHUNK_H
 
 #include <stdint.h>
 
@@ -23,16 +23,16 @@
 
 #include "shrink/shrink.h"
 
-#define SH_SCALE_PLAN_VERSION 1
+#define SH_CHUNK_PLAN_VERSION 1
 /* Chunks in one plan, at most: a plan file stays readable and a join opens each once. */
-#define SH_SCALE_MAX_CHUNKS 4096
+#define SH_CHUNK_MAX 4096
 
 /* Join refused: a chunk is over its budget or the joined file over the target. */
 #define SH_ERROR_REDO FFERRTAG('S', 'H', 'R', 'D')
 /* The input is not the one the plan was made from. */
 #define SH_ERROR_PLAN_INPUT FFERRTAG('S', 'H', 'P', 'I')
 
-typedef struct ShScaleChunk {
+typedef struct ShChunk {
     int64_t start, end;       /* source video time base: first frame's pts, next chunk's first pts */
     double start_s, end_s;    /* seconds from the video's start, as --start/--end count */
     int64_t frames;           /* source frames in it */
@@ -40,9 +40,9 @@ typedef struct ShScaleChunk {
     int64_t source_bytes;     /* the source's own video bytes in it: its complexity */
     double weight;            /* its share of the video budget */
     int64_t budget;           /* bytes: the chunk file's ceiling (video + its own container) */
-} ShScaleChunk;
+} ShChunk;
 
-typedef struct ShScalePlan {
+typedef struct ShChunkPlan {
     char input[4096];         /* absolute path at plan time */
     int64_t input_size;
     char input_hash[65];      /* SHA-256 of the first and last MiB, hex */
@@ -63,55 +63,55 @@ typedef struct ShScalePlan {
     int64_t reserve_bytes;    /* kept back from the chunks (joined container's share) */
     double exponent;          /* weight = seconds * (bytes per second)^exponent */
     int nchunks;
-    ShScaleChunk *chunks;
-} ShScalePlan;
+    ShChunk *chunks;
+} ShChunkPlan;
 
 /* How to cut. chunks > 0 wins over chunk_seconds; both 0: about a minute each. */
-typedef struct ShScaleOptions {
+typedef struct ShChunkOptions {
     int chunks;
     double chunk_seconds;
     int min_chunks, max_chunks;   /* bounds on the count from chunk_seconds (0: none) */
     const char *audio_output; /* where plan writes the audio (NULL: PLAN_STEM.audio.mp4) */
-} ShScaleOptions;
+} ShChunkOptions;
 
 /*
  * Analyse opt->input for opt->target_bytes (opt's trim and solver
  * constraints apply) and write the plan to plan_path, with the audio beside
  * it. res gets the solver's choice. Returns 0 or a negative error (logged).
  */
-int sh_scale_plan(const ShOptions *opt, const ShScaleOptions *so, const char *plan_path,
-                  ShScalePlan **plan, ShJobResult *res);
+int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *plan_path,
+                  ShChunkPlan **plan, ShJobResult *res);
 
-int  sh_scale_plan_read(ShScalePlan **plan, const char *path);
-int  sh_scale_plan_write(const ShScalePlan *plan, const char *path);
-void sh_scale_plan_free(ShScalePlan **plan);
+int  sh_chunk_plan_read(ShChunkPlan **plan, const char *path);
+int  sh_chunk_plan_write(const ShChunkPlan *plan, const char *path);
+void sh_chunk_plan_free(ShChunkPlan **plan);
 
 /* Whether input is the file the plan was made from (size and header hash); logs why not. */
-int sh_scale_check_input(const ShScalePlan *plan, const char *input);
+int sh_chunk_check_input(const ShChunkPlan *plan, const char *input);
 
 /*
  * Encode chunk k of the plan from input (NULL: the plan's) into output,
  * replacing it: a rerun gives an equivalent file. res as sh_job_run's.
  */
-int sh_scale_encode_chunk(const ShScalePlan *plan, int k, const char *input, const char *output,
+int sh_chunk_encode(const ShChunkPlan *plan, int k, const char *input, const char *output,
                           ShJobResult *res);
 
 /* One chunk to encode again, and its new budget. */
-typedef struct ShScaleRedo {
+typedef struct ShChunkRedo {
     int index;
     int64_t bytes;            /* its file now */
     int64_t budget;           /* what it must fit into */
-} ShScaleRedo;
+} ShChunkRedo;
 
-typedef struct ShScaleJoinResult {
+typedef struct ShChunkJoinResult {
     int64_t bytes;            /* the joined file (or what it would have been) */
     double duration;
     int64_t video_packets, audio_packets;
     int nredo;                /* with SH_ERROR_REDO: chunks to encode again */
-    ShScaleRedo *redo;        /* av_malloc'd: sh_scale_join_result_free */
+    ShChunkRedo *redo;        /* av_malloc'd: sh_chunk_join_result_free */
     int missing;              /* with a missing chunk: its index, else -1 */
     int level;                /* H.264: the level written (the highest of the chunks') */
-} ShScaleJoinResult;
+} ShChunkJoinResult;
 
 /*
  * Join the chunk files (any order: each is told by the last number in its
@@ -121,18 +121,52 @@ typedef struct ShScaleJoinResult {
  * result is verified and renamed into place, never over the target. Over:
  * SH_ERROR_REDO with res->redo filled, nothing written.
  */
-int sh_scale_join(const ShScalePlan *plan, const char *plan_dir, char *const *chunks, int nchunks,
-                  const char *output, int force, ShScaleJoinResult *res);
-void sh_scale_join_result_free(ShScaleJoinResult *res);
+int sh_chunk_join(const ShChunkPlan *plan, const char *plan_dir, char *const *chunks, int nchunks,
+                  const char *output, int force, ShChunkJoinResult *res);
+void sh_chunk_join_result_free(ShChunkJoinResult *res);
 
 /*
  * Lower the budgets of the named chunks (new[i] for chunk idx[i]) and give
  * what they lose to nobody: the plan then sums to less than before. Refuses
  * a budget that is not lower. Returns 0 or SH_ERROR_BAD_OPTION.
  */
-int sh_scale_rebalance(ShScalePlan *plan, const int *idx, const int64_t *budgets, int n);
+int sh_chunk_rebalance(ShChunkPlan *plan, const int *idx, const int64_t *budgets, int n);
 
 /* The chunk index in a file name: its last run of digits; -1 when none. */
-int sh_scale_chunk_index(const char *path);
+int sh_chunk_index(const char *path);
+
+/*
+ * What runs chunk encodes for sh_chunk_run_film and sh_chunk_join_redo:
+ * encode() makes chunks which[0..n) of the plan (written at plan_path, the
+ * one every encode must read) into files[which[i]], up to workers at a
+ * time, each as sh_chunk_encode would; all of them or it fails. Returns 0
+ * or a negative error, with *phase where it failed.
+ */
+typedef struct ShChunkEngine {
+    int (*encode)(void *opaque, const ShChunkPlan *plan, const char *plan_path, char *const *files,
+                  const int *which, int n, ShPhase *phase);
+    void *opaque;
+    int workers;
+} ShChunkEngine;
+
+/*
+ * Join files (files[k] is chunk k) into output; when the joined file is over
+ * the target (the join names chunks to redo), lower those chunks' budgets in
+ * the plan, write it to plan_path, have eng encode them again and join once
+ * more. Over a second time: SH_ERROR_TARGET_TOO_SMALL. Returns 0 or a
+ * negative error, *phase where it failed (SH_PHASE_OUTPUT for the join).
+ */
+int sh_chunk_join_redo(ShChunkPlan *plan, const char *plan_path, const char *plan_dir, char *const *files,
+                       const char *output, int force, const ShChunkEngine *eng, ShChunkJoinResult *jr,
+                       ShPhase *phase);
+
+/*
+ * One film, o->input to o->output (an MP4), through plan, eng's encodes and
+ * join, in a private temporary directory removed whatever happens: about a
+ * minute a chunk, at least two per worker, at most 16. As sh_job_run: 0 or
+ * a negative error (logged), res filled (bytes, duration, attempts: the
+ * chunks, seconds, failed_phase).
+ */
+int sh_chunk_run_film(const ShOptions *o, const ShChunkEngine *eng, ShJobResult *res);
 
 #endif

@@ -4,8 +4,8 @@
  * pic_init_qp to chunk 0's.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#ifndef SH_SCALE_H264_H
-#define SH_SCALE_H264_H
+#ifndef SH_CHUNK_H264_H
+#define SH_CHUNK_H264_H
 
 #include <stddef.h>
 #include <stdint.h>

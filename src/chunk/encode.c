@@ -12,13 +12,13 @@
 #include <libavutil/rational.h>
 
 #include "common/log.h"
-#include "scale/scale.h"
+#include "chunk/chunk.h"
 
-int sh_scale_encode_chunk(const ShScalePlan *p, int k, const char *input, const char *output,
+int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *output,
                           ShJobResult *res)
 {
     static const char *const speed_names[] = { "balanced", "fast", "best" };
-    const ShScaleChunk *c;
+    const ShChunk *c;
     ShOptions o = { 0 };
     int ret;
 
@@ -29,7 +29,7 @@ int sh_scale_encode_chunk(const ShScalePlan *p, int k, const char *input, const 
     c = &p->chunks[k];
     if (!input)
         input = p->input;
-    if ((ret = sh_scale_check_input(p, input)) < 0)
+    if ((ret = sh_chunk_check_input(p, input)) < 0)
         return ret;
     o.input = input;
     o.output = output;
@@ -46,6 +46,9 @@ int sh_scale_encode_chunk(const ShScalePlan *p, int k, const char *input, const 
     o.height = p->display_height;
     o.fps = av_q2d(p->fps);
     o.no_search = 1;
+    /* SEAM (issue 14): the one call sh_job_encode replaces, the plan's choice (encoder, picture,
+     * rate) over [start, end) to the chunk's budget, when include/shrink has it. Until then: a
+     * job with that choice pinned and no search. */
     ret = sh_job_run(&o, res);
     if (ret < 0)
         return ret;

@@ -12,7 +12,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 
-#include "scale/json.h"
+#include "chunk/json.h"
 
 #define SH_JSON_MAX_DEPTH 16
 

@@ -1,0 +1,83 @@
+/*
+ * The options every command that makes a job takes (shrink, shrink plan):
+ * one table (JOB_OPTIONS, cli.h), one parser, one message for each mistake.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int usage_error(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* It quotes the argument, which may be a file name: shown safely. */
+    fprintf(stderr, "shrink: error: %s\nTry 'shrink --help'.\n", sh_display(msg));
+    return EXIT_USAGE;
+}
+
+static int parse_time(const char *opt, const char *arg, double *out)
+{
+    if (time_parse(arg, out) < 0) {
+        fprintf(stderr, "shrink: error: %s '%s': not a time (seconds, or [HH:]MM:SS[.mmm])\n", opt, sh_display(arg));
+        return -1;
+    }
+    return 0;
+}
+
+int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
+{
+    ShOptions *o = &cli->job;
+    switch (c) {
+    case 't': ja->target = arg; return 1;
+    case OPT_FOR: ja->preset = arg; return 1;
+    case OPT_START:
+        return parse_time("--start", arg, &o->start) < 0 ? -1 : 1;
+    case OPT_END:
+        if (parse_time("--end", arg, &o->end) < 0)
+            return -1;
+        if (!(o->end > 0))
+            return usage_error("--end '%s': must be after 0", arg), -1;
+        return 1;
+    case OPT_DURATION:
+        if (parse_time("--duration", arg, &ja->duration) < 0)
+            return -1;
+        if (!(ja->duration > 0))
+            return usage_error("--duration '%s': must be more than 0", arg), -1;
+        return 1;
+    case OPT_AUDIO_TRACK: {
+        char *end;
+        long n;
+        errno = 0;
+        n = strtol(arg, &end, 10);
+        if (arg[0] < '1' || arg[0] > '9' || *end || errno || n > 1000)
+            return usage_error("--audio-track '%s': a number from 1 (the first audio stream)", arg), -1;
+        o->audio_track = (int)n;
+        return 1;
+    }
+    case OPT_NO_AUDIO: o->no_audio = 1; return 1;
+    case OPT_SOLVER:
+        return solver_option(name, arg, o) < 0 ? -1 : 1;
+    case OPT_CODEC: o->codec = arg; return 1;
+    case OPT_SPEED:
+        if (!strcmp(arg, "fast"))
+            o->speed = SH_SPEED_FAST;
+        else if (!strcmp(arg, "balanced"))
+            o->speed = SH_SPEED_BALANCED;
+        else if (!strcmp(arg, "best"))
+            o->speed = SH_SPEED_BEST;
+        else
+            return usage_error("--speed '%s': fast, balanced or best", arg), -1;
+        return 1;
+    case 'q': cli->verbosity = -1; return 1;
+    case 'v': cli->verbosity++; return 1;
+    default: return 0;
+    }
+}
