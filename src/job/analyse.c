@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/tmpspace.h"
 #include "job/audio.h"
+#include "job/chain.h"
 #include "job/state.h"
 #include "stages/stage.h"
 
@@ -41,57 +42,17 @@ static int drain_encoder(Job *j, ShEncoder *enc, AVPacket *pkt, int keep)
     return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : sh_job_encoder_failed(j, enc, ret);
 }
 
-/* Pull every frame out of a stage chain (a then b) and hand it to fn. */
-typedef int (*FrameSink)(Job *j, AVFrame *f, void *arg);
-
-static int stage_failed(const Job *j, const ShStage *st, int ret)
-{
-    sh_log(SH_LOG_ERROR, j->input, "%s stage failed: %s", st->desc->name, av_err2str(ret));
-    return ret;
-}
-
-static int run_chain(Job *j, ShStage **chain, int n, const AVFrame *in, AVFrame *tmp,
-                     FrameSink sink, void *arg)
-{
-    int ret = sh_stage_send(chain[0], in);
-    if (ret < 0)
-        return stage_failed(j, chain[0], ret);
-    for (;;) {
-        ret = sh_stage_receive(chain[0], tmp);
-        if (ret == AVERROR(EAGAIN))
-            return 0;
-        if (ret == AVERROR_EOF) {
-            if (n > 1)
-                return run_chain(j, chain + 1, n - 1, NULL, tmp, sink, arg);
-            return sink(j, NULL, arg);
-        }
-        if (ret < 0)
-            return stage_failed(j, chain[0], ret);
-        if (n > 1) {
-            AVFrame *f = av_frame_clone(tmp);
-            av_frame_unref(tmp);
-            if (!f)
-                return AVERROR(ENOMEM);
-            ret = run_chain(j, chain + 1, n - 1, f, tmp, sink, arg);
-            av_frame_free(&f);
-        } else {
-            ret = sink(j, tmp, arg);
-            av_frame_unref(tmp);
-        }
-        if (ret < 0)
-            return ret;
-    }
-}
-
 typedef struct AnalysisCtx {
+    Job *j;
     ShEncoder *venc, *aenc;
     AVPacket *pkt;
     int video_ended, audio_ended;  /* a stage may end its stream early, and only once */
 } AnalysisCtx;
 
-static int sink_video_pass1(Job *j, AVFrame *f, void *arg)
+static int sink_video_pass1(void *arg, AVFrame *f)
 {
     AnalysisCtx *a = arg;
+    Job *j = a->j;
     int ret;
     if (a->video_ended)
         return 0;
@@ -105,18 +66,19 @@ static int sink_video_pass1(Job *j, AVFrame *f, void *arg)
     return drain_encoder(j, a->venc, a->pkt, 0);
 }
 
-static int sink_floor(Job *j, AVFrame *f, void *arg)
+static int sink_floor(void *arg, AVFrame *f)
 {
+    Job *j = arg;
     int ret;
-    (void)arg;
     if (f && (ret = sh_frame_cache_put(j->floor_cache, f)) < 0)
         return sh_tmp_write_failed("frame cache", ret);
     return 0;
 }
 
-static int sink_audio(Job *j, AVFrame *f, void *arg)
+static int sink_audio(void *arg, AVFrame *f)
 {
     AnalysisCtx *a = arg;
+    Job *j = a->j;
     int ret;
     if (a->audio_ended)
         return 0;
@@ -134,7 +96,7 @@ int sh_job_analyse(Job *j, int pass1)
 {
     const ShInputInfo *info = j->info;
     ShStage *vchain[2] = { NULL, NULL }, *fchain[2] = { NULL, NULL }, *achain[1] = { NULL };
-    AnalysisCtx ctx = { 0 };
+    AnalysisCtx ctx = { .j = j };
     AVFrame *frame = av_frame_alloc(), *tmp = av_frame_alloc();
     enum AVMediaType type;
     int ret, audio = j->plan.aenc != NULL;
@@ -177,23 +139,23 @@ int sh_job_analyse(Job *j, int pass1)
         if ((ret = sh_job_check_interrupt()) < 0)
             goto end;
         if (type == AVMEDIA_TYPE_VIDEO) {
-            ret = run_chain(j, vchain, 2, frame, tmp, sink_video_pass1, &ctx);
+            ret = sh_chain_run(vchain, 2, frame, tmp, j->input, sink_video_pass1, &ctx);
             if (ret >= 0)
-                ret = run_chain(j, fchain, 2, frame, tmp, sink_floor, NULL);
+                ret = sh_chain_run(fchain, 2, frame, tmp, j->input, sink_floor, j);
             sh_job_progress(j, "analysis", SH_PROGRESS_ANALYSIS * (frame->pts - j->origin) *
                             av_q2d(info->video_tb) / info->duration, 0);
         } else
-            ret = run_chain(j, achain, 1, frame, tmp, sink_audio, &ctx);
+            ret = sh_chain_run(achain, 1, frame, tmp, j->input, sink_audio, &ctx);
         av_frame_unref(frame);
         if (ret < 0)
             goto end;
     }
     if (ret != AVERROR_EOF)
         goto end;
-    if ((ret = run_chain(j, vchain, 2, NULL, tmp, sink_video_pass1, &ctx)) < 0 ||
-        (ret = run_chain(j, fchain, 2, NULL, tmp, sink_floor, NULL)) < 0)
+    if ((ret = sh_chain_run(vchain, 2, NULL, tmp, j->input, sink_video_pass1, &ctx)) < 0 ||
+        (ret = sh_chain_run(fchain, 2, NULL, tmp, j->input, sink_floor, j)) < 0)
         goto end;
-    if (audio && (ret = run_chain(j, achain, 1, NULL, tmp, sink_audio, &ctx)) < 0)
+    if (audio && (ret = sh_chain_run(achain, 1, NULL, tmp, j->input, sink_audio, &ctx)) < 0)
         goto end;
     if (audio && !sh_spool_count(j->audio)) {
         /* Planned, but nothing came (all of it damaged, or none in the range):
