@@ -3,7 +3,7 @@
  *   job.c      the top level: plan then encode, the result
  *   plan.c     the plan step: the solver, or a plan given back (ShJobPlan)
  *   paths.c    the output's path, the temporary pass logs
- *   analyse.c  the decode pass: frame caches, pass 1, the audio
+ *   analyse.c  the decode pass: frame caches, pass 1, the audio (through chain.c)
  *   attempt.c  one encode of a cache into a temporary file
  *   target.c   encodes until one fits the target (rateloop.c decides), the floor, the output
  * SPDX-License-Identifier: GPL-3.0-or-later
