@@ -163,12 +163,7 @@ typedef struct ShJobResult {
     ShPhase failed_phase;     /* SH_PHASE_NONE on success */
 } ShJobResult;
 
-/*
- * Run one job. Returns 0 or a negative error; on error nothing is left at
- * the output path and res->failed_phase says where it failed. The input is
- * opened read-only and never modified.
- */
-int sh_job_run(const ShOptions *opt, ShJobResult *res);
+/* sh_job_run, sh_job_plan, sh_job_encode: include/shrink/job.h (included below). */
 
 /*
  * For an input that already fits: check that it is a readable video (as
@@ -212,5 +207,8 @@ const char *sh_codec_plays_everywhere(void);
 
 /* Message for any error code, AVERROR or SH_ERROR_*. */
 const char *sh_strerror(int err, char *buf, size_t len);
+
+/* After ShOptions and ShJobResult, which it uses. */
+#include "shrink/job.h"
 
 #endif /* SHRINK_SHRINK_H */

@@ -1,0 +1,130 @@
+/*
+ * One job's state, shared by the files of src/job that run it (not public):
+ *   job.c      the top level: plan then encode, the result
+ *   plan.c     the plan step: the solver, or a plan given back (ShJobPlan)
+ *   paths.c    the output's path, the temporary pass logs
+ *   analyse.c  the decode pass: frame caches, pass 1, the audio (through chain.c)
+ *   attempt.c  one encode of a cache into a temporary file
+ *   target.c   encodes until one fits the target (rateloop.c decides), the floor, the output
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef SH_JOB_STATE_H
+#define SH_JOB_STATE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <libavcodec/codec_par.h>
+#include <libavutil/frame.h>
+
+#include "encoders/encoder.h"
+#include "input/cache.h"
+#include "input/input.h"
+#include "input/spool.h"
+#include "job/disk.h"
+#include "job/source.h"
+#include "output/format.h"
+#include "shrink/shrink.h"
+#include "solver/plan.h"
+
+/* Frames kept in memory before the cache spills to a temporary file. */
+#define SH_CACHE_MEM_LIMIT ((size_t)64 << 20)
+/* Audio packets kept in memory (17 minutes at 128 kb/s) before they go to a file too. */
+#define SH_AUDIO_MEM_LIMIT ((size_t)16 << 20)
+/* Pass log files per encoder, at most (x264 and x265 write 4). */
+#define SH_MAX_STATS_FILES 8
+/* The decode pass's share of the job's progress; the encodes share the rest. */
+#define SH_PROGRESS_ANALYSIS 0.4
+
+typedef struct Attempt {
+    int64_t bitrate;
+    int64_t bytes;           /* file size */
+    int64_t video_bytes;     /* sum of video packet sizes */
+    char path[PATH_MAX];
+} Attempt;
+
+typedef struct Job {
+    const ShOptions *opt;
+    ShJobResult *res;
+    const char *input;
+    char output[PATH_MAX];
+    const ShFormat *format;
+    ShInput *in;
+    const ShInputInfo *info;
+    ShPlan plan;
+    ShSolverReport search;
+    ShRung rung;             /* the plan's picture and rate: what the cache holds */
+    ShRung final_rung;       /* what the output has */
+    int final_audio;
+    int audio_fixed;         /* the audio bitrate was fixed (--audio-bitrate): the floor keeps the audio */
+    int time_scale;          /* see sh_job_time_scale() */
+    int64_t origin;          /* video_tb pts that becomes 0 in the output */
+    int64_t end_pts;         /* video_tb: end of the last frame */
+    double duration;         /* seconds, measured by decoding */
+    ShFrameCache *cache;
+    ShFrameCache *floor_cache; /* the floor picture and rate, from the source too */
+    ShFrameSource *source, *floor_source;  /* what the encodes read: the caches, or a re-decode */
+    ShDiskPlan disk;         /* the temporary disk's bound, and whether the cache fits it */
+    int output_failed;       /* the failure was writing the output */
+    int encoder_failed;      /* ... or an encoder's */
+    ShPacketSpool *audio;    /* encoded audio, in the audio encoder's time base */
+    int64_t pass1_bytes;     /* what the first pass made of the planned bitrate */
+    AVCodecParameters *apar;
+    AVRational atb;
+    char tmpdir[PATH_MAX];
+    char stats[PATH_MAX];
+    char stats_files[SH_MAX_STATS_FILES][PATH_MAX];
+    int nstats_files;
+    double t0, progress_last;  /* progress: when the job started, when last reported */
+    const char *progress_stage;
+    int progress_attempts;     /* encodes started, for the encode stage's share */
+} Job;
+
+/* job.c */
+double sh_job_now(void);
+/* SH_ERROR_INTERRUPTED once sh_job_interrupt() was called, else 0. */
+int sh_job_check_interrupt(void);
+/* Tell the caller how far the job is (at most ten times a second, and at each new stage). */
+void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes);
+
+/* paths.c: the output's path and format from the options, refusals, room to write it. */
+int sh_job_check_paths(Job *j);
+/* The pass log and the files the encoder writes beside it, in a new temporary directory. */
+int sh_job_stats_paths(Job *j);
+void sh_job_remove_stats(Job *j);
+
+/* analyse.c: decode the whole input once (pass 1 too when pass1), filling the caches and the audio. */
+int sh_job_analyse(Job *j, int pass1);
+
+/* attempt.c */
+/* The time scale an encoder that takes whole kb/s needs for a bitrate (1 for the others). */
+int sh_job_time_scale(const Job *j, int64_t bitrate);
+enum AVPixelFormat sh_job_video_pix_fmt(const Job *j);
+enum AVPixelFormat sh_job_floor_pix_fmt(const Job *j);
+/* pass 1 or 2 of a two-pass encoder (a one-pass encoder's probe for 1), 0 for one pass;
+ * qp >= 0: constant quantiser. *too_low (may be NULL): refused as under its rate floor. */
+int sh_job_open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung, int pass,
+                              int64_t bitrate, int qp, int *too_low);
+/* Log an encoder's failure once and mark the job's; returns the error to propagate. */
+int sh_job_encoder_failed(Job *j, const ShEncoder *enc, int ret);
+/* One complete encode of src into a new temporary file beside the output (at->path). */
+int sh_job_attempt(Job *j, Attempt *at, ShFrameSource *src, const ShRung *rung, int audio,
+                   int pass, int qp, int *too_low);
+void sh_job_log_attempt(const Job *j, const char *what, const Attempt *a);
+
+/* target.c */
+/* Encodes until one is at most the target and close to it: the best in *best. */
+int sh_job_encode_to_target(Job *j, Attempt *best, int *attempts);
+/* The smallest file this solver can make (its size is the smallest target that works). */
+int sh_job_encode_floor(Job *j, Attempt *at);
+/* Verify the best attempt against the plan and rename it into place. */
+int sh_job_finish_output(Job *j, Attempt *best);
+
+/* plan.c */
+/* The solver's plan for the opened input (errors logged, with what the user can change). */
+int sh_job_solve(Job *j);
+/* A plan given back (sh_job_encode): as it is, or budgeted again for this range and target. */
+int sh_job_take_plan(Job *j, const ShJobPlan *given);
+void sh_job_export_plan(const Job *j, ShJobPlan *out);
+
+#endif

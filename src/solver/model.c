@@ -1,0 +1,189 @@
+/*
+ * The solver's models: the rate a quality setting gives a rung (a prior
+ * that learns from each measurement), and the quality a rung will have at
+ * its budget (a line through its measurements in SSIM dB against log2 of
+ * the bitrate).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+
+#include "solver/search.h"
+
+/*
+ * --speed balanced (the default) admits encoders several times slower than
+ * x264 medium, but a slower one has to earn its time: 0.25 dB of SSIM per
+ * halving of the speed (x265 at 0.45 of x264's speed needs 0.29 dB,
+ * about what 10% more bitrate buys). --speed best takes any gain.
+ */
+#define SH_SSIM_DB_PER_SPEED_HALVING 0.25
+
+double sh_solver_time_cost_db(const ShEncoderDesc *enc, int speed)
+{
+    if (speed == SH_SPEED_BEST || !(enc->rel_speed > 0) || enc->rel_speed >= 1)
+        return 0;
+    return SH_SSIM_DB_PER_SPEED_HALVING * log2(1 / enc->rel_speed);
+}
+
+#define SH_RATE_PRIOR_A 8.4
+
+static double log_rate_shape(const ShRung *r)
+{
+    return 0.75 * log2((double)r->width * r->height) + 0.6 * log2(av_q2d(r->fps));
+}
+
+double sh_solver_crf_slope(const Search *s)
+{
+    /* The prior counts as one observation here too. */
+    return av_clipd((s->slope_sum + SH_CRF_PER_OCTAVE) / (s->slope_n + 1), 2.5, 9);
+}
+
+double sh_solver_crf_for(const Search *s, const ShRung *r, double bps)
+{
+    /* The prior counts as one observation, so one odd sample cannot throw it far.
+     * a is kept on the prior's 6-per-octave scale; the learned slope is
+     * applied around the learned point. */
+    double a = (s->a_sum + SH_RATE_PRIOR_A) / (s->a_n + 1);
+    double crf6 = SH_CRF_PER_OCTAVE * (a + log_rate_shape(r) - log2(bps));
+    double mid = s->a_n ? s->crf_mid : crf6;
+    return av_clipd(mid + (crf6 - mid) * sh_solver_crf_slope(s) / SH_CRF_PER_OCTAVE, 1, 51);
+}
+
+void sh_solver_learn(Search *s, const ShRung *r, const ShMeasure *m)
+{
+    s->a_sum += log2(FFMAX(m->bps, 1)) + m->crf / SH_CRF_PER_OCTAVE - log_rate_shape(r);
+    s->crf_mid = (s->crf_mid * s->a_n + m->crf) / (s->a_n + 1);
+    s->a_n++;
+}
+
+/* Two points of one rung: CRF steps per halving of the rate between them. */
+void sh_solver_learn_slope(Search *s, const ShCandidate *c)
+{
+    double d;
+    if (c->nmeasures < 2 || fabs(c->crf[1] - c->crf[0]) < 2)
+        return;
+    d = log2(c->bps[0] / c->bps[1]);
+    if (fabs(d) < 0.25)
+        return;
+    s->slope_sum += av_clipd((c->crf[1] - c->crf[0]) / d, 2.5, 9);
+    s->slope_n++;
+}
+
+/* Median slope of the rungs measured twice: content decides how quality grows with rate. */
+void sh_solver_slopes(const ShSolverReport *rep, double *ssim_slope, double *psnr_slope)
+{
+    double ss[SH_SOLVER_MAX_CANDIDATES], ps[SH_SOLVER_MAX_CANDIDATES];
+    int n = 0;
+    for (int i = 0; i < rep->ncandidates; i++) {
+        const ShCandidate *c = &rep->cand[i];
+        double d = c->nmeasures == 2 ? log2(c->bps[1] / c->bps[0]) : 0;
+        if (fabs(d) < 0.25)
+            continue;
+        ss[n] = (c->ssim_db[1] - c->ssim_db[0]) / d;
+        ps[n] = (c->psnr[1] - c->psnr[0]) / d;
+        if (ss[n] > 0 && ps[n] > 0)
+            n++;
+    }
+    *ssim_slope = SH_SLOPE_SSIM_DB;
+    *psnr_slope = SH_SLOPE_PSNR;
+    if (!n)
+        return;
+    for (int i = 1; i < n; i++)      /* tiny insertion sorts */
+        for (int k = i; k > 0 && ss[k] < ss[k - 1]; k--) {
+            double t = ss[k]; ss[k] = ss[k - 1]; ss[k - 1] = t;
+        }
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && ps[k] < ps[k - 1]; k--) {
+            double t = ps[k]; ps[k] = ps[k - 1]; ps[k - 1] = t;
+        }
+    *ssim_slope = av_clipd(ss[n / 2], 0.2, 4);
+    *psnr_slope = av_clipd(ps[n / 2], 0.3, 6);
+}
+
+/* Octaves a prediction may reach above the highest measured rate: beyond
+ * that the line is a guess. */
+#define SH_PREDICT_MAX_UP 1.5
+/* A setting this low is the encoder's best: a point there that is still
+ * under the budget means the content cannot use more bits (a still frame). */
+#define SH_CRF_SATURATED 1.5
+
+/* Octaves to move a measurement made at setting crf towards the budget:
+ * down freely; up at most SH_PREDICT_MAX_UP, and not at all from the
+ * encoder's best setting. */
+double sh_solver_step_up(double d, double crf)
+{
+    if (d <= 0)
+        return d;
+    return crf <= SH_CRF_SATURATED ? 0 : FFMIN(d, SH_PREDICT_MAX_UP);
+}
+
+/*
+ * Quality at the candidate's budget: between two points, the line through
+ * them; outside, a line from the nearer point with their slope (or the
+ * median slope of the search) that never falls with more bits, reaches at
+ * most SH_PREDICT_MAX_UP octaves up, and stays flat above a point made at
+ * the encoder's best setting.
+ */
+static void predict(ShCandidate *c, double ssim_slope, double psnr_slope)
+{
+    double t = log2(FFMAX(c->video_bps, 1)), x0, x1, dx;
+    int lo = 0, hi = c->nmeasures - 1, at;
+    if (c->nmeasures == 2 && c->bps[1] < c->bps[0])
+        lo = 1, hi = 0;
+    x0 = log2(FFMAX(c->bps[lo], 1));
+    x1 = log2(FFMAX(c->bps[hi], 1));
+    if (c->nmeasures == 2 && x1 - x0 > 0.25) {
+        if (t >= x0 && t <= x1) {
+            double w = (t - x0) / (x1 - x0);
+            c->pred_ssim_db = c->ssim_db[lo] + w * (c->ssim_db[hi] - c->ssim_db[lo]);
+            c->pred_psnr = c->psnr[lo] + w * (c->psnr[hi] - c->psnr[lo]);
+            goto done;
+        }
+        ssim_slope = FFMAX((c->ssim_db[hi] - c->ssim_db[lo]) / (x1 - x0), 0);
+        psnr_slope = FFMAX((c->psnr[hi] - c->psnr[lo]) / (x1 - x0), 0);
+    }
+    at = t > x1 ? hi : lo;
+    dx = sh_solver_step_up(t - (t > x1 ? x1 : x0), c->crf[at]);
+    if (c->nmeasures == 1 || !(x1 - x0 > 0.25)) {
+        /* One point (or two at one rate): the nearer measure, the borrowed slope. */
+        at = c->nmeasures == 2 && fabs(t - x1) < fabs(t - x0) ? hi : lo;
+    }
+    c->pred_ssim_db = c->ssim_db[at] + ssim_slope * dx;
+    c->pred_psnr = c->psnr[at] + psnr_slope * dx;
+done:
+    c->pred_ssim_db = av_clipd(c->pred_ssim_db, 0, SH_QUALITY_DB_MAX);
+    c->pred_psnr = av_clipd(c->pred_psnr, 0, SH_QUALITY_DB_MAX);
+    c->pred_ssim = 1 - pow(10, -c->pred_ssim_db / 10);
+}
+
+int sh_solver_best_candidate(ShSolverReport *rep)
+{
+    double ss, ps;
+    int best = -1;
+    sh_solver_slopes(rep, &ss, &ps);
+    for (int i = 0; i < rep->ncandidates; i++) {
+        ShCandidate *c = &rep->cand[i];
+        predict(c, ss, ps);
+        if (c->feasible && (best < 0 || c->pred_ssim_db - c->time_cost_db >
+                                        rep->cand[best].pred_ssim_db - rep->cand[best].time_cost_db))
+            best = i;
+    }
+    return best;
+}
+
+/* The quality setting that gives the candidate its budget, from its own
+ * measurements (each encoder has its own scale): along the line through its
+ * two points, or from the one point with the learned slope. */
+double sh_solver_crf_at(const Search *s, const ShCandidate *c)
+{
+    int k = 0;
+    if (c->nmeasures == 2) {
+        double d = log2(c->bps[0] / c->bps[1]);
+        if (fabs(d) >= 0.25 && fabs(c->crf[1] - c->crf[0]) >= 0.5) {
+            double slope = av_clipd((c->crf[1] - c->crf[0]) / d, 2.5, 9);
+            return av_clipd(c->crf[0] + slope * log2(c->bps[0] / c->video_bps), 1, 51);
+        }
+        if (fabs(log2(c->bps[1] / c->video_bps)) < fabs(log2(c->bps[0] / c->video_bps)))
+            k = 1;
+    }
+    return av_clipd(c->crf[k] + sh_solver_crf_slope(s) * log2(c->bps[k] / c->video_bps), 1, 51);
+}
