@@ -33,6 +33,9 @@
                                               * limit (--for) is encoded with */
 #define SH_ENC_CAP_JOINS_CHUNKS (1 << 7) /* chunks encoded apart can be joined under one set
                                           * of parameter sets (scale-out's join) */
+#define SH_ENC_CAP_PALETTE     (1 << 8) /* takes palettised frames (PAL8) and its size is not a
+                                         * bitrate: the solver chooses its knobs (colours,
+                                         * palette, dither, lossiness, picture, rate) */
 
 /* An encoder refused to open because the bitrate is under its floor for the
  * picture (the descriptor's rate_floor_msg was logged): the target is too small. */
@@ -58,6 +61,11 @@ typedef struct ShEncoderConfig {
     const char *stats_path;   /* first-pass log, for pass 1 and 2 */
     int has_colour;           /* tag the stream with colour (else only limited range) */
     ShColour colour;
+    /* palettised (SH_ENC_CAP_PALETTE) */
+    int colors;               /* visible colours, 1..255; index `colors` is transparent */
+    const uint8_t *palette;   /* one palette for every frame (RGB triplets, `colors` of
+                               * them), or NULL: each frame brings its own in data[1] */
+    int lossy;                /* lossy compression, 0 (none) .. 200 */
     /* audio */
     int sample_rate, channels;
     enum AVSampleFormat sample_fmt;

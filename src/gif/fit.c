@@ -42,6 +42,7 @@
 #include "gif/gif.h"
 #include "input/cache.h"
 #include "metrics/metrics.h"
+#include "output/mux.h"
 #include "solver/sample.h"
 #include "stages/stage.h"
 
@@ -851,38 +852,69 @@ end:
     return ret;
 }
 
-/* Writing the temporary file failed (no room, say): the output's fault. */
-static int write_failed(ShFitContext *ctx, int ret)
+/*
+ * The encoder's packets into the muxer. A failure of the muxer is the
+ * output's (no room, say); it said why.
+ */
+static int write_packets(ShFitContext *ctx, ShEncoder *enc, ShMuxer *mx, AVPacket *pkt)
 {
-    ctx->output_failed = 1;
-    sh_log(SH_LOG_ERROR, ctx->output, "writing the GIF failed: %s", av_err2str(ret));
+    int ret;
+    while ((ret = sh_encoder_receive_packet(enc, pkt)) >= 0) {
+        if ((ret = sh_mux_write(mx, 0, pkt)) < 0) {
+            ctx->output_failed = 1;
+            return ret;
+        }
+    }
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    sh_log(SH_LOG_ERROR, ctx->input, "the GIF encoder failed: %s", av_err2str(ret));
     return ret;
 }
 
-/* One whole-film encode from the cache into a new temporary file. */
+/*
+ * One whole-film encode from the cache into a new temporary file: the
+ * palettised frames through the gif encoder (send/receive) into the muxer,
+ * as any encode. Each frame lasts until the next one shown, the last until
+ * the end of the film.
+ */
 static int encode_film(Fitter *f, Film *film, const Config *c, char *path, size_t path_len,
                        int64_t *bytes, int *colors)
 {
     ShFitContext *ctx = f->ctx;
+    const ShEncoderDesc *d = sh_encoder_with_caps(SH_ENC_CAP_PALETTE);
+    ShEncoderConfig ec = { 0 };
+    ShEncoder *enc = NULL;
+    ShMuxer *mx = NULL;
     Chain ch = { 0 };
-    ShGifStream *st = NULL;
     AVFrame *frame = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
     uint8_t pal[256 * 3];
     struct stat sb;
-    int64_t *shown = av_malloc_array(FFMAX(sh_frame_cache_count(film->cache), 1), sizeof(*shown));
-    int fd = -1, npal = 0, ret;
+    int64_t n = sh_frame_cache_count(film->cache), end_cs = llrint(film->duration * 100);
+    int64_t *shown = av_malloc_array(FFMAX(n, 1), sizeof(*shown));
+    int64_t *next_cs = av_malloc_array(FFMAX(n, 1), sizeof(*next_cs));
+    int npal = 0, ret;
 
     path[0] = 0;
-    if (!frame || !shown) {
+    if (!frame || !pkt || !shown || !next_cs) {
         ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if (!d) {
+        ret = AVERROR_ENCODER_NOT_FOUND;
         goto end;
     }
     /* The cache may hold a faster rate than this encode's (room for a
      * correction upwards): the frames to show are chosen from it. */
-    for (int64_t i = 0; i < sh_frame_cache_count(film->cache); i++)
+    for (int64_t i = 0; i < n; i++)
         shown[i] = -1;
     choose_frames(film->cache, film->origin, film->origin + llrint(film->duration / av_q2d(film->tb)), film->tb,
                   c->fps, shown);
+    for (int64_t i = n - 1, next = end_cs; i >= 0; i--) {
+        next_cs[i] = next;
+        if (shown[i] >= 0)
+            next = slot_cs(shown[i], c->fps);
+    }
     if (c->k.global) {
         /* The clip palette from frames spread over those shown. */
         if ((ret = clip_palette(film->cache, shown, c, film->cache_w, film->cache_h, film->tb,
@@ -894,21 +926,26 @@ static int encode_film(Fitter *f, Film *film, const Config *c, char *path, size_
                           c->k.global ? pal : NULL, npal)) < 0)
         goto end;
     *colors = ch.colors;
+    ec.width = c->gif_w;
+    ec.height = c->gif_h;
+    ec.pix_fmt = AV_PIX_FMT_PAL8;
+    ec.time_base = (AVRational){ 1, 100 };
+    ec.colors = ch.colors;
+    ec.palette = c->k.global ? ch.pal : NULL;
+    ec.lossy = c->k.lossy;
+    if ((ret = sh_encoder_open(&enc, d, &ec)) < 0) {
+        sh_log(SH_LOG_ERROR, ctx->input, "cannot open the GIF encoder: %s", av_err2str(ret));
+        goto end;
+    }
     ctx->output_failed = 1;
     if ((ret = sh_temp_create_beside(path, path_len, ctx->output)) < 0) {
         sh_log(SH_LOG_ERROR, ctx->output, "cannot create a file beside it: %s", av_err2str(ret));
         goto end;
     }
-    if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0) {
-        ret = AVERROR(errno);
-        sh_log(SH_LOG_ERROR, ctx->output, "cannot write beside it: %s", av_err2str(ret));
+    if ((ret = sh_mux_open(&mx, path, "gif")) < 0 ||
+        (ret = sh_mux_add_stream(mx, enc->par, enc->time_base, NULL)) < 0 ||
+        (ret = sh_mux_write_header(mx)) < 0)
         goto end;
-    }
-    {
-        ShGifStreamConfig sc = { c->gif_w, c->gif_h, ch.colors, c->k.global ? ch.pal : NULL, c->k.lossy };
-        if ((ret = sh_gif_stream_open(&st, &sc, fd, NULL)) < 0)
-            goto end;
-    }
     ctx->output_failed = 0;
     if ((ret = sh_frame_cache_rewind(film->cache)) < 0)
         goto end;
@@ -917,39 +954,43 @@ static int encode_film(Fitter *f, Film *film, const Config *c, char *path, size_
             av_frame_unref(frame);
             continue;
         }
-        if ((ret = chain_scale(&ch, frame)) < 0 || (ret = chain_palette(&ch)) < 0)
-            goto end;
-        ret = sh_gif_stream_put(st, ch.pal8, slot_cs(shown[i], c->fps));
+        ret = chain_scale(&ch, frame);
         av_frame_unref(frame);
-        if (ret < 0) {
-            ret = write_failed(ctx, ret);
+        if (ret < 0 || (ret = chain_palette(&ch)) < 0)
+            goto end;
+        ch.pal8->pts = slot_cs(shown[i], c->fps);
+        ch.pal8->pkt_duration = next_cs[i] - ch.pal8->pts;
+        if ((ret = sh_encoder_send_frame(enc, ch.pal8)) < 0) {
+            sh_log(SH_LOG_ERROR, ctx->input, "the GIF encoder failed: %s", av_err2str(ret));
             goto end;
         }
-        if ((ret = interrupted(f)) < 0)
+        if ((ret = write_packets(ctx, enc, mx, pkt)) < 0 || (ret = interrupted(f)) < 0)
             goto end;
     }
     if (ret != AVERROR_EOF) {
         sh_log(SH_LOG_ERROR, NULL, "frame cache: %s", av_err2str(ret));
         goto end;
     }
-    if ((ret = sh_gif_stream_finish(st, llrint(film->duration * 100))) < 0) {
-        ret = write_failed(ctx, ret);
+    if ((ret = sh_encoder_send_frame(enc, NULL)) < 0 || (ret = write_packets(ctx, enc, mx, pkt)) < 0)
+        goto end;
+    ctx->output_failed = 1;
+    if ((ret = sh_mux_finish(mx)) < 0)
+        goto end;
+    if (stat(path, &sb) < 0) {
+        ret = AVERROR(errno);
+        sh_log(SH_LOG_ERROR, ctx->output, "writing the GIF failed: %s", av_err2str(ret));
         goto end;
     }
-    ret = close(fd);
-    fd = -1;
-    if (ret < 0 || stat(path, &sb) < 0) {
-        ret = write_failed(ctx, AVERROR(errno));
-        goto end;
-    }
+    ctx->output_failed = 0;
     *bytes = sb.st_size;
     ret = 0;
 end:
     av_free(shown);
-    if (fd >= 0)
-        close(fd);
-    sh_gif_stream_free(&st);
+    av_free(next_cs);
+    sh_mux_free(&mx);
+    sh_encoder_free(&enc);
     chain_free(&ch);
+    av_packet_free(&pkt);
     av_frame_free(&frame);
     if (ret < 0 && path[0]) {
         sh_temp_remove(path);

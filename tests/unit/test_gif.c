@@ -18,6 +18,7 @@
 #include <libavutil/mem.h>
 
 #include "gif/gif.h"
+#include "output/gifmux.h"
 #include "stages/stage.h"
 
 /* ---- helpers ---- */
