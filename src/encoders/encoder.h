@@ -74,36 +74,6 @@ typedef struct ShEncoderConfig {
 
 typedef struct ShEncoder ShEncoder;
 
-/*
- * For encoders whose size is not a bitrate (GIF): the job hands over the
- * opened input and the target, the encoder chooses everything, writes one
- * temporary file beside the output, and the job verifies and renames it.
- */
-typedef struct ShFitContext {
-    /* in */
-    const char *input;            /* for messages */
-    ShInput *in;                  /* opened, audio track and range set, nothing read */
-    const ShInputInfo *info;
-    const ShOptions *opt;         /* constraints (height, fps, ...) and plan_only */
-    const char *output;           /* destination: temporary files go beside it */
-    int64_t target_bytes;
-    int (*interrupted)(void);     /* nonzero: unwind with SH_ERROR_INTERRUPTED */
-    /* out */
-    char path[4096];              /* the temporary file with the result, registered */
-    int64_t bytes;
-    int width, height;
-    AVRational fps;               /* the frame rate frames were dropped to */
-    double duration;              /* seconds, what the output must last */
-    int attempts;                 /* whole-film encodes */
-    int64_t min_bytes;            /* with SH_ERROR_TARGET_TOO_SMALL: a size that works */
-    int output_failed;            /* the failure was writing the output */
-    /* the search, for --plan and --json */
-    int sample_encodes;
-    double sample_seconds;
-    int eval_width, eval_height;
-    double predicted_ssim;        /* 0: unknown */
-} ShFitContext;
-
 typedef struct ShEncoderDesc {
     const char *name;         /* shrink's name, "x264" */
     const char *codec;        /* the bitstream, "h264" */
@@ -141,9 +111,6 @@ typedef struct ShEncoderDesc {
     int  (*send_frame)(ShEncoder *enc, const AVFrame *frame);   /* NULL = flush */
     int  (*receive_packet)(ShEncoder *enc, AVPacket *pkt);      /* 0, EAGAIN, EOF */
     void (*close)(ShEncoder *enc);
-    /* optional: fit the target without a bitrate (see ShFitContext); the
-     * job then calls nothing else of this encoder */
-    int  (*fit)(ShFitContext *ctx);
 } ShEncoderDesc;
 
 struct ShEncoder {

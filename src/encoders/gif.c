@@ -122,7 +122,9 @@ static int gif_open(ShEncoder *enc, const ShEncoderConfig *cfg)
      * ~12 when deciding it has not changed; error-free at 0. */
     s->max_err = cfg->lossy > 0 ? 3 * (cfg->lossy / 4) * (cfg->lossy / 4) + 3 : 0;
     s->keep_err = 3 * (cfg->lossy / 8) * (cfg->lossy / 8) + (cfg->palette ? 0 : 12);
-    s->canvas = av_mallocz((size_t)cfg->width * cfg->height * 3);
+    /* padded: the search scales the canvas with libswscale, whose SIMD
+     * reads up to 16 bytes past a row (valgrind saw it past the end) */
+    s->canvas = av_mallocz((size_t)cfg->width * cfg->height * 3 + AV_INPUT_BUFFER_PADDING_SIZE);
     s->idx = av_malloc((size_t)cfg->width * cfg->height);
     enc->par = avcodec_parameters_alloc();
     if (!s->canvas || !s->idx || !enc->par)
@@ -361,5 +363,4 @@ const ShEncoderDesc sh_encoder_gif = {
     .send_frame     = gif_send_frame,
     .receive_packet = gif_receive_packet,
     .close          = gif_close,
-    .fit            = sh_gif_fit,
 };

@@ -6,9 +6,10 @@
  *   pixels transparent, changed rectangle, identical frames merged), lossy
  *   LZW--> packets --ShGifWriter (output/gifmux.c, giflib)--> file or memory
  *
- * The fitter (fit.c) chooses picture size, frame rate, colours, palette,
- * dither and lossiness from samples, then encodes the whole film at most
- * three times. Times are centiseconds from the start of the film: a frame's
+ * The fitter (solver/gif_search.c, solver/gif_fit.c, gif/chain.c,
+ * gif/film.c) chooses picture size, frame rate, colours, palette, dither
+ * and lossiness from samples, then encodes the whole film at most three
+ * times. Times are centiseconds from the start of the film: a frame's
  * delay is the difference of two cumulative positions, so rounding never
  * accumulates.
  */
@@ -160,9 +161,5 @@ enum { SH_DITHER_NONE = 0, SH_DITHER_ORDERED = 1, SH_DITHER_DIFFUSION = 2, SH_DI
  * `colors` RGB triplets into out; returns how many, or AVERROR.
  */
 int sh_gif_global_palette(AVFrame *const *rgb, int n, int colors, uint8_t *out);
-
-/* ---- the fitter (fit.c): ShEncoderDesc.fit of the gif encoder ---- */
-
-int sh_gif_fit(ShFitContext *ctx);
 
 #endif
