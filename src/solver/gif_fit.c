@@ -107,33 +107,17 @@ typedef struct Attempt {
     int colors;
 } Attempt;
 
-int sh_palette_fit(const ShEncoderDesc *enc, ShPaletteJob *ctx)
+/*
+ * The plan: sample the film, then search; without samples a rule, and
+ * when nothing fits on the samples' word the floor (encoded, it decides).
+ * Fills the job's plan outputs (for --plan and --json).
+ */
+static int plan_fit(Fitter *f, Config *plan, int *at_floor)
 {
-    Fitter fit = { 0 }, *f = &fit;
-    const ShInputInfo *info = ctx->info;
-    const int64_t target = ctx->target_bytes;
-    Config plan = { 0 };
+    ShPaletteJob *ctx = f->ctx;
+    const ShInputInfo *info = f->info;
     Eval plan_e = { 0 };
-    Film film = { 0 };
-    Attempt best = { 0 }, a = { 0 };
-    Config tried[GIF_MAX_ENCODES];
-    double sizes[GIF_MAX_ENCODES];
-    int swap = info->rotation == 90 || info->rotation == 270, at_floor = 0, ret, display_h;
-
-    f->ctx = ctx;
-    f->enc = enc;
-    f->info = info;
-    f->rotation = info->rotation;
-    f->swap = swap;
-    f->duration = info->duration;
-    f->src_fps = info->frame_rate.num > 0 && av_q2d(info->frame_rate) < 240 ? av_q2d(info->frame_rate) : 25;
-    f->goal = (int64_t)(target * GIF_AIM);
-    display_h = swap ? (int)(info->width * av_q2d(info->sar)) : info->height;
-    f->hmax = FFMAX(GIF_MIN_HEIGHT, FFMIN(display_h, GIF_MAX_HEIGHT) & ~1);
-    if (ctx->opt->max_height > 0)
-        f->hmax = FFMAX(GIF_MIN_HEIGHT, FFMIN(f->hmax, ctx->opt->max_height) & ~1);
-    sh_gif_make_rates(f);
-    sh_log(SH_LOG_VERBOSE, ctx->input, "audio: none (GIF has no sound)");
+    int ret;
 
     /* GIFs are short films mostly: a clip of up to 480 frames is read
      * whole (one stretch in the middle of a 14 s clip was static and
@@ -153,35 +137,31 @@ int sh_palette_fit(const ShEncoderDesc *enc, ShPaletteJob *ctx)
         sh_log(SH_LOG_VERBOSE, ctx->input, "gif: the sample is the whole film");
     }
     if (ret == AVERROR(ENOMEM) || ret == SH_ERROR_INTERRUPTED)
-        goto end;
+        return ret;
     if (ret < 0) {
         /* Too short to sample, or not seekable: a guess, and the encodes correct it. */
         sh_log(SH_LOG_VERBOSE, ctx->input, "sampling failed (%s): planning by rule", av_err2str(ret));
-        sh_gif_rule_config(f, &plan);
+        sh_gif_rule_config(f, plan);
         ret = 0;
     } else {
-        if (!(f->eval_pic = av_frame_alloc())) {
-            ret = AVERROR(ENOMEM);
-            goto end;
-        }
+        if (!(f->eval_pic = av_frame_alloc()))
+            return AVERROR(ENOMEM);
         f->eval_pic->width = f->sample->eval_w;
         f->eval_pic->height = f->sample->eval_h;
         f->eval_pic->format = AV_PIX_FMT_YUV420P;
-        if ((ret = av_frame_get_buffer(f->eval_pic, 0)) < 0 || (ret = sh_gif_search(f, &plan, &plan_e)) < 0)
-            goto end;
+        if ((ret = av_frame_get_buffer(f->eval_pic, 0)) < 0 || (ret = sh_gif_search(f, plan, &plan_e)) < 0)
+            return ret;
     }
-    if (ret > 0) {
-        /* Nothing fits on the samples' word: the floor, encoded, decides. */
-        sh_gif_floor_config(f, &plan);
-        at_floor = 1;
-    }
-    sh_gif_log_plan(f, at_floor ? "plan (at the floor)" : "plan", &plan, plan.k.colors);
-    if (!at_floor && f->sample)
+    *at_floor = ret > 0;
+    if (*at_floor)
+        sh_gif_floor_config(f, plan);
+    sh_gif_log_plan(f, *at_floor ? "plan (at the floor)" : "plan", plan, plan->k.colors);
+    if (!*at_floor && f->sample)
         sh_log(SH_LOG_VERBOSE, ctx->input, "gif search: %d sample encodes, predicted %lld bytes, ssim %.4f",
                f->evals, (long long)plan_e.bytes, plan_e.ssim);
-    ctx->width = plan.gif_w;
-    ctx->height = plan.gif_h;
-    ctx->fps = plan.fps;
+    ctx->width = plan->gif_w;
+    ctx->height = plan->gif_h;
+    ctx->fps = plan->fps;
     ctx->duration = info->duration;
     ctx->sample_encodes = f->evals;
     if (f->sample) {
@@ -189,50 +169,64 @@ int sh_palette_fit(const ShEncoderDesc *enc, ShPaletteJob *ctx)
         ctx->eval_width = f->sample->eval_w;
         ctx->eval_height = f->sample->eval_h;
     }
-    ctx->predicted_ssim = at_floor ? 0 : plan_e.ssim;
-    if (ctx->opt->plan_only) {
-        ret = 0;
-        goto end;
-    }
+    ctx->predicted_ssim = *at_floor ? 0 : plan_e.ssim;
+    return 0;
+}
 
-    {
-        /* The cache: taller and faster than the plan, so a correction can
-         * go up as well as down without decoding again. At the display
-         * height (at most GIF_MAX_HEIGHT) when that fits its size: the
-         * GIF's pictures are then resampled once, from it, as FFmpeg's
-         * are from the source (a cache at 1.25x the GIF's height, itself
-         * resampled from the source, cost 0.007 SSIM on a 60 s cartoon);
-         * else a little taller than the plan, as a two-hour film needs. */
-        AVRational cache_fps = plan.fps;
-        int cache_h = 0, cw, ch;
-        const int tall[2] = { FFMAX(f->hmax, plan.height),
-                              FFMIN(sh_gif_even_height(plan.height * GIF_CACHE_MARGIN), FFMAX(f->hmax, plan.height)) };
-        for (int t = 0; t < 2; t++) {
-            /* Up to the source's rate (divided by a whole number) while the
-             * cache stays under its size, twice the plan's at least: room to
-             * correct upwards, and for sh_gif_choose_frames() to take the frame
-             * nearest each slot's middle, as FFmpeg's fps filter does from
-             * the source (a 4 fps cache for a 0.93 fps GIF of a 60 s
-             * cartoon cost 0.004 SSIM against frames from all 24). */
-            double plan_fps = av_q2d(plan.fps), bytes;
-            int div = 1;
-            cache_h = tall[t];
-            sh_scale_dims(info->width, info->height, info->sar, info->rotation, cache_h, &cw, &ch);
-            while (f->src_fps / div > 2 * plan_fps &&
-                   f->duration * (f->src_fps / div) * cw * ch * 1.5 > GIF_CACHE_BYTES)
-                div++;
-            cache_fps = f->src_fps / div >= plan_fps ? av_d2q(f->src_fps / div, 100000) : plan.fps;
-            bytes = f->duration * av_q2d(cache_fps) * cw * ch * 1.5;
-            if (bytes <= GIF_CACHE_BYTES && f->src_fps / div >= FFMIN(2 * plan_fps, f->src_fps) - 1e-9)
-                break;
-        }
-        if ((ret = sh_gif_decode_film(f, cache_fps, cache_h, &film)) < 0)
-            goto end;
+/*
+ * What the decode pass caches: taller and faster than the plan, so a
+ * correction can go up as well as down without decoding again. At the
+ * display height (at most GIF_MAX_HEIGHT) when that fits its size: the
+ * GIF's pictures are then resampled once, from it, as FFmpeg's are from
+ * the source (a cache at 1.25x the GIF's height, itself resampled from the
+ * source, cost 0.007 SSIM on a 60 s cartoon); else a little taller than
+ * the plan, as a two-hour film needs.
+ */
+static void cache_size(const Fitter *f, const Config *plan, AVRational *cache_fps, int *cache_h)
+{
+    const ShInputInfo *info = f->info;
+    const int tall[2] = { FFMAX(f->hmax, plan->height),
+                          FFMIN(sh_gif_even_height(plan->height * GIF_CACHE_MARGIN), FFMAX(f->hmax, plan->height)) };
+    int cw, ch;
+    *cache_fps = plan->fps;
+    for (int t = 0; t < 2; t++) {
+        /* Up to the source's rate (divided by a whole number) while the
+         * cache stays under its size, twice the plan's at least: room to
+         * correct upwards, and for sh_gif_choose_frames() to take the frame
+         * nearest each slot's middle, as FFmpeg's fps filter does from
+         * the source (a 4 fps cache for a 0.93 fps GIF of a 60 s
+         * cartoon cost 0.004 SSIM against frames from all 24). */
+        double plan_fps = av_q2d(plan->fps), bytes;
+        int div = 1;
+        *cache_h = tall[t];
+        sh_scale_dims(info->width, info->height, info->sar, info->rotation, *cache_h, &cw, &ch);
+        while (f->src_fps / div > 2 * plan_fps &&
+               f->duration * (f->src_fps / div) * cw * ch * 1.5 > GIF_CACHE_BYTES)
+            div++;
+        *cache_fps = f->src_fps / div >= plan_fps ? av_d2q(f->src_fps / div, 100000) : plan->fps;
+        bytes = f->duration * av_q2d(*cache_fps) * cw * ch * 1.5;
+        if (bytes <= GIF_CACHE_BYTES && f->src_fps / div >= FFMIN(2 * plan_fps, f->src_fps) - 1e-9)
+            break;
     }
-    ctx->duration = film.duration;
-    a.c = plan;
+}
+
+/*
+ * The attempt loop: encode the film from the cache, correct the rate or
+ * the picture from the bytes measured (correct()), three encodes at most;
+ * the largest result at or under the target is kept, in ctx->path.
+ */
+static int encode_to_target(Fitter *f, Film *film, const Config *plan, int at_floor)
+{
+    ShPaletteJob *ctx = f->ctx;
+    const int64_t target = ctx->target_bytes;
+    Attempt best = { 0 }, a = { 0 };
+    Config tried[GIF_MAX_ENCODES];
+    double sizes[GIF_MAX_ENCODES];
+    int ret;
+
+    a.c = *plan;
     for (int n = 0; n < GIF_MAX_ENCODES; n++) {
-        if ((ret = sh_gif_encode_film(f, &film, &a.c, a.path, sizeof(a.path), &a.bytes, &a.colors)) < 0)
+        if ((ret = sh_gif_encode_film(f, film, &a.c, a.path, sizeof(a.path), &a.bytes, &a.colors)) < 0)
             goto end;
         ctx->attempts++;
         sh_gif_log_plan(f, "encode", &a.c, a.colors);
@@ -252,7 +246,7 @@ int sh_palette_fit(const ShEncoderDesc *enc, ShPaletteJob *ctx)
             break;
         /* The last encode must fit: aim lower then, lower still when none has yet. */
         tried[n] = a.c;
-        if (correct(f, &film, &a.c, target * (n < GIF_MAX_ENCODES - 2 ? GIF_AIM : best.path[0] ? 0.955 : 0.92),
+        if (correct(f, film, &a.c, target * (n < GIF_MAX_ENCODES - 2 ? GIF_AIM : best.path[0] ? 0.955 : 0.92),
                     tried, sizes, n) <= 0)
             break;   /* nothing finer to try */
     }
@@ -280,6 +274,41 @@ end:
         sh_temp_remove(best.path);
     if (a.path[0])
         sh_temp_remove(a.path);
+    return ret;
+}
+
+int sh_palette_fit(const ShEncoderDesc *enc, ShPaletteJob *ctx)
+{
+    Fitter fit = { 0 }, *f = &fit;
+    const ShInputInfo *info = ctx->info;
+    Config plan = { 0 };
+    Film film = { 0 };
+    AVRational cache_fps;
+    int swap = info->rotation == 90 || info->rotation == 270, at_floor = 0, ret, display_h, cache_h;
+
+    f->ctx = ctx;
+    f->enc = enc;
+    f->info = info;
+    f->rotation = info->rotation;
+    f->swap = swap;
+    f->duration = info->duration;
+    f->src_fps = info->frame_rate.num > 0 && av_q2d(info->frame_rate) < 240 ? av_q2d(info->frame_rate) : 25;
+    f->goal = (int64_t)(ctx->target_bytes * GIF_AIM);
+    display_h = swap ? (int)(info->width * av_q2d(info->sar)) : info->height;
+    f->hmax = FFMAX(GIF_MIN_HEIGHT, FFMIN(display_h, GIF_MAX_HEIGHT) & ~1);
+    if (ctx->opt->max_height > 0)
+        f->hmax = FFMAX(GIF_MIN_HEIGHT, FFMIN(f->hmax, ctx->opt->max_height) & ~1);
+    sh_gif_make_rates(f);
+    sh_log(SH_LOG_VERBOSE, ctx->input, "audio: none (GIF has no sound)");
+
+    if ((ret = plan_fit(f, &plan, &at_floor)) < 0 || ctx->opt->plan_only)
+        goto end;
+    cache_size(f, &plan, &cache_fps, &cache_h);
+    if ((ret = sh_gif_decode_film(f, cache_fps, cache_h, &film)) < 0)
+        goto end;
+    ctx->duration = film.duration;
+    ret = encode_to_target(f, &film, &plan, at_floor);
+end:
     sh_frame_cache_free(&film.cache);
     sws_freeContext(f->to_eval);
     av_free(f->coded);
