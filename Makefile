@@ -31,8 +31,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/shrink
 
+# Made afresh: `ar r` into the old archive would keep the objects of deleted sources.
 $(BUILD)/libshrink.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/shrink: $(CLI_OBJ) $(BUILD)/libshrink.a

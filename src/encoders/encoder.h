@@ -33,6 +33,9 @@
                                               * limit (--for) is encoded with */
 #define SH_ENC_CAP_JOINS_CHUNKS (1 << 7) /* chunks encoded apart can be joined under one set
                                           * of parameter sets (scale-out's join) */
+#define SH_ENC_CAP_PALETTE     (1 << 8) /* takes palettised frames (PAL8) and its size is not a
+                                         * bitrate: the solver chooses its knobs (colours,
+                                         * palette, dither, lossiness, picture, rate) */
 
 /* An encoder refused to open because the bitrate is under its floor for the
  * picture (the descriptor's rate_floor_msg was logged): the target is too small. */
@@ -58,6 +61,11 @@ typedef struct ShEncoderConfig {
     const char *stats_path;   /* first-pass log, for pass 1 and 2 */
     int has_colour;           /* tag the stream with colour (else only limited range) */
     ShColour colour;
+    /* palettised (SH_ENC_CAP_PALETTE) */
+    int colors;               /* visible colours, 1..255; index `colors` is transparent */
+    const uint8_t *palette;   /* one palette for every frame (RGB triplets, `colors` of
+                               * them), or NULL: each frame brings its own in data[1] */
+    int lossy;                /* lossy compression, 0 (none) .. 200 */
     /* audio */
     int sample_rate, channels;
     enum AVSampleFormat sample_fmt;
@@ -65,36 +73,6 @@ typedef struct ShEncoderConfig {
 } ShEncoderConfig;
 
 typedef struct ShEncoder ShEncoder;
-
-/*
- * For encoders whose size is not a bitrate (GIF): the job hands over the
- * opened input and the target, the encoder chooses everything, writes one
- * temporary file beside the output, and the job verifies and renames it.
- */
-typedef struct ShFitContext {
-    /* in */
-    const char *input;            /* for messages */
-    ShInput *in;                  /* opened, audio track and range set, nothing read */
-    const ShInputInfo *info;
-    const ShOptions *opt;         /* constraints (height, fps, ...) and plan_only */
-    const char *output;           /* destination: temporary files go beside it */
-    int64_t target_bytes;
-    int (*interrupted)(void);     /* nonzero: unwind with SH_ERROR_INTERRUPTED */
-    /* out */
-    char path[4096];              /* the temporary file with the result, registered */
-    int64_t bytes;
-    int width, height;
-    AVRational fps;               /* the frame rate frames were dropped to */
-    double duration;              /* seconds, what the output must last */
-    int attempts;                 /* whole-film encodes */
-    int64_t min_bytes;            /* with SH_ERROR_TARGET_TOO_SMALL: a size that works */
-    int output_failed;            /* the failure was writing the output */
-    /* the search, for --plan and --json */
-    int sample_encodes;
-    double sample_seconds;
-    int eval_width, eval_height;
-    double predicted_ssim;        /* 0: unknown */
-} ShFitContext;
 
 typedef struct ShEncoderDesc {
     const char *name;         /* shrink's name, "x264" */
@@ -133,9 +111,6 @@ typedef struct ShEncoderDesc {
     int  (*send_frame)(ShEncoder *enc, const AVFrame *frame);   /* NULL = flush */
     int  (*receive_packet)(ShEncoder *enc, AVPacket *pkt);      /* 0, EAGAIN, EOF */
     void (*close)(ShEncoder *enc);
-    /* optional: fit the target without a bitrate (see ShFitContext); the
-     * job then calls nothing else of this encoder */
-    int  (*fit)(ShFitContext *ctx);
 } ShEncoderDesc;
 
 struct ShEncoder {

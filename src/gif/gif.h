@@ -2,13 +2,14 @@
  * GIF: the pieces behind the "gif" encoder (src/encoders/gif.c).
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- *   RGB frames --palette stage--> PAL8 --ShGifStream: optimise (unchanged
+ *   RGB frames --palette stage--> PAL8 --gif encoder: optimise (unchanged
  *   pixels transparent, changed rectangle, identical frames merged), lossy
- *   LZW--> ShGifWriter (giflib) --> file or memory
+ *   LZW--> packets --ShGifWriter (output/gifmux.c, giflib)--> file or memory
  *
- * The fitter (fit.c) chooses picture size, frame rate, colours, palette,
- * dither and lossiness from samples, then encodes the whole film at most
- * three times. Times are centiseconds from the start of the film: a frame's
+ * The fitter (solver/gif_search.c, solver/gif_fit.c, gif/chain.c,
+ * gif/film.c) chooses picture size, frame rate, colours, palette, dither
+ * and lossiness from samples, then encodes the whole film at most three
+ * times. Times are centiseconds from the start of the film: a frame's
  * delay is the difference of two cumulative positions, so rounding never
  * accumulates.
  */
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libavcodec/packet.h>
 #include <libavutil/frame.h>
 
 #include "encoders/encoder.h"
@@ -56,9 +58,7 @@ void sh_gif_lzw_free(ShGifLzw **lzw);
 int sh_gif_lzw_encode(ShGifLzw *lzw, uint8_t *pix, ptrdiff_t stride, int w, int h, int min_code_size,
                       const uint8_t *palette, int transparent, int max_err, ShGifBuf *out);
 
-/* ---- the writer, on giflib (src/encoders/gif.c) ---- */
-
-typedef struct ShGifWriter ShGifWriter;
+/* ---- images and packets (packet.c) ---- */
 
 /* One image of the animation, compressed already. */
 typedef struct ShGifImage {
@@ -72,24 +72,44 @@ typedef struct ShGifImage {
 } ShGifImage;
 
 /*
- * Start a looping GIF89a of width x height: into fd (>= 0), else into mem
- * (non-NULL), else only counted. palette: the global colour table (RGB
- * triplets, palette_size entries, a power of two) or NULL.
+ * A packet of the gif encoder is one image: SH_GIF_PKT_HEADER bytes (x, y,
+ * w, h, the transparent index + 1 (0: none), the local colour table's
+ * entries (0: the global one), 16 bits little-endian each), then the local
+ * colour table (RGB triplets), then the LZW sub-blocks. Its duration is the
+ * image's delay; the muxer (output/gifmux.c) writes it.
  */
-int sh_gif_writer_open(ShGifWriter **w, int fd, ShGifBuf *mem, int width, int height,
-                       const uint8_t *palette, int palette_size);
-int sh_gif_writer_put(ShGifWriter *w, const ShGifImage *img);
-/* Bytes written so far (the trailer is one more). */
-int64_t sh_gif_writer_bytes(const ShGifWriter *w);
-/* Write the trailer and close; returns 0 or AVERROR. Frees *w either way. */
-int sh_gif_writer_close(ShGifWriter **w);
+#define SH_GIF_PKT_HEADER 12
+
+/* pkt <- img (its delay is the caller's to put in pkt->duration). */
+int sh_gif_packet_make(AVPacket *pkt, const ShGifImage *img);
+/* img <- pkt; img points into the packet's data; delay_cs is left 0. */
+int sh_gif_packet_image(const AVPacket *pkt, ShGifImage *img);
 
 /* The table size for n colours plus a transparent slot: a power of two, 2..256. */
 int sh_gif_table_size(int colors);
 /* GIF's LZW minimum code size for a table of this size. */
 int sh_gif_code_size(int table_size);
 
-/* ---- the stream: optimiser + LZW + writer (optimize.c) ---- */
+/* ---- the encoder (src/encoders/gif.c) ---- */
+
+/*
+ * What the gif encoder holds, for the search's measurements: what a player
+ * shows after the last frame sent, and the image held back until the next
+ * position is known.
+ */
+typedef struct ShGifEncState {
+    const uint8_t *canvas;     /* RGB24, width*3 bytes a row */
+    int64_t images;            /* images made (sent as packets or held) */
+    int64_t pending_bytes;     /* the held image's LZW bytes, -1: none held */
+} ShGifEncState;
+
+/* The state of an open gif encoder (SH_ENC_CAP_PALETTE). */
+const ShGifEncState *sh_gif_encoder_state(const ShEncoder *enc);
+/* The end of the film, in the encoder's time base, when no frame's duration
+ * says it: the last image lasts until then. */
+void sh_gif_encoder_set_end(ShEncoder *enc, int64_t end);
+
+/* ---- the stream: the encoder and the muxer, for the fitter (stream.c) ---- */
 
 typedef struct ShGifStreamConfig {
     int width, height;
@@ -141,9 +161,5 @@ enum { SH_DITHER_NONE = 0, SH_DITHER_ORDERED = 1, SH_DITHER_DIFFUSION = 2, SH_DI
  * `colors` RGB triplets into out; returns how many, or AVERROR.
  */
 int sh_gif_global_palette(AVFrame *const *rgb, int n, int colors, uint8_t *out);
-
-/* ---- the fitter (fit.c): ShEncoderDesc.fit of the gif encoder ---- */
-
-int sh_gif_fit(ShFitContext *ctx);
 
 #endif

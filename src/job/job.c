@@ -32,6 +32,7 @@
 #include "job/state.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
+#include "solver/palette.h"
 #include "stages/stage.h"
 
 static volatile sig_atomic_t job_interrupted;
@@ -81,25 +82,27 @@ void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes)
 }
 
 /*
- * Encoders whose size is not a bitrate (GIF) fit the target themselves from
- * the opened input and write one temporary file; checking it and putting it
- * in place are the job's, as for any output.
+ * Encoders whose size is not a bitrate (SH_ENC_CAP_PALETTE: GIF): the
+ * solver's palette fit chooses and encodes from the opened input and
+ * leaves one temporary file; checking it and putting it in place are the
+ * job's, as for any output.
  */
-static const ShEncoderDesc *find_fitter(const Job *j)
+static const ShEncoderDesc *find_palette_encoder(const Job *j)
 {
     for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d))
-        if (d->fit && d->type == AVMEDIA_TYPE_VIDEO && sh_encoder_supports_container(d, j->format->muxer) &&
+        if ((d->caps & SH_ENC_CAP_PALETTE) && d->type == AVMEDIA_TYPE_VIDEO &&
+            sh_encoder_supports_container(d, j->format->muxer) &&
             (!j->opt->codec || !strcmp(j->opt->codec, "auto") || !strcmp(j->opt->codec, d->name)))
             return d;   /* (another --codec goes on to the solver, which says it cannot) */
     return NULL;
 }
 
-static int run_fitter(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhase *phase)
+static int run_palette_fit(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhase *phase)
 {
-    ShFitContext fc = { .input = j->input, .in = j->in, .info = j->info, .opt = j->opt,
+    ShPaletteJob fc = { .input = j->input, .in = j->in, .info = j->info, .opt = j->opt,
                         .output = j->output, .target_bytes = j->opt->target_bytes,
                         .interrupted = sh_job_interrupted };
-    int ret = d->fit(&fc);
+    int ret = sh_palette_fit(d, &fc);
     j->plan.venc = d;
     j->plan.target_bytes = fc.target_bytes;
     j->final_rung = (ShRung){ fc.width, fc.height, fc.fps };
@@ -208,17 +211,17 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
         (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0 ||
         /* GIF has no HDR: it is always tone-mapped. */
-        (ret = sh_input_set_picture(j->in, find_fitter(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0)
+        (ret = sh_input_set_picture(j->in, find_palette_encoder(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0)
         goto end;
     sh_input_warn_index(j->in);
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
 
     {
-        const ShEncoderDesc *fitter = find_fitter(j);
+        const ShEncoderDesc *fitter = find_palette_encoder(j);
         if (fitter) {
             phase = SH_PHASE_ENCODE;
-            if ((ret = run_fitter(j, fitter, &best, &phase)) < 0 || opt->plan_only)
+            if ((ret = run_palette_fit(j, fitter, &best, &phase)) < 0 || opt->plan_only)
                 goto end;
             res->bytes = best.bytes;
             best.path[0] = 0;

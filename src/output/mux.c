@@ -1,18 +1,22 @@
 /*
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavformat/avformat.h>
 
 #include "common/log.h"
 #include "common/temp.h"
 #include "input/open.h"
+#include "output/gifmux.h"
 #include "output/mux.h"
 #include "shrink/shrink.h"
 
@@ -26,6 +30,11 @@ struct ShMuxer {
     char name[PATH_MAX];      /* for messages: the destination, not the temporary name */
     int header_written;
     int keep_order;           /* sh_mux_keep_order: av_write_frame, the caller interleaves */
+    /* "gif": giflib's writer (output/gifmux.c), not libavformat's */
+    int is_gif;
+    ShGifWriter *gif;
+    AVCodecParameters *gif_par;
+    int gif_fd;
 };
 
 int sh_mux_open(ShMuxer **pmx, const char *path, const char *format)
@@ -40,6 +49,14 @@ int sh_mux_open(ShMuxer **pmx, const char *path, const char *format)
      * into a name with a colon ("out:1.mp4"). The context's url too: the MP4
      * muxer reopens it to move the index to the front (faststart). */
     snprintf(mx->url, sizeof(mx->url), "file:%s", path);
+    mx->gif_fd = -1;
+    if (!strcmp(format, "gif")) {
+        /* GIF's images come compressed already, lossy LZW included (the gif
+         * encoder's packets): written by giflib, beside libavformat's muxers. */
+        mx->is_gif = 1;
+        *pmx = mx;
+        return 0;
+    }
     if ((ret = avformat_alloc_output_context2(&mx->fmt, NULL, format, mx->url)) < 0)
         goto fail;
     *pmx = mx;
@@ -54,6 +71,17 @@ int sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time
 {
     AVStream *st;
     int ret;
+    if (mx->is_gif) {
+        /* one video stream: GIF has no sound */
+        if (mx->gif_par || par->codec_id != AV_CODEC_ID_GIF)
+            return AVERROR(EINVAL);
+        if (!(mx->gif_par = avcodec_parameters_alloc()))
+            return AVERROR(ENOMEM);
+        if ((ret = avcodec_parameters_copy(mx->gif_par, par)) < 0)
+            return ret;
+        mx->src_tb[0] = time_base;
+        return 0;
+    }
     if (mx->fmt->nb_streams >= SH_MAX_STREAMS)
         return AVERROR(EINVAL);
     if (!(st = avformat_new_stream(mx->fmt, NULL)))
@@ -87,6 +115,18 @@ int sh_mux_write_header(ShMuxer *mx)
     AVDictionary *opts = NULL;
     int ret;
 
+    if (mx->is_gif) {
+        if (!mx->gif_par)
+            return AVERROR(EINVAL);
+        if ((mx->gif_fd = open(mx->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
+            (ret = sh_gif_writer_open_par(&mx->gif, mx->gif_fd, NULL, mx->gif_par)) < 0) {
+            ret = mx->gif_fd < 0 ? AVERROR(errno) : ret;
+            sh_log(SH_LOG_ERROR, mx->name, "cannot write: %s", av_err2str(ret));
+            return ret;
+        }
+        mx->header_written = 1;
+        return 0;
+    }
     if (!(mx->fmt->oformat->flags & AVFMT_NOFILE) &&
         (ret = avio_open(&mx->fmt->pb, mx->url, AVIO_FLAG_WRITE)) < 0) {
         sh_log(SH_LOG_ERROR, mx->name, "cannot write: %s", av_err2str(ret));
@@ -108,6 +148,13 @@ int sh_mux_write_header(ShMuxer *mx)
 int sh_mux_write(ShMuxer *mx, int stream, AVPacket *pkt)
 {
     int ret;
+    if (mx->is_gif) {
+        ret = stream || !mx->gif ? AVERROR(EINVAL) : sh_gif_writer_put_packet(mx->gif, pkt, mx->src_tb[0]);
+        av_packet_unref(pkt);
+        if (ret < 0)
+            sh_log(SH_LOG_ERROR, mx->name, "write failed: %s", av_err2str(ret));
+        return ret;
+    }
     pkt->stream_index = stream;
     /* The stream time base is only final after write_header: rescale here. */
     av_packet_rescale_ts(pkt, mx->src_tb[stream], mx->fmt->streams[stream]->time_base);
@@ -122,9 +169,24 @@ int sh_mux_write(ShMuxer *mx, int stream, AVPacket *pkt)
     return ret;
 }
 
+static int gif_finish(ShMuxer *mx)
+{
+    int ret = sh_gif_writer_close(&mx->gif), r2 = close(mx->gif_fd);
+    mx->gif_fd = -1;
+    mx->header_written = 0;
+    if (ret >= 0 && r2 < 0)
+        ret = AVERROR(errno);
+    if (ret < 0)
+        sh_log(SH_LOG_ERROR, mx->name, "cannot finish the file: %s", av_err2str(ret));
+    return ret;
+}
+
 int sh_mux_finish(ShMuxer *mx)
 {
-    int ret = av_write_trailer(mx->fmt);
+    int ret;
+    if (mx->is_gif)
+        return gif_finish(mx);
+    ret = av_write_trailer(mx->fmt);
     mx->header_written = 0;
     if (ret < 0)
         sh_log(SH_LOG_ERROR, mx->name, "cannot finish the file: %s", av_err2str(ret));
@@ -143,6 +205,10 @@ void sh_mux_free(ShMuxer **pmx)
     ShMuxer *mx = *pmx;
     if (!mx)
         return;
+    sh_gif_writer_close(&mx->gif);
+    if (mx->gif_fd >= 0)
+        close(mx->gif_fd);
+    avcodec_parameters_free(&mx->gif_par);
     if (mx->fmt) {
         if (mx->fmt->pb)
             avio_closep(&mx->fmt->pb);

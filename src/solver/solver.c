@@ -190,7 +190,8 @@ static int choose_codec(Search *s, const ShSolverOptions *opt)
         ShRung r[SH_SEARCH_BATCH] = { 0 };
         int idx[SH_SEARCH_BATCH], n = 0;
         for (const ShEncoderDesc *d = sh_encoder_next(NULL); d && n + 2 <= SH_SEARCH_BATCH; d = sh_encoder_next(d)) {
-            if (d == s->enc || d->type != AVMEDIA_TYPE_VIDEO || d->fit || !sh_encoder_available(d) ||
+            if (d == s->enc || d->type != AVMEDIA_TYPE_VIDEO || (d->caps & SH_ENC_CAP_PALETTE) ||
+                !sh_encoder_available(d) ||
                 !sh_encoder_supports_container(d, s->plan->container) || !sh_encoder_speed_ok(d, opt->speed))
                 continue;
             encs[n] = d;

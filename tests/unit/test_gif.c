@@ -7,8 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <gif_lib.h>
@@ -18,6 +20,8 @@
 #include <libavutil/mem.h>
 
 #include "gif/gif.h"
+#include "output/gifmux.h"
+#include "output/mux.h"
 #include "stages/stage.h"
 
 /* ---- helpers ---- */
@@ -452,6 +456,120 @@ static void test_palette_exact(void **state)
     av_frame_free(&out);
 }
 
+/* ---- the encoder and the muxer, as the job drives them ---- */
+
+/*
+ * The gif encoder through send_frame/receive_packet: one packet per image,
+ * held back until the next position; its duration the delay (frame
+ * durations in the frames' time base give the end); the muxer (sh_mux,
+ * "gif") writes a file giflib reads back with those delays.
+ */
+static void test_encoder_packets_and_mux(void **state)
+{
+    const ShEncoderDesc *d = sh_encoder_find("gif");
+    const AVRational tb = { 1, 1000 };
+    uint8_t pal[4 * 3] = { 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 255 };
+    ShEncoderConfig cfg = { 0 };
+    ShEncoder *enc = NULL;
+    ShMuxer *mx = NULL;
+    AVPacket *pkt = av_packet_alloc();
+    AVPacket *got[8] = { NULL };
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    int fd, n = 0, err;
+    /* ms: 0 shows a; 100 is a again (merged); 250 shows b; 251 is too soon; the film ends at 700 */
+    const int64_t pts[4] = { 0, 100, 250, 251 };
+    const int which[4] = { 0, 0, 1, 1 };
+    AVFrame *f[2];
+    ShGifImage img;
+    GifFileType *gif;
+    (void)state;
+
+    assert_non_null(d);
+    assert_true(d->caps & SH_ENC_CAP_PALETTE);
+    snprintf(path, sizeof(path), "%s/test_gif_mux_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    f[0] = pal8(16, 8, pal, 4);
+    f[1] = pal8(16, 8, pal, 4);
+    for (int y = 2; y < 5; y++)
+        for (int x = 3; x < 9; x++)
+            f[1]->data[0][y * f[1]->linesize[0] + x] = 2;   /* a 6x3 change at (3, 2) */
+    cfg.width = 16;
+    cfg.height = 8;
+    cfg.pix_fmt = AV_PIX_FMT_PAL8;
+    cfg.time_base = tb;
+    cfg.colors = 4;
+    cfg.palette = pal;
+    assert_int_equal(sh_encoder_open(&enc, d, &cfg), 0);
+    assert_int_equal(enc->par->codec_id, AV_CODEC_ID_GIF);
+    assert_int_equal(enc->par->extradata_size, 8 * 3);        /* 4 colours + transparent -> 8 */
+    for (int i = 0; i < 4; i++) {
+        f[which[i]]->pts = pts[i];
+        f[which[i]]->pkt_duration = (i < 3 ? pts[i + 1] : 700) - pts[i];
+        assert_int_equal(sh_encoder_send_frame(enc, f[which[i]]), 0);
+        while (sh_encoder_receive_packet(enc, pkt) == 0) {
+            assert_true(n < 8);
+            got[n++] = av_packet_clone(pkt);
+            av_packet_unref(pkt);
+        }
+        /* nothing comes out before the next image is known */
+        assert_int_equal(n, i < 2 ? 0 : 1);
+    }
+    assert_int_equal(sh_encoder_send_frame(enc, NULL), 0);
+    while (sh_encoder_receive_packet(enc, pkt) == 0) {
+        got[n++] = av_packet_clone(pkt);
+        av_packet_unref(pkt);
+    }
+    assert_int_equal(sh_encoder_receive_packet(enc, pkt), AVERROR_EOF);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0]->pts, 0);
+    assert_int_equal(got[0]->duration, 25);                   /* cs: the merged frame's time included */
+    assert_int_equal(got[1]->pts, 25);
+    assert_int_equal(got[1]->duration, 45);                   /* until the last frame's end, 700 ms */
+    assert_int_equal(sh_gif_packet_image(got[1], &img), 0);
+    assert_int_equal(img.x, 3);
+    assert_int_equal(img.y, 2);
+    assert_int_equal(img.w, 6);
+    assert_int_equal(img.h, 3);
+    assert_int_equal(img.transparent, 4);
+    assert_null(img.palette);
+
+    assert_int_equal(sh_mux_open(&mx, path, "gif"), 0);
+    assert_int_equal(sh_mux_add_stream(mx, enc->par, enc->time_base, NULL), 0);
+    assert_int_equal(sh_mux_write_header(mx), 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(sh_mux_write(mx, 0, got[i]), 0);
+    assert_int_equal(sh_mux_finish(mx), 0);
+    sh_mux_free(&mx);
+    gif = DGifOpenFileName(path, &err);
+    assert_non_null(gif);
+    assert_int_equal(DGifSlurp(gif), GIF_OK);
+    assert_int_equal(gif->ImageCount, 2);
+    assert_int_equal(gif->SColorMap->ColorCount, 8);
+    {
+        GraphicsControlBlock g0, g1;
+        assert_int_equal(DGifSavedExtensionToGCB(gif, 0, &g0), GIF_OK);
+        assert_int_equal(DGifSavedExtensionToGCB(gif, 1, &g1), GIF_OK);
+        assert_int_equal(g0.DelayTime, 25);
+        assert_int_equal(g1.DelayTime, 45);
+        assert_int_equal(g1.TransparentColor, 4);
+        assert_int_equal(gif->SavedImages[1].ImageDesc.Left, 3);
+        assert_int_equal(gif->SavedImages[1].ImageDesc.Width, 6);
+        for (int i = 0; i < 6 * 3; i++)
+            assert_int_equal(gif->SavedImages[1].RasterBits[i], 2);
+    }
+    DGifCloseFile(gif, &err);
+    unlink(path);
+    for (int i = 0; i < n; i++)
+        av_packet_free(&got[i]);
+    av_packet_free(&pkt);
+    sh_encoder_free(&enc);
+    av_frame_free(&f[0]);
+    av_frame_free(&f[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_stream_merge_and_crop),
         cmocka_unit_test(test_delays_cumulative),
         cmocka_unit_test(test_long_delay),
+        cmocka_unit_test(test_encoder_packets_and_mux),
         cmocka_unit_test(test_palette_stage),
         cmocka_unit_test(test_palette_exact),
     };
