@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "chunk/chunk.h"
+#include "shrink/job.h"
 
 int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *output,
                           ShJobResult *res)
@@ -20,6 +21,7 @@ int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *
     static const char *const speed_names[] = { "balanced", "fast", "best" };
     const ShChunk *c;
     ShOptions o = { 0 };
+    ShJobPlan jp = { 0 };
     int ret;
 
     if (k < 0 || k >= p->nchunks) {
@@ -34,8 +36,6 @@ int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *
     o.input = input;
     o.output = output;
     o.format = "mp4";
-    o.codec = p->encoder;
-    o.speed = p->speed;
     o.target_bytes = c->budget;
     o.no_audio = 1;
     /* A rerun replaces the chunk: an engine retrying a task must not fail on its own earlier try. */
@@ -43,13 +43,24 @@ int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *
     o.start = c->start_s;
     /* The last chunk runs to the film's end as the whole-film job would (its decoded end). */
     o.end = k == p->nchunks - 1 ? p->trim_end : c->end_s;
-    o.height = p->display_height;
-    o.fps = av_q2d(p->fps);
-    o.no_search = 1;
-    /* SEAM (issue 14): the one call sh_job_encode replaces, the plan's choice (encoder, picture,
-     * rate) over [start, end) to the chunk's budget, when include/shrink has it. Until then: a
-     * job with that choice pinned and no search. */
-    ret = sh_job_run(&o, res);
+    /* The plan's choice over [start, end) to the chunk's budget: made for the
+     * whole film, so the job budgets it again for this range with the
+     * encoder, picture and rate pinned. A chunk's smallest picture is the
+     * plan's own: chunks of another picture would not join. */
+    jp.version = SH_JOB_PLAN_VERSION;
+    jp.start = p->trim_start;
+    jp.end = p->trim_end;
+    jp.target_bytes = p->target_bytes;
+    jp.duration = p->duration;
+    snprintf(jp.container, sizeof(jp.container), "mp4");
+    snprintf(jp.encoder, sizeof(jp.encoder), "%s", p->encoder);
+    snprintf(jp.floor_encoder, sizeof(jp.floor_encoder), "%s", p->encoder);
+    jp.width = jp.floor_width = p->width;
+    jp.height = jp.floor_height = p->height;
+    jp.display_height = p->display_height;
+    jp.fps_num = jp.floor_fps_num = p->fps.num;
+    jp.fps_den = jp.floor_fps_den = p->fps.den;
+    ret = sh_job_encode(&o, &jp, res);
     if (ret < 0)
         return ret;
     if (res->width != p->width || res->height != p->height || fabs(res->fps - av_q2d(p->fps)) > 1e-6 ||

@@ -36,6 +36,7 @@
 #include "input/open.h"
 #include "job/job.h"
 #include "chunk/chunk_int.h"
+#include "shrink/job.h"
 #include "solver/plan.h"
 
 /* x264's default qcomp: the exponent of complexity its two-pass spends bits by. */
@@ -316,6 +317,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
 {
     ShChunkPlan *p = av_mallocz(sizeof(*p));
     ShOptions po = *opt;
+    ShJobPlan jp;
     ShInput *in = NULL;
     const ShInputInfo *info;
     Frame *frames = NULL;
@@ -353,8 +355,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
     }
     po.plan_only = 1;
     po.progress = NULL;
-    /* SEAM (issue 14): sh_job_plan, when include/shrink has it. */
-    if ((ret = sh_job_run(&po, res)) < 0)
+    if ((ret = sh_job_plan(&po, &jp, res)) < 0)
         goto end;
     if (!res->encoder || !(res->fps > 0) || !res->width) {
         sh_log(SH_LOG_ERROR, opt->input, "the solver made no video plan");
