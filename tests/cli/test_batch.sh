@@ -139,7 +139,7 @@ case_end
 case_begin interrupted_resume
 mkdir -p "$CASE_DIR/in"
 for n in 1 2 3; do clip_into "v$n.mp4" "$CASE_DIR/in" size=640x360 rate=25 dur=8 audio=noise >/dev/null; done
-TMPDIR="$CASE_TMP" "$SHRINK" "$CASE_DIR/in" --target 150k --outdir "$CASE_DIR/out" --json >"$OUT" 2>"$ERR" </dev/null &
+TMPDIR="$CASE_TMP" "$SHRINK" "$CASE_DIR/in" --target 150k --speed fast --outdir "$CASE_DIR/out" --json >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
 started=""
 for ((i = 0; i < 1200; i++)); do
@@ -166,7 +166,7 @@ else
     [ -e "$CASE_DIR/out/v3.shrunk.mp4" ] && err "the third job ran"
     no_leftovers "$CASE_DIR/out"
     first=$(sha "$CASE_DIR/out/v1.shrunk.mp4")
-    run_shrink "$CASE_DIR/in" --target 150k --outdir "$CASE_DIR/out" --skip-existing --json
+    run_shrink "$CASE_DIR/in" --target 150k --speed fast --outdir "$CASE_DIR/out" --skip-existing --json
     expect_rc 0 "the resumed batch"
     expect_jsonl 3
     [ "$(jl get "$OUT" 0 action) $(jl get "$OUT" 1 action) $(jl get "$OUT" 2 action)" = "skipped-existing shrunk shrunk" ] ||
