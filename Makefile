@@ -59,7 +59,7 @@ deps:
 
 # make check: the quick tier, every script with the media sweeps cut short (minutes);
 # make check-full: every shared clip at every budget as well (tests/run.sh says which).
-# TESTS="fill media" runs only the scripts whose names contain one of the words.
+# TESTS="fill media" runs only the scripts whose names contain one of the words (make asan too).
 check: deps
 	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY) headers
 	SHRINK_TEST_TIER=quick tests/run.sh $(BUILD) $(TESTS)
@@ -89,7 +89,7 @@ asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fsanitize=address,undefined" all $(UNIT_BIN:$(BUILD)/%=build-asan/%) $(FUZZ_REPLAY:$(BUILD)/%=build-asan/%) headers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SHRINK_TEST_TIER=quick tests/run.sh build-asan
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SHRINK_TEST_TIER=quick tests/run.sh build-asan $(TESTS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)

@@ -60,7 +60,7 @@ done
 # CLI tests: each script appends PASS/FAIL/SKIP lines to $RESULTS (one short
 # line per write, so parallel scripts do not tear each other's lines). The
 # longest first, so that N workers finish together; the rest in name order.
-heavy="test_fill test_media test_gif test_basic test_encoders test_signals test_scale test_solver"
+heavy="test_fill test_media test_gif test_scale test_basic test_faults test_signals test_hostile_colour test_hostile_limits test_encoders test_solver"
 scripts=()
 for n in $heavy; do [ -f "$root/tests/cli/$n.sh" ] && scripts+=("$n"); done
 for t in "$root"/tests/cli/test_*.sh; do

@@ -44,8 +44,29 @@ pass() { _result "PASS $TEST_NAME/$1"; }
 fail() { local n=$1; shift; _result "FAIL $TEST_NAME/$n: $(_oneline "$*")"; }
 skip() { local n=$1; shift; _result "SKIP $TEST_NAME/$n: $(_oneline "$*")"; }
 
+# cpu_now: sets CPU_NOW to the CPU seconds (user+sys) of this script's finished children.
+# Call it plainly, never in $(...): `times` must run in this shell (a subshell has no
+# children yet), so it writes to a file.
+CPU_NOW=0
+cpu_now() {
+    local f="$TEST_DIR/.times" m c=0
+    times > "$f"
+    for m in $(tail -1 "$f"); do
+        [[ $m =~ ^([0-9]+)m([0-9]+)\.([0-9]+)s$ ]] &&
+            c=$((c + BASH_REMATCH[1] * 60000 + 10#${BASH_REMATCH[2]} * 1000 + 10#${BASH_REMATCH[3]}))
+    done
+    CPU_NOW=$((c / 1000)).$((c % 1000 / 100))
+}
 elapsed() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
-script_done() { echo "-- $TEST_NAME: $(elapsed "$_T_SCRIPT0") s"; }
+script_done() { cpu_now; echo "-- $TEST_NAME: $(elapsed "$_T_SCRIPT0") s, cpu $CPU_NOW s"; }
+
+# full_tier NAME: true (and NAME recorded as skipped) in the quick tier (make check), where
+# a case that takes minutes and adds no path the quick cases lack is left to make
+# check-full (which CI runs). Use: `full_tier NAME && continue` (or skip the block).
+full_tier() {
+    [ "${SHRINK_TEST_QUICK:-0}" = 1 ] || return 1
+    skip "$1" "full tier (make check-full)"
+}
 
 # ---- cases ----
 
@@ -67,6 +88,8 @@ case_begin() {
     rm -rf "$CASE_DIR" "$CASE_TMP"
     mkdir -p "$CASE_DIR" "$CASE_TMP"
     _CASE_T0=$(date +%s.%N)
+    cpu_now
+    _CASE_CPU0=$CPU_NOW
     _SYS_TMP_BEFORE=$(_sys_tmp_list)
     RC=""
     OUT="$CASE_DIR.stdout"
@@ -83,7 +106,8 @@ case_end() {
     else
         pass "$CASE"
     fi
-    echo "   ($CASE: $(elapsed "$_CASE_T0") s)"
+    cpu_now
+    echo "   ($CASE: $(elapsed "$_CASE_T0") s, cpu $(awk -v a="$CPU_NOW" -v b="$_CASE_CPU0" 'BEGIN { printf "%.1f", a - b }') s)"
 }
 
 # run_shrink ARGS...: shrink with TMPDIR=$CASE_TMP; RC, and stdout/stderr in $OUT/$ERR.

@@ -5,7 +5,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 . "$(dirname "$0")/lib.sh"
 
-CLIP=(size=320x240 rate=25 dur=4 audio=sine)
+CLIP=(size=320x240 rate=25 dur=4 audio=sine)   # (runs with --speed fast: JSON, not encoders)
 expect_jsonl() {
     local msgs
     msgs=$(jl check "$OUT" "$1" 2>&1) || err "JSON lines: $msgs"
@@ -18,7 +18,7 @@ a=$(clip_into a.mp4 "$CASE_DIR" "${CLIP[@]}")
 small=$(clip_into small.mp4 "$CASE_DIR" size=160x120 rate=10 dur=2 audio=none)
 printf 'garbage\n%.0s' {1..20000} > "$CASE_DIR/bad.mp4"
 target=$(( $(fsize "$small") + 1000 ))
-run_shrink "$a" "$small" "$CASE_DIR/bad.mp4" --target "$target" --json -v
+run_shrink "$a" "$small" "$CASE_DIR/bad.mp4" --target "$target" --speed fast --json -v
 expect_rc 7
 expect_jsonl 3
 [ "$(jl get "$OUT" 0 action)" = shrunk ] || err "a.mp4: $(jl get "$OUT" 0 action)"
@@ -48,7 +48,7 @@ case_begin escaping
 name=$'we"ird\\ na\tme\nété.mp4'
 src=$(make_clip a.mp4 "${CLIP[@]}")
 cp "$src" "$CASE_DIR/$name"
-run_shrink "$CASE_DIR/$name" --target 60k --json
+run_shrink "$CASE_DIR/$name" --target 60k --speed fast --json
 expect_rc 0
 expect_jsonl 1
 got=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1], encoding="utf-8").read())["input"], end="")' "$OUT")

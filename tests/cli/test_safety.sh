@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CLIP=(size=320x240 rate=25 dur=5 audio=sine)
+# (--speed fast: these cases are about paths, not the encoder; it halves each run's CPU.)
 
 # An existing output is kept without --force (exit 6), replaced with it.
 case_begin exists_no_force
@@ -13,7 +14,7 @@ in=$(clip_into c.mp4 "$CASE_DIR" "${CLIP[@]}")
 echo "precious" > "$CASE_DIR/c.shrunk.mp4"
 keep=$(sha "$CASE_DIR/c.shrunk.mp4"); before=$(sha "$in")
 snap_dir "$CASE_DIR"
-run_shrink "$in" --target 100k --json
+run_shrink "$in" --target 100k --speed fast --json
 expect_rc 6
 expect_json_error
 [ "$(sha "$CASE_DIR/c.shrunk.mp4")" = "$keep" ] || err "the existing output changed"
@@ -28,7 +29,7 @@ in=$(clip_into c.mp4 "$CASE_DIR" "${CLIP[@]}")
 echo "precious" > "$CASE_DIR/other.mp4"
 keep=$(sha "$CASE_DIR/other.mp4")
 snap_dir "$CASE_DIR"
-run_shrink "$in" --target 100k -o "$CASE_DIR/other.mp4"
+run_shrink "$in" --target 100k --speed fast -o "$CASE_DIR/other.mp4"
 expect_rc 6
 expect_one_line "other.mp4"
 [ "$(sha "$CASE_DIR/other.mp4")" = "$keep" ] || err "the existing output changed"
@@ -41,7 +42,7 @@ in=$(clip_into c.mp4 "$CASE_DIR" "${CLIP[@]}")
 echo "old" > "$CASE_DIR/c.shrunk.mp4"
 old=$(sha "$CASE_DIR/c.shrunk.mp4"); before=$(sha "$in")
 snap_dir "$CASE_DIR"
-run_shrink "$in" --target 100k --force --json
+run_shrink "$in" --target 100k --speed fast --force --json
 expect_rc 0
 [ "$(sha "$in")" = "$before" ] || err "the input changed"
 [ "$(sha "$CASE_DIR/c.shrunk.mp4")" = "$old" ] && err "the output was not replaced"
@@ -67,7 +68,7 @@ same_file_case() {   # NAME SETUP-KIND OUTPUT-ARG [--force]
     snap_dir "$CASE_DIR"
     cd "$CASE_DIR" || exit 1
     # shellcheck disable=SC2086 # $force is empty or one word
-    run_shrink x.mp4 --target 100k -o "$oarg" $force --json
+    run_shrink x.mp4 --target 100k --speed fast -o "$oarg" $force --json
     cd - >/dev/null || exit 1
     expect_rc 6
     expect_json_error
@@ -97,7 +98,7 @@ case_begin input_via_symlink_force
 in=$(clip_into x.mp4 "$CASE_DIR" "${CLIP[@]}")
 ln -s x.mp4 "$CASE_DIR/in-link.mp4"
 before=$(sha "$in")
-run_shrink "$CASE_DIR/in-link.mp4" --target 100k -o "$in" --force
+run_shrink "$CASE_DIR/in-link.mp4" --target 100k --speed fast -o "$in" --force
 expect_rc 6
 [ "$(sha "$in")" = "$before" ] || err "the input changed"
 no_leftovers "$CASE_DIR"
@@ -108,7 +109,7 @@ case_begin readonly_input
 in=$(clip_into x.mp4 "$CASE_DIR" "${CLIP[@]}")
 chmod 444 "$in"
 before=$(sha "$in")
-run_shrink "$in" --target 100k --json
+run_shrink "$in" --target 100k --speed fast --json
 expect_rc 0
 [ "$(sha "$in")" = "$before" ] || err "the input changed"
 [ "$(stat -c %a "$in")" = 444 ] || err "the input's mode changed"
@@ -124,7 +125,7 @@ unwritable_case() {   # NAME OUTPUT
     in=$(clip_into x.mp4 "$CASE_DIR" "${CLIP[@]}")
     before=$(sha "$in")
     snap_dir "$CASE_DIR"
-    run_shrink "$in" --target 100k -o "$o"
+    run_shrink "$in" --target 100k --speed fast -o "$o"
     expect_rc 6
     expect_one_line "$o"
     [ "$(sha "$in")" = "$before" ] || err "the input changed"
@@ -156,7 +157,7 @@ else
     fi
     before=$(sha "$in")
     snap_dir "$CASE_DIR/ro"
-    run_shrink "$in" --target 100k -o "$CASE_DIR/ro/out.mp4"
+    run_shrink "$in" --target 100k --speed fast -o "$CASE_DIR/ro/out.mp4"
     RUN_AS=()
     expect_rc 6
     expect_one_line "ro/out.mp4"
