@@ -118,9 +118,9 @@ int sh_mux_write_header(ShMuxer *mx)
     if (mx->is_gif) {
         if (!mx->gif_par)
             return AVERROR(EINVAL);
-        if ((mx->gif_fd = open(mx->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
-            (ret = sh_gif_writer_open_par(&mx->gif, mx->gif_fd, NULL, mx->gif_par)) < 0) {
-            ret = mx->gif_fd < 0 ? AVERROR(errno) : ret;
+        mx->gif_fd = open(mx->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        ret = mx->gif_fd < 0 ? AVERROR(errno) : sh_gif_writer_open_par(&mx->gif, mx->gif_fd, NULL, mx->gif_par);
+        if (ret < 0) {
             sh_log(SH_LOG_ERROR, mx->name, "cannot write: %s", av_err2str(ret));
             return ret;
         }
