@@ -50,7 +50,7 @@ typedef struct ShJobPlan {
     int audio_fixed;          /* the user fixed the bitrate: the floor keeps the audio */
     int64_t overhead_bytes;   /* container, estimated */
     /* the solver's prediction for the output (0: unknown) */
-    double predicted_ssim, predicted_psnr;
+    double predicted_ssim, predicted_tssim, predicted_psnr;
 } ShJobPlan;
 
 /*

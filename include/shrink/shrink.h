@@ -121,13 +121,16 @@ typedef struct ShCandidateInfo {
     double fps;
     double video_bitrate;     /* what the budget leaves it, bits per second */
     int measures;             /* sample encodes at constant quality: 1 or 2 */
-    double crf[2], sample_bitrate[2], sample_ssim[2], sample_psnr[2];
+    double crf[2], sample_bitrate[2], sample_ssim[2], sample_tssim[2], sample_psnr[2];
     int feasible;             /* x264 can reach the budget at this rung */
-    double ssim, psnr;        /* predicted at the budget */
+    /* predicted at the budget: luma SSIM, SSIM of frame differences (temporal
+     * fidelity: judder), PSNR, and the score the solver ranks by (both SSIMs
+     * together, in dB; docs/SOLVER.md) */
+    double ssim, tssim, psnr, score_db;
     double speed_cost_db;     /* SSIM dB a slower encoder must gain to be chosen (--speed) */
     /* Measured again with the final encode's preset (each encoder's best
      * rung; the choice is made on these): 0 = not measured. */
-    double final_ssim, final_psnr;
+    double final_ssim, final_tssim, final_psnr, final_score_db;
 } ShCandidateInfo;
 
 #define SH_MAX_CANDIDATES 48
@@ -148,9 +151,17 @@ typedef struct ShJobResult {
     int64_t video_bitrate;    /* bits per second of the final attempt */
     int attempts;             /* second-pass encodes run (1 = no correction) */
     double predicted_ssim;    /* the solver's prediction for the output; 0 = unknown */
+    double predicted_tssim;   /* SSIM of frame differences (temporal fidelity) */
     double predicted_psnr;
     double measured_ssim;     /* with ShOptions.report: measured against the source; 0 = not measured */
+    double measured_tssim;
     double measured_psnr;
+    /* The output is under the target by more than the rate loop's band
+     * because the encoder's best setting left bytes over, and measured
+     * against the source it is visually lossless (SSIM and temporal SSIM at
+     * least SH_VISUALLY_LOSSLESS): more bytes would buy nothing. Measured
+     * whenever the output fills less than the band, with or without report. */
+    int visually_lossless;
     /* the solver's search (searched = 0: the bits-per-pixel rule decided alone) */
     int searched;
     int ncandidates, chosen;  /* chosen: index into candidates, -1 for none */
@@ -162,6 +173,9 @@ typedef struct ShJobResult {
     double seconds;           /* wall time */
     ShPhase failed_phase;     /* SH_PHASE_NONE on success */
 } ShJobResult;
+
+/* SSIM and temporal SSIM (luma, at the display size capped at 720p) from which an output counts as visually lossless. */
+#define SH_VISUALLY_LOSSLESS 0.99
 
 /* sh_job_run, sh_job_plan, sh_job_encode: include/shrink/job.h (included below). */
 

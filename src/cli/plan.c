@@ -81,15 +81,18 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
         printf("%s{\"encoder\":", i ? "," : "");
         json_string(c->encoder ? c->encoder : "");
         printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%.0f,\"feasible\":%s,"
-               "\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f,\"speed_cost_db\":%.3f,",
+               "\"predicted_score_db\":%.3f,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
+               "\"predicted_psnr\":%.3f,\"speed_cost_db\":%.3f,",
                c->width, c->height, c->fps, c->video_bitrate, c->feasible ? "true" : "false",
-               c->ssim, c->psnr, c->speed_cost_db);
+               c->score_db, c->ssim, c->tssim, c->psnr, c->speed_cost_db);
         if (c->final_ssim > 0)
-            printf("\"final_ssim\":%.5f,\"final_psnr\":%.3f,", c->final_ssim, c->final_psnr);
+            printf("\"final_score_db\":%.3f,\"final_ssim\":%.5f,\"final_temporal_ssim\":%.5f,\"final_psnr\":%.3f,",
+                   c->final_score_db, c->final_ssim, c->final_tssim, c->final_psnr);
         printf("\"samples\":[");
         for (int k = 0; k < c->measures; k++)
-            printf("%s{\"crf\":%.2f,\"bitrate\":%.0f,\"ssim\":%.5f,\"psnr\":%.3f}", k ? "," : "", c->crf[k],
-                   c->sample_bitrate[k], c->sample_ssim[k], c->sample_psnr[k]);
+            printf("%s{\"crf\":%.2f,\"bitrate\":%.0f,\"ssim\":%.5f,\"temporal_ssim\":%.5f,\"psnr\":%.3f}",
+                   k ? "," : "", c->crf[k], c->sample_bitrate[k], c->sample_ssim[k], c->sample_tssim[k],
+                   c->sample_psnr[k]);
         printf("]}");
     }
     printf("],\"chosen\":{\"encoder\":");
@@ -103,8 +106,9 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
                r->audio_channels);
     else
         printf("null");
-    printf(",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_psnr\":%.3f}}\n",
-           (long long)oc->target, r->predicted_ssim, r->predicted_psnr);
+    printf(",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
+           "\"predicted_psnr\":%.3f}}\n",
+           (long long)oc->target, r->predicted_ssim, r->predicted_tssim, r->predicted_psnr);
 }
 
 void print_plan(const Cli *cli, const Outcome *oc)
@@ -122,7 +126,7 @@ void print_plan(const Cli *cli, const Outcome *oc)
     /* GIF's fitter has no bitrate, predicts no PSNR and does not time its
      * search: what it does not know is left out, not printed as 0. */
     if (r->searched && r->solver_seconds > 0)
-        printf("; quality (luma SSIM, PSNR) predicted at %dx%d from %.1f s of samples (%d encodes, %.1f s)\n",
+        printf("; quality (luma SSIM, temporal SSIM, PSNR) predicted at %dx%d from %.1f s of samples (%d encodes, %.1f s)\n",
                r->eval_width, r->eval_height, r->sample_seconds, r->sample_encodes, r->solver_seconds);
     else if (r->searched)
         printf("; quality (luma SSIM) predicted at %dx%d from %.1f s of samples (%d encodes)\n",
@@ -130,20 +134,21 @@ void print_plan(const Cli *cli, const Outcome *oc)
     else
         printf("; no search: the target is below every picture's floor, or the input is too short to sample\n");
     if (r->ncandidates)
-        printf("  %-8s %-11s %7s %10s %8s %7s %11s\n", "encoder", "picture", "fps", "video b/s", "SSIM", "PSNR",
-               "final SSIM");
+        printf("  %-8s %-11s %7s %10s %8s %8s %7s %7s %7s\n", "encoder", "picture", "fps", "video b/s", "SSIM",
+               "temporal", "PSNR", "score", "final");
     for (int i = 0; i < r->ncandidates; i++) {
         const ShCandidateInfo *c = &r->candidates[i];
         char fin[16] = "";
         if (c->final_ssim > 0)
-            snprintf(fin, sizeof(fin), "%.4f", c->final_ssim);
-        printf("  %-8s %5dx%-5d %7.3g %10.0f %8.4f %7.2f %11s%s\n", c->encoder ? c->encoder : "?", c->width, c->height, c->fps,
-               c->video_bitrate, c->ssim, c->psnr, fin,
+            snprintf(fin, sizeof(fin), "%.2f", c->final_score_db);
+        printf("  %-8s %5dx%-5d %7.3g %10.0f %8.4f %8.4f %7.2f %7.2f %7s%s\n", c->encoder ? c->encoder : "?", c->width,
+               c->height, c->fps, c->video_bitrate, c->ssim, c->tssim, c->psnr, c->score_db, fin,
                i == r->chosen ? "  <- chosen" : c->feasible ? "" : "  (cannot reach it)");
     }
     if (r->ncandidates)
-        printf("  (SSIM, PSNR: the search's quick presets; final SSIM: each encoder's best rung again with\n"
-               "   its final preset, which decides)\n");
+        printf("  (SSIM, temporal SSIM, PSNR, score: the search's quick presets; the score is both SSIMs\n"
+               "   together in dB, what the solver ranks by; final: the score of each encoder's best rung\n"
+               "   again with its final preset, which decides)\n");
     printf("chosen: %s %dx%d at %.3g fps, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps);
     if (r->video_bitrate > 0)
         printf("video %lld b/s, ", (long long)r->video_bitrate);
@@ -151,7 +156,10 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("%s %d b/s %s", r->audio_codec, r->audio_bitrate, r->audio_channels == 1 ? "mono" : "stereo");
     else
         printf("no audio");
-    if (r->predicted_ssim > 0 && r->predicted_psnr > 0)
+    if (r->predicted_ssim > 0 && r->predicted_tssim > 0 && r->predicted_psnr > 0)
+        printf("; predicted SSIM %.4f, temporal SSIM %.4f, PSNR %.2f dB\n", r->predicted_ssim, r->predicted_tssim,
+               r->predicted_psnr);
+    else if (r->predicted_ssim > 0 && r->predicted_psnr > 0)
         printf("; predicted SSIM %.4f, PSNR %.2f dB\n", r->predicted_ssim, r->predicted_psnr);
     else if (r->predicted_ssim > 0)
         printf("; predicted SSIM %.4f\n", r->predicted_ssim);

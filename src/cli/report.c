@@ -83,28 +83,28 @@ static void json_real(const char *key, const char *fmt, double v)
         fputs("null", stdout);
 }
 
-/* {"ssim":..,"psnr":..}, or null when neither is known (0). */
-static void json_quality(const char *key, double ssim, double psnr)
+static void json_value(const char *fmt, double v)
+{
+    if (v > 0 && isfinite(v))
+        printf(fmt, v);
+    else
+        fputs("null", stdout);
+}
+
+/* {"ssim":..,"temporal_ssim":..,"psnr":..}, or null when none is known (0). */
+static void json_quality(const char *key, double ssim, double tssim, double psnr)
 {
     json_key(key);
-    if (!isfinite(ssim))
-        ssim = 0;
-    if (!isfinite(psnr))
-        psnr = 0;
-    if (!(ssim > 0) && !(psnr > 0)) {
+    if (!(ssim > 0 && isfinite(ssim)) && !(tssim > 0 && isfinite(tssim)) && !(psnr > 0 && isfinite(psnr))) {
         fputs("null", stdout);
         return;
     }
     fputs("{\"ssim\":", stdout);
-    if (ssim > 0)
-        printf("%.6f", ssim);
-    else
-        fputs("null", stdout);
+    json_value("%.6f", ssim);
+    fputs(",\"temporal_ssim\":", stdout);
+    json_value("%.6f", tssim);
     fputs(",\"psnr\":", stdout);
-    if (psnr > 0)
-        printf("%.3f", psnr);
-    else
-        fputs("null", stdout);
+    json_value("%.3f", psnr);
     putchar('}');
 }
 
@@ -156,8 +156,10 @@ static void print_json(const Cli *cli, const Outcome *oc)
         fputs("null", stdout);
     }
     json_count("video_bitrate", r ? r->video_bitrate : 0);
-    json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_psnr : 0);
-    json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_psnr : 0);
+    json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_tssim : 0, r ? r->predicted_psnr : 0);
+    json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_tssim : 0, r ? r->measured_psnr : 0);
+    json_key("visually_lossless");
+    fputs(r && r->visually_lossless ? "true" : "false", stdout);
     json_key("attempts");
     printf("%d", oc->res ? oc->res->attempts : 0);
     json_key("seconds");
@@ -193,7 +195,14 @@ static void print_text(const Outcome *oc)
                    r->audio_channels == 1 ? "mono" : "stereo");
         else
             printf(", no audio");
-        printf(", %d encode%s, %.1f s\n", r->attempts, r->attempts == 1 ? "" : "s", r->seconds);
+        printf(", %d encode%s, %.1f s", r->attempts, r->attempts == 1 ? "" : "s", r->seconds);
+        /* Measured (--report, or an output short of the target): what it shows. */
+        if (r->measured_ssim > 0)
+            printf("; measured SSIM %.4f, temporal SSIM %.4f, PSNR %.2f dB", r->measured_ssim, r->measured_tssim,
+                   r->measured_psnr);
+        if (r->visually_lossless)
+            printf("; visually lossless: more bytes would buy nothing");
+        putchar('\n');
         break;
     case ACTION_COPIED:
         printf("%s: %s of %s (%.1f%%), copied: %s already fits\n", sh_display(oc->output),

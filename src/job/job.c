@@ -28,6 +28,7 @@
 #include "common/temp.h"
 #include "encoders/encoder.h"
 #include "job/job.h"
+#include "job/rateloop.h"
 #include "job/report.h"
 #include "job/state.h"
 #include "output/mux.h"
@@ -125,6 +126,43 @@ static int run_palette_fit(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhas
     return sh_job_finish_output(j, best);
 }
 
+/*
+ * The output at path against the source, as the solver predicts it: into
+ * the result's measured_*, and visually_lossless. A failure to measure is
+ * a warning, not the job's failure (AVERROR(ENOMEM) and an interrupt are).
+ */
+static int measure_result(Job *j, const char *path)
+{
+    ShJobResult *res = j->res;
+    ShQuality q = { 0 };
+    double t = 0;
+    int w = j->search.eval_width, h = j->search.eval_height, ret;
+    if (!w)
+        sh_scale_dims(j->info->width, j->info->height, j->info->sar, j->info->rotation, 720, &w, &h);
+    ret = sh_report_measure(j->input, j->info, path, j->opt->start, j->duration, w, h, &q, &t);
+    if (ret == AVERROR(ENOMEM))
+        return ret;
+    if ((ret = sh_job_check_interrupt()) < 0)
+        return ret;
+    if (!(q.ssim > 0)) {
+        sh_log(SH_LOG_WARNING, j->output, "could not measure the result against the source");
+        return 0;
+    }
+    res->measured_ssim = q.ssim;
+    res->measured_tssim = t;
+    res->measured_psnr = q.psnr;
+    res->visually_lossless = q.ssim >= SH_VISUALLY_LOSSLESS && t >= SH_VISUALLY_LOSSLESS;
+    sh_log(SH_LOG_VERBOSE, j->input, "measured: SSIM %.5f, temporal SSIM %.5f, PSNR %.2f dB%s", q.ssim, t, q.psnr,
+           res->visually_lossless ? ": visually lossless" : "");
+    return 0;
+}
+
+/* SSIM from its dB. */
+static double db_to_ssim(double db)
+{
+    return 1 - pow(10, -db / 10);
+}
+
 static void fill_search(const ShSolverReport *sr, ShJobResult *r)
 {
     r->searched = sr->searched;
@@ -142,16 +180,21 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
         for (int k = 0; k < c->nmeasures; k++) {
             o->crf[k] = c->crf[k];
             o->sample_bitrate[k] = c->bps[k];
-            o->sample_ssim[k] = 1 - pow(10, -c->ssim_db[k] / 10);
-            o->sample_psnr[k] = c->psnr[k];
+            o->sample_ssim[k] = db_to_ssim(c->q[k][SH_Q_SSIM]);
+            o->sample_tssim[k] = db_to_ssim(c->q[k][SH_Q_TSSIM]);
+            o->sample_psnr[k] = c->q[k][SH_Q_PSNR];
         }
         o->feasible = c->feasible;
-        o->ssim = c->pred_ssim;
-        o->psnr = c->pred_psnr;
+        o->ssim = db_to_ssim(c->pred[SH_Q_SSIM]);
+        o->tssim = db_to_ssim(c->pred[SH_Q_TSSIM]);
+        o->psnr = c->pred[SH_Q_PSNR];
+        o->score_db = c->pred[SH_Q_SCORE];
         o->speed_cost_db = c->time_cost_db;
         if (c->calibrated) {
-            o->final_ssim = 1 - pow(10, -c->cal_ssim_db / 10);
-            o->final_psnr = c->cal_psnr;
+            o->final_ssim = db_to_ssim(c->cal[SH_Q_SSIM]);
+            o->final_tssim = db_to_ssim(c->cal[SH_Q_TSSIM]);
+            o->final_psnr = c->cal[SH_Q_PSNR];
+            o->final_score_db = c->cal[SH_Q_SCORE];
         }
     }
     r->eval_width = sr->eval_width;
@@ -160,6 +203,7 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
     r->sample_encodes = sr->encodes;
     r->solver_seconds = sr->seconds;
     r->predicted_ssim = sr->predicted_ssim;
+    r->predicted_tssim = sr->predicted_tssim;
     r->predicted_psnr = sr->predicted_psnr;
 }
 
@@ -325,22 +369,17 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
         goto end;
     }
     res->video_bitrate = best.bitrate;
+    /* Short of the band under the target: the encoder's best setting left
+     * bytes over. Measured, so the result can say whether that is because
+     * nothing more is to be had (then --report's numbers are these). */
+    if (best.bytes < j->plan.target_bytes * SH_RATE_ACCEPT_LOW && (ret = measure_result(j, best.path)) < 0)
+        goto end;
 
     phase = SH_PHASE_OUTPUT;
     if ((ret = sh_job_finish_output(j, &best)) < 0)
         goto end;
-    if (opt->report) {
-        ShQuality q;
-        int w = j->search.eval_width, h = j->search.eval_height;
-        if (!w)
-            sh_scale_dims(j->info->width, j->info->height, j->info->sar, j->info->rotation, 720, &w, &h);
-        if (sh_report_measure(j->input, j->info, j->output, opt->start, j->duration, w, h, &q) >= 0) {
-            res->measured_ssim = q.ssim;
-            res->measured_psnr = q.psnr;
-        } else {
-            sh_log(SH_LOG_WARNING, j->output, "could not measure the result against the source");
-        }
-    }
+    if (opt->report && !res->measured_ssim && (ret = measure_result(j, j->output)) < 0)
+        goto end;
     res->bytes = best.bytes;
     best.path[0] = 0;
     phase = SH_PHASE_NONE;

@@ -45,13 +45,13 @@ static int solve(Job *j, const ShSolverOptions *so)
         const ShCandidate *c = &j->search.cand[i];
         char cal[64] = "";
         if (c->calibrated)
-            snprintf(cal, sizeof(cal), "; final preset: ssim %.4f psnr %.2f",
-                     1 - pow(10, -c->cal_ssim_db / 10), c->cal_psnr);
-        sh_log(SH_LOG_VERBOSE, j->input, "candidate %s %dx%d %.3g fps: crf %.1f -> %.0f b/s ssim %.2f dB%s; "
-               "at %.0f b/s predicted ssim %.4f (%.2f dB) psnr %.2f%s%s%s", c->enc ? c->enc->name : "?", c->rung.width,
-               c->rung.height, av_q2d(c->rung.fps), c->crf[0], c->bps[0], c->ssim_db[0],
-               c->nmeasures > 1 ? " (2 points)" : "", c->video_bps, c->pred_ssim, c->pred_ssim_db,
-               c->pred_psnr, cal, c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
+            snprintf(cal, sizeof(cal), "; final preset: score %.2f dB", c->cal[SH_Q_SCORE]);
+        sh_log(SH_LOG_VERBOSE, j->input, "candidate %s %dx%d %.3g fps: crf %.1f -> %.0f b/s ssim %.2f dB "
+               "temporal %.2f dB%s; at %.0f b/s predicted score %.2f dB (ssim %.2f, temporal %.2f) psnr %.2f%s%s%s",
+               c->enc ? c->enc->name : "?", c->rung.width, c->rung.height, av_q2d(c->rung.fps), c->crf[0], c->bps[0],
+               c->q[0][SH_Q_SSIM], c->q[0][SH_Q_TSSIM], c->nmeasures > 1 ? " (2 points)" : "", c->video_bps,
+               c->pred[SH_Q_SCORE], c->pred[SH_Q_SSIM], c->pred[SH_Q_TSSIM], c->pred[SH_Q_PSNR], cal,
+               c->feasible ? "" : " (cannot reach)", i == j->search.chosen ? " <- chosen" : "");
     }
     if (j->search.searched)
         sh_log(SH_LOG_VERBOSE, j->input, "search: %.1f s of samples (%.2fx the film's difficulty), %d encodes, "
@@ -123,6 +123,7 @@ int sh_job_take_plan(Job *j, const ShJobPlan *g)
     memset(&j->search, 0, sizeof(j->search));
     j->search.chosen = -1;
     j->search.predicted_ssim = g->predicted_ssim;
+    j->search.predicted_tssim = g->predicted_tssim;
     j->search.predicted_psnr = g->predicted_psnr;
     j->audio_fixed = g->audio_fixed;
     if (g->start == o->start && g->end == o->end && g->target_bytes == o->target_bytes && !(o->no_audio && aenc)) {
@@ -168,6 +169,7 @@ int sh_job_take_plan(Job *j, const ShJobPlan *g)
         return ret;
     j->search.chosen = -1;
     j->search.predicted_ssim = g->predicted_ssim;
+    j->search.predicted_tssim = g->predicted_tssim;
     j->search.predicted_psnr = g->predicted_psnr;
     if (j->plan.venc != venc || j->plan.width != g->width || j->plan.height != g->height ||
         fabs(av_q2d(j->plan.fps) - (double)g->fps_num / g->fps_den) > 1e-6) {
@@ -220,5 +222,6 @@ void sh_job_export_plan(const Job *j, ShJobPlan *out)
     out->audio_fixed = j->audio_fixed;
     out->overhead_bytes = p->overhead_bytes;
     out->predicted_ssim = j->search.predicted_ssim;
+    out->predicted_tssim = j->search.predicted_tssim;
     out->predicted_psnr = j->search.predicted_psnr;
 }

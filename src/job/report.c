@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "input/input.h"
 #include "job/report.h"
+#include "metrics/temporal.h"
 #include "stages/stage.h"
 
 typedef struct Side {
@@ -72,10 +73,11 @@ static int side_to_eval(Side *s)
 }
 
 int sh_report_measure(const char *source, const ShInputInfo *like, const char *output, double start, double duration,
-                      int eval_w, int eval_h, ShQuality *q)
+                      int eval_w, int eval_h, ShQuality *q, double *tssim)
 {
     Side src = { 0 }, out = { 0 };
     ShQualityAcc acc = { 0 };
+    ShTemporalAcc tacc = { 0 };
     double ts, to = 0, half_frame;
     int ret, have_next = 0;
 
@@ -112,15 +114,21 @@ int sh_report_measure(const char *source, const ShInputInfo *like, const char *o
             goto end;
         if (out.eval->buf[0]) {
             ShQuality fq;
-            if ((ret = sh_quality_frame(src.eval, out.eval, &fq)) < 0)
+            if ((ret = sh_quality_frame(src.eval, out.eval, &fq)) < 0 ||
+                (ret = sh_temporal_add(&tacc, src.eval, out.eval)) < 0)
                 goto end;
             sh_quality_acc_add(&acc, &fq);
         }
     }
     if (ret < 0 && ret != AVERROR_EOF)
         goto end;
-    ret = sh_quality_acc_result(&acc, q);
+    if ((ret = sh_quality_acc_result(&acc, q)) < 0)
+        goto end;
+    /* One frame has no difference to compare: nothing moved. */
+    if (sh_temporal_result(&tacc, tssim) < 0)
+        *tssim = 1;
 end:
+    sh_temporal_free(&tacc);
     side_close(&src);
     side_close(&out);
     return ret;

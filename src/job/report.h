@@ -1,7 +1,8 @@
 /*
  * --report: the output's quality against the source, measured the way the
  * solver predicts it (luma SSIM and PSNR at the display size capped at 720p,
- * every source frame against the output picture shown at that time).
+ * every source frame against the output picture shown at that time; SSIM of
+ * the frame differences, metrics/temporal.h).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef SH_JOB_REPORT_H
@@ -18,6 +19,6 @@
  * or a negative error.
  */
 int sh_report_measure(const char *source, const ShInputInfo *like, const char *output, double start, double duration,
-                      int eval_w, int eval_h, ShQuality *q);
+                      int eval_w, int eval_h, ShQuality *q, double *tssim);
 
 #endif

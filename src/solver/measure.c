@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "input/spool.h"
+#include "metrics/temporal.h"
 #include "solver/measure.h"
 #include "stages/stage.h"
 
@@ -124,7 +125,9 @@ typedef struct Scorer {
     AVFrame *shown;           /* what a viewer sees now (eval size) */
     AVFrame *ref, *tmp;
     int64_t next_ref;         /* the sample is shared: each scorer keeps its own place */
+    int seg;                  /* the segment of the last reference frame scored */
     ShQualityAcc acc;
+    ShTemporalAcc tacc;
 } Scorer;
 
 /* Score reference frames up to (not including) time `until` against the shown picture. */
@@ -144,7 +147,13 @@ static int score_until(Scorer *sc, int64_t until)
             return 0;
         if (sc->shown->buf[0]) {
             ShQuality q;
-            if ((ret = sh_quality_frame(sc->ref, sc->shown, &q)) < 0)
+            /* Segments are cut together: no difference across a cut. */
+            while (sc->seg + 1 < sc->s->segments && sc->ref->pts >= sc->s->seg_measure[sc->seg + 1]) {
+                sc->seg++;
+                sh_temporal_break(&sc->tacc);
+            }
+            if ((ret = sh_quality_frame(sc->ref, sc->shown, &q)) < 0 ||
+                (ret = sh_temporal_add(&sc->tacc, sc->ref, sc->shown)) < 0)
                 return ret;
             sh_quality_acc_add(&sc->acc, &q);
         }
@@ -263,6 +272,9 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
     if ((ret = score_until(&sc, INT64_MAX)) < 0 ||
         (ret = sh_quality_acc_result(&sc.acc, &m->q)) < 0)
         goto end;
+    /* A sample of single frames has no differences: nothing moves, nothing judders. */
+    if (sh_temporal_result(&sc.tacc, &m->tssim) < 0)
+        m->tssim = 1;
     m->crf = crf;
     /* At least a bit a second: the rate models take its logarithm. */
     m->bps = FFMAX(film_bytes(s, pl) * 8.0 / s->seconds / s->difficulty, 1);
@@ -272,6 +284,7 @@ end:
     avcodec_parameters_free(&par);
     avcodec_free_context(&dec);
     sh_stage_free(&sc.up);
+    sh_temporal_free(&sc.tacc);
     av_frame_free(&sc.shown);
     av_frame_free(&sc.ref);
     av_frame_free(&d);

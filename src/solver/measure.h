@@ -2,7 +2,8 @@
  * Measure one candidate on the sample: encode at a picture size, frame rate
  * and constant quality; decode; scale back up to the evaluation size; score
  * every reference frame against the picture a viewer would see then (the
- * last kept frame, held where frames were dropped).
+ * last kept frame, held where frames were dropped), and every difference
+ * between successive reference frames against the difference shown.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef SH_SOLVER_MEASURE_H
@@ -17,6 +18,7 @@ typedef struct ShMeasure {
     double crf;
     double bps;               /* video bits per second of the sample's encode */
     ShQuality q;              /* luma SSIM and PSNR at the evaluation size */
+    double tssim;             /* SSIM of frame differences (metrics/temporal.h) */
 } ShMeasure;
 
 /* fast: the quick preset (the search); else the final encode's preset (calibration). */

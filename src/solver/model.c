@@ -7,6 +7,7 @@
  */
 #include <math.h>
 
+#include "metrics/temporal.h"
 #include "solver/search.h"
 
 /*
@@ -68,35 +69,45 @@ void sh_solver_learn_slope(Search *s, const ShCandidate *c)
     s->slope_n++;
 }
 
-/* Median slope of the rungs measured twice: content decides how quality grows with rate. */
-void sh_solver_slopes(const ShSolverReport *rep, double *ssim_slope, double *psnr_slope)
+void sh_solver_measure_q(const ShMeasure *m, double q[SH_Q_N])
 {
-    double ss[SH_SOLVER_MAX_CANDIDATES], ps[SH_SOLVER_MAX_CANDIDATES];
-    int n = 0;
-    for (int i = 0; i < rep->ncandidates; i++) {
-        const ShCandidate *c = &rep->cand[i];
-        double d = c->nmeasures == 2 ? log2(c->bps[1] / c->bps[0]) : 0;
-        if (fabs(d) < 0.25)
-            continue;
-        ss[n] = (c->ssim_db[1] - c->ssim_db[0]) / d;
-        ps[n] = (c->psnr[1] - c->psnr[0]) / d;
-        if (ss[n] > 0 && ps[n] > 0)
-            n++;
+    q[SH_Q_SCORE] = sh_quality_score_db(m->q.ssim, m->tssim);
+    q[SH_Q_SSIM] = m->q.ssim_db;
+    q[SH_Q_TSSIM] = sh_ssim_db(m->tssim);
+    q[SH_Q_PSNR] = m->q.psnr;
+}
+
+static double median_sorted(double *v, int n)
+{
+    for (int i = 1; i < n; i++)      /* a tiny insertion sort */
+        for (int k = i; k > 0 && v[k] < v[k - 1]; k--) {
+            double t = v[k]; v[k] = v[k - 1]; v[k - 1] = t;
+        }
+    return v[n / 2];
+}
+
+/* Median slope of the rungs measured twice: content decides how quality
+ * grows with rate. A measure that does not grow (a still picture's temporal
+ * SSIM is 1 at any rate) keeps the prior. */
+void sh_solver_slopes(const ShSolverReport *rep, double slope[SH_Q_N])
+{
+    for (int q = 0; q < SH_Q_N; q++) {
+        double v[SH_SOLVER_MAX_CANDIDATES];
+        int n = 0, psnr = q == SH_Q_PSNR;
+        for (int i = 0; i < rep->ncandidates; i++) {
+            const ShCandidate *c = &rep->cand[i];
+            double d = c->nmeasures == 2 ? log2(c->bps[1] / c->bps[0]) : 0;
+            if (fabs(d) < 0.25)
+                continue;
+            v[n] = (c->q[1][q] - c->q[0][q]) / d;
+            if (v[n] > 0)
+                n++;
+        }
+        if (!n)
+            slope[q] = psnr ? SH_SLOPE_PSNR : SH_SLOPE_SSIM_DB;
+        else
+            slope[q] = psnr ? av_clipd(median_sorted(v, n), 0.3, 6) : av_clipd(median_sorted(v, n), 0.2, 4);
     }
-    *ssim_slope = SH_SLOPE_SSIM_DB;
-    *psnr_slope = SH_SLOPE_PSNR;
-    if (!n)
-        return;
-    for (int i = 1; i < n; i++)      /* tiny insertion sorts */
-        for (int k = i; k > 0 && ss[k] < ss[k - 1]; k--) {
-            double t = ss[k]; ss[k] = ss[k - 1]; ss[k - 1] = t;
-        }
-    for (int i = 1; i < n; i++)
-        for (int k = i; k > 0 && ps[k] < ps[k - 1]; k--) {
-            double t = ps[k]; ps[k] = ps[k - 1]; ps[k - 1] = t;
-        }
-    *ssim_slope = av_clipd(ss[n / 2], 0.2, 4);
-    *psnr_slope = av_clipd(ps[n / 2], 0.3, 6);
 }
 
 /* Octaves a prediction may reach above the highest measured rate: beyond
@@ -117,54 +128,50 @@ double sh_solver_step_up(double d, double crf)
 }
 
 /*
- * Quality at the candidate's budget: between two points, the line through
- * them; outside, a line from the nearer point with their slope (or the
- * median slope of the search) that never falls with more bits, reaches at
- * most SH_PREDICT_MAX_UP octaves up, and stays flat above a point made at
- * the encoder's best setting.
+ * Quality at the candidate's budget, each measure alike: between two points,
+ * the line through them; outside, a line from the nearer point with their
+ * slope (or the median slope of the search) that never falls with more bits,
+ * reaches at most SH_PREDICT_MAX_UP octaves up, and stays flat above a point
+ * made at the encoder's best setting.
  */
-static void predict(ShCandidate *c, double ssim_slope, double psnr_slope)
+static void predict(ShCandidate *c, const double slope[SH_Q_N])
 {
     double t = log2(FFMAX(c->video_bps, 1)), x0, x1, dx;
-    int lo = 0, hi = c->nmeasures - 1, at;
+    int lo = 0, hi = c->nmeasures - 1, at, two;
     if (c->nmeasures == 2 && c->bps[1] < c->bps[0])
         lo = 1, hi = 0;
     x0 = log2(FFMAX(c->bps[lo], 1));
     x1 = log2(FFMAX(c->bps[hi], 1));
-    if (c->nmeasures == 2 && x1 - x0 > 0.25) {
-        if (t >= x0 && t <= x1) {
-            double w = (t - x0) / (x1 - x0);
-            c->pred_ssim_db = c->ssim_db[lo] + w * (c->ssim_db[hi] - c->ssim_db[lo]);
-            c->pred_psnr = c->psnr[lo] + w * (c->psnr[hi] - c->psnr[lo]);
-            goto done;
-        }
-        ssim_slope = FFMAX((c->ssim_db[hi] - c->ssim_db[lo]) / (x1 - x0), 0);
-        psnr_slope = FFMAX((c->psnr[hi] - c->psnr[lo]) / (x1 - x0), 0);
-    }
+    two = c->nmeasures == 2 && x1 - x0 > 0.25;
     at = t > x1 ? hi : lo;
     dx = sh_solver_step_up(t - (t > x1 ? x1 : x0), c->crf[at]);
-    if (c->nmeasures == 1 || !(x1 - x0 > 0.25)) {
+    if (!two) {
         /* One point (or two at one rate): the nearer measure, the borrowed slope. */
         at = c->nmeasures == 2 && fabs(t - x1) < fabs(t - x0) ? hi : lo;
     }
-    c->pred_ssim_db = c->ssim_db[at] + ssim_slope * dx;
-    c->pred_psnr = c->psnr[at] + psnr_slope * dx;
-done:
-    c->pred_ssim_db = av_clipd(c->pred_ssim_db, 0, SH_QUALITY_DB_MAX);
-    c->pred_psnr = av_clipd(c->pred_psnr, 0, SH_QUALITY_DB_MAX);
-    c->pred_ssim = 1 - pow(10, -c->pred_ssim_db / 10);
+    for (int q = 0; q < SH_Q_N; q++) {
+        double v;
+        if (two && t >= x0 && t <= x1) {
+            double w = (t - x0) / (x1 - x0);
+            v = c->q[lo][q] + w * (c->q[hi][q] - c->q[lo][q]);
+        } else {
+            double k = two ? FFMAX((c->q[hi][q] - c->q[lo][q]) / (x1 - x0), 0) : slope[q];
+            v = c->q[at][q] + k * dx;
+        }
+        c->pred[q] = av_clipd(v, 0, SH_QUALITY_DB_MAX);
+    }
 }
 
 int sh_solver_best_candidate(ShSolverReport *rep)
 {
-    double ss, ps;
+    double slope[SH_Q_N];
     int best = -1;
-    sh_solver_slopes(rep, &ss, &ps);
+    sh_solver_slopes(rep, slope);
     for (int i = 0; i < rep->ncandidates; i++) {
         ShCandidate *c = &rep->cand[i];
-        predict(c, ss, ps);
-        if (c->feasible && (best < 0 || c->pred_ssim_db - c->time_cost_db >
-                                        rep->cand[best].pred_ssim_db - rep->cand[best].time_cost_db))
+        predict(c, slope);
+        if (c->feasible && (best < 0 || c->pred[SH_Q_SCORE] - c->time_cost_db >
+                                        rep->cand[best].pred[SH_Q_SCORE] - rep->cand[best].time_cost_db))
             best = i;
     }
     return best;

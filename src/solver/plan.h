@@ -58,20 +58,28 @@ typedef struct ShSolverOptions {
     int (*interrupted)(void); /* nonzero: stop the search, SH_ERROR_INTERRUPTED (NULL: never) */
 } ShSolverOptions;
 
+/*
+ * What a rung is scored by, each in dB: the objective (spatial and temporal
+ * fidelity together, metrics/temporal.h), and beside it luma SSIM, SSIM of
+ * frame differences and PSNR.
+ */
+enum { SH_Q_SCORE, SH_Q_SSIM, SH_Q_TSSIM, SH_Q_PSNR, SH_Q_N };
+
 /* One point of the search: a rung measured on the sample. */
 typedef struct ShCandidate {
     const ShEncoderDesc *enc;
     ShRung rung;
     double video_bps;         /* what the budget leaves this rung's video */
     int nmeasures;
-    double crf[2], bps[2], ssim_db[2], psnr[2];  /* measured on the sample */
+    double crf[2], bps[2];
+    double q[2][SH_Q_N];      /* measured on the sample */
     int feasible;             /* can reach the budget (x264's quantiser range) */
-    double pred_ssim, pred_ssim_db, pred_psnr;   /* predicted at video_bps */
+    double pred[SH_Q_N];      /* predicted at video_bps */
     double time_cost_db;      /* what a slower encoder must win by to be chosen (--speed) */
     /* Measured again with the final encode's preset (the best rung of each
-     * encoder): SSIM dB and PSNR moved to video_bps; calibrated = 0: not. */
+     * encoder), moved to video_bps; calibrated = 0: not. */
     int calibrated;
-    double cal_ssim_db, cal_psnr;
+    double cal[SH_Q_N];
 } ShCandidate;
 
 /* As many as the public result can carry. */
@@ -91,7 +99,7 @@ typedef struct ShSolverReport {
     double seconds;           /* wall time of the search */
     double sampling_seconds;  /* of which decoding the samples */
     double calibration_seconds; /* and measuring the winner with the final preset */
-    double predicted_ssim, predicted_psnr;  /* for the final encode, calibrated */
+    double predicted_ssim, predicted_tssim, predicted_psnr;  /* for the final encode, calibrated */
 } ShSolverReport;
 
 typedef struct ShPlan {

@@ -90,8 +90,7 @@ static void run_rung_job(RungJob *jb)
         const ShMeasure *m = &jb->m[keep[k]];
         c->crf[k] = m->crf;
         c->bps[k] = m->bps;
-        c->ssim_db[k] = m->q.ssim_db;
-        c->psnr[k] = m->q.psnr;
+        sh_solver_measure_q(m, c->q[k]);
     }
 }
 

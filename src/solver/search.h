@@ -12,7 +12,8 @@
 #include "solver/plan.h"
 #include "solver/sample.h"
 
-/* Slopes (per doubling of the bitrate) until a rung has two points of its own. */
+/* Slopes (per doubling of the bitrate) until a rung has two points of its own:
+ * SSIM dB (the score, spatial and temporal alike), PSNR. */
 #define SH_SLOPE_SSIM_DB 1.2
 #define SH_SLOPE_PSNR 2.0
 /* x264's rate halves about every 6 CRF steps. */
@@ -66,8 +67,10 @@ double sh_solver_crf_for(const Search *s, const ShRung *r, double bps);
 /* Learn from a measurement of the search's encoder. */
 void sh_solver_learn(Search *s, const ShRung *r, const ShMeasure *m);
 void sh_solver_learn_slope(Search *s, const ShCandidate *c);
-/* Median quality slopes (per doubling of the rate) of the rungs measured twice. */
-void sh_solver_slopes(const ShSolverReport *rep, double *ssim_slope, double *psnr_slope);
+/* A measurement's values, indexed SH_Q_*. */
+void sh_solver_measure_q(const ShMeasure *m, double q[SH_Q_N]);
+/* Median quality slopes (per doubling of the rate, SH_Q_*) of the rungs measured twice. */
+void sh_solver_slopes(const ShSolverReport *rep, double slope[SH_Q_N]);
 /* Octaves to move a measurement made at crf towards the budget (capped upwards). */
 double sh_solver_step_up(double d, double crf);
 /* Predict every candidate at its budget; the best feasible one (after its speed cost), -1: none. */

@@ -86,7 +86,7 @@ static void try_rungs(Search *s, const int *heights, const AVRational *rates, co
     for (int i = 0; i < n; i++) {
         if (idx[i] < 0 && idx[i] != AVERROR(ERANGE) && !*err)
             *err = idx[i];
-        q[i] = idx[i] >= 0 && s->rep->cand[idx[i]].feasible ? s->rep->cand[idx[i]].pred_ssim_db : -INFINITY;
+        q[i] = idx[i] >= 0 && s->rep->cand[idx[i]].feasible ? s->rep->cand[idx[i]].pred[SH_Q_SCORE] : -INFINITY;
     }
 }
 
@@ -112,17 +112,26 @@ static int search(Search *s, const ShSolverOptions *opt)
     bh = nearest_height(heights, nh, s->plan->display_height);
     br = nearest_rate(rates, nr, av_q2d(s->plan->fps));
     {
-        /* The prior's rung, and the source's own size beside it: always tried. */
-        int hr[2][2] = { { bh, br }, { 0, br } };
-        double q[2];
-        try_rungs(s, heights, rates, (const int (*)[2])hr, bh > 0 ? 2 : 1, q, &err);
+        /* The prior's rung, and beside it the source's own size and the
+         * source's own frame rate: always tried. Frames are given up last,
+         * so the full rate is measured, never only reached by steps that a
+         * choppier neighbour may stop (a 60 fps source whose prior is 20 fps
+         * would step to 30 and stop there). */
+        int hr[3][2] = { { bh, br } }, n = 1;
+        double q[3];
+        if (bh > 0)
+            hr[n][0] = 0, hr[n][1] = br, n++;
+        if (br > 0)
+            hr[n][0] = bh, hr[n][1] = 0, n++;
+        try_rungs(s, heights, rates, (const int (*)[2])hr, n, q, &err);
         best = q[0];
         /* Bits to spare at the source's own picture and rate: a smaller or
          * choppier picture cannot win, so spend no encodes looking. */
         if (bh == 0 && br == 0 && s->plan->bpp >= SH_SEARCH_ENOUGH_BPP)
             return err;
-        if (bh > 0 && q[1] > best)
-            best = q[1], bh = 0;
+        for (int i = 1; i < n; i++)
+            if (q[i] > best)
+                best = q[i], bh = hr[i][0], br = hr[i][1];
     }
     for (int pass = 0; pass < 3 && !err; pass++) {
         int along_rates = pass == 1, moved = 1;
@@ -225,9 +234,9 @@ static int calibrate(Search *s, int *best)
     ShSolverReport *rep = s->rep;
     RungJob jobs[SH_SEARCH_BATCH];
     int cand_of[SH_SEARCH_BATCH], nj = 0, pick = -1;
-    double ss, ps, t0 = now(), score = -INFINITY;
+    double slope[SH_Q_N], t0 = now(), score = -INFINITY;
 
-    sh_solver_slopes(rep, &ss, &ps);
+    sh_solver_slopes(rep, slope);
     for (int i = 0; i < rep->ncandidates; i++) {
         const ShCandidate *c = &rep->cand[i];
         int k;
@@ -239,7 +248,7 @@ static int calibrate(Search *s, int *best)
             if (nj == SH_SEARCH_BATCH)
                 continue;
             nj++;
-        } else if (c->pred_ssim_db <= rep->cand[cand_of[k]].pred_ssim_db) {
+        } else if (c->pred[SH_Q_SCORE] <= rep->cand[cand_of[k]].pred[SH_Q_SCORE]) {
             continue;
         }
         memset(&jobs[k], 0, sizeof(jobs[k]));
@@ -255,7 +264,7 @@ static int calibrate(Search *s, int *best)
     for (int k = 0; k < nj; k++) {
         ShCandidate *c = &rep->cand[cand_of[k]];
         const ShMeasure *m = &jobs[k].m[0];
-        double d, q;
+        double d, q, mq[SH_Q_N];
         rep->encodes += jobs[k].nm;
         if (jobs[k].ret < 0) {
             if (jobs[k].ret == AVERROR(ENOMEM) || jobs[k].ret == SH_ERROR_INTERRUPTED)
@@ -264,9 +273,10 @@ static int calibrate(Search *s, int *best)
         }
         d = sh_solver_step_up(log2(c->video_bps / m->bps), m->crf);
         c->calibrated = 1;
-        c->cal_ssim_db = av_clipd(m->q.ssim_db + ss * d, 0, SH_QUALITY_DB_MAX);
-        c->cal_psnr = av_clipd(m->q.psnr + ps * d, 0, SH_QUALITY_DB_MAX);
-        q = c->cal_ssim_db - c->time_cost_db;
+        sh_solver_measure_q(m, mq);
+        for (int i = 0; i < SH_Q_N; i++)
+            c->cal[i] = av_clipd(mq[i] + slope[i] * d, 0, SH_QUALITY_DB_MAX);
+        q = c->cal[SH_Q_SCORE] - c->time_cost_db;
         if (q > score)
             score = q, pick = cand_of[k];
     }
@@ -320,6 +330,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         goto done_err;
     if (best >= 0) {
         ShCandidate *c = &rep->cand[best];
+        const double *q = c->calibrated ? c->cal : c->pred;
         int swap = info->rotation == 90 || info->rotation == 270;
         rep->chosen = best;
         plan->venc = c->enc;
@@ -329,13 +340,9 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         plan->fps = c->rung.fps;
         plan->video_bitrate = (int64_t)c->video_bps;
         plan->bpp = c->video_bps / ((double)c->rung.width * c->rung.height * av_q2d(c->rung.fps));
-        if (c->calibrated) {
-            rep->predicted_psnr = c->cal_psnr;
-            rep->predicted_ssim = 1 - pow(10, -c->cal_ssim_db / 10);
-        } else {
-            rep->predicted_ssim = c->pred_ssim;
-            rep->predicted_psnr = c->pred_psnr;
-        }
+        rep->predicted_ssim = 1 - pow(10, -q[SH_Q_SSIM] / 10);
+        rep->predicted_tssim = 1 - pow(10, -q[SH_Q_TSSIM] / 10);
+        rep->predicted_psnr = q[SH_Q_PSNR];
     }
 done:
     ret = 0;

@@ -56,9 +56,10 @@ def check_one(o, i):
                            and all(k in v for k in ("bitrate", "channels"))),
          "null or {codec, bitrate, channels}")
     for k in ("predicted", "measured"):
-        want(k, nullable(lambda v: isinstance(v, dict) and set(v) == {"ssim", "psnr"}
+        want(k, nullable(lambda v: isinstance(v, dict) and set(v) == {"ssim", "temporal_ssim", "psnr"}
                          and all(x is None or isinstance(x, NUM) for x in v.values())),
-             "null or {ssim, psnr}")
+             "null or {ssim, temporal_ssim, psnr}")
+    want("visually_lossless", lambda v: isinstance(v, bool), "true or false")
     want("attempts", lambda v: is_int(v) and v >= 0, "an integer >= 0")
     want("seconds", nullable(lambda v: isinstance(v, NUM) and v >= 0), "a number >= 0 or null")
     want("search_seconds", nullable(lambda v: isinstance(v, NUM) and v > 0 and
