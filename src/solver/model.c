@@ -162,6 +162,25 @@ static void predict(ShCandidate *c, const double slope[SH_Q_N])
     }
 }
 
+/*
+ * Above visually lossless (SSIM and temporal SSIM both 0.99, SH_VISUALLY_LOSSLESS)
+ * a viewer sees no difference, and the sample's score differences there are
+ * noise: the score counts up to that, and among candidates that reach it
+ * (after a slower encoder's margin) the one with the most frames, then the
+ * most pixels, wins. It also fills the target: an encoder at its best setting
+ * on a small rung leaves bytes over that a larger one uses.
+ */
+int sh_solver_better(const ShCandidate *a, double score_a, const ShCandidate *b, double score_b)
+{
+    const double cap = sh_ssim_db(SH_VISUALLY_LOSSLESS * SH_VISUALLY_LOSSLESS);
+    double ea = FFMIN(score_a, cap) - a->time_cost_db, eb = FFMIN(score_b, cap) - b->time_cost_db;
+    if (fabs(ea - eb) > 1e-9)
+        return ea > eb;
+    if (fabs(av_q2d(a->rung.fps) - av_q2d(b->rung.fps)) > 1e-6)
+        return av_q2d(a->rung.fps) > av_q2d(b->rung.fps);
+    return (int64_t)a->rung.width * a->rung.height > (int64_t)b->rung.width * b->rung.height;
+}
+
 int sh_solver_best_candidate(ShSolverReport *rep)
 {
     double slope[SH_Q_N];
@@ -170,8 +189,8 @@ int sh_solver_best_candidate(ShSolverReport *rep)
     for (int i = 0; i < rep->ncandidates; i++) {
         ShCandidate *c = &rep->cand[i];
         predict(c, slope);
-        if (c->feasible && (best < 0 || c->pred[SH_Q_SCORE] - c->time_cost_db >
-                                        rep->cand[best].pred[SH_Q_SCORE] - rep->cand[best].time_cost_db))
+        if (c->feasible && (best < 0 || sh_solver_better(c, c->pred[SH_Q_SCORE], &rep->cand[best],
+                                                         rep->cand[best].pred[SH_Q_SCORE])))
             best = i;
     }
     return best;

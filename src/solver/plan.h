@@ -20,6 +20,8 @@
 #define SH_PLAN_MIN_FPS 1.0
 /* The search goes lower: one frame every few seconds. */
 #define SH_SOLVER_MIN_FPS 0.2
+/* ... and up to the source's own rate, at most about 60 fps (a 59.94 source keeps its rate). */
+#define SH_SOLVER_MAX_FPS 60.5
 /* The extreme range (a film in a few KB): when nothing above is affordable
  * the rule goes on down to pictures 16 px high (or the encoder's smallest)
  * and one frame a minute; that is also the floor. A frame there costs

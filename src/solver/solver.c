@@ -105,8 +105,10 @@ static int search(Search *s, const ShSolverOptions *opt)
     double best;
 
     nh = sh_plan_heights(info, opt, heights, 32);
-    /* The search measures: the source's own rate (60 fps too) is a candidate. */
-    nr = sh_plan_rates(info, opt, SH_SOLVER_MIN_FPS, 1000, rates, 64);
+    /* The search measures: the source's own rate is a candidate up to 60 fps
+     * (a 120 or 240 fps phone clip starts at 60: past that, frames cost bits
+     * no viewer sees). */
+    nr = sh_plan_rates(info, opt, SH_SOLVER_MIN_FPS, SH_SOLVER_MAX_FPS, rates, 64);
     if (!nh || !nr)
         return AVERROR(EINVAL);
     bh = nearest_height(heights, nh, s->plan->display_height);
@@ -234,7 +236,7 @@ static int calibrate(Search *s, int *best)
     ShSolverReport *rep = s->rep;
     RungJob jobs[SH_SEARCH_BATCH];
     int cand_of[SH_SEARCH_BATCH], nj = 0, pick = -1;
-    double slope[SH_Q_N], t0 = now(), score = -INFINITY;
+    double slope[SH_Q_N], t0 = now();
 
     sh_solver_slopes(rep, slope);
     for (int i = 0; i < rep->ncandidates; i++) {
@@ -248,7 +250,8 @@ static int calibrate(Search *s, int *best)
             if (nj == SH_SEARCH_BATCH)
                 continue;
             nj++;
-        } else if (c->pred[SH_Q_SCORE] <= rep->cand[cand_of[k]].pred[SH_Q_SCORE]) {
+        } else if (!sh_solver_better(c, c->pred[SH_Q_SCORE], &rep->cand[cand_of[k]],
+                                     rep->cand[cand_of[k]].pred[SH_Q_SCORE])) {
             continue;
         }
         memset(&jobs[k], 0, sizeof(jobs[k]));
@@ -264,7 +267,7 @@ static int calibrate(Search *s, int *best)
     for (int k = 0; k < nj; k++) {
         ShCandidate *c = &rep->cand[cand_of[k]];
         const ShMeasure *m = &jobs[k].m[0];
-        double d, q, mq[SH_Q_N];
+        double d, mq[SH_Q_N];
         rep->encodes += jobs[k].nm;
         if (jobs[k].ret < 0) {
             if (jobs[k].ret == AVERROR(ENOMEM) || jobs[k].ret == SH_ERROR_INTERRUPTED)
@@ -276,9 +279,8 @@ static int calibrate(Search *s, int *best)
         sh_solver_measure_q(m, mq);
         for (int i = 0; i < SH_Q_N; i++)
             c->cal[i] = av_clipd(mq[i] + slope[i] * d, 0, SH_QUALITY_DB_MAX);
-        q = c->cal[SH_Q_SCORE] - c->time_cost_db;
-        if (q > score)
-            score = q, pick = cand_of[k];
+        if (pick < 0 || sh_solver_better(c, c->cal[SH_Q_SCORE], &rep->cand[pick], rep->cand[pick].cal[SH_Q_SCORE]))
+            pick = cand_of[k];
     }
     if (pick >= 0)
         *best = pick;

@@ -22,8 +22,9 @@ if not j["searched"] or len(c) < 2:
 feas = [x for x in c if x["feasible"]]
 ch = j["chosen"]
 # Each encoder's best predicted rung (quick presets) is measured again with its final preset,
-# and the choice maximises that calibrated score (SSIM x temporal SSIM, in dB) less the margin
-# a slower encoder must win by (--speed).
+# and the choice maximises that calibrated score (SSIM x temporal SSIM, in dB, counted up to
+# visually lossless, 0.99 x 0.99) less the margin a slower encoder must win by (--speed); ties
+# go to the most frames, then pixels.
 import math
 db = lambda s: -10 * math.log10(max(1 - s, 1e-12))
 for x in c:
@@ -31,14 +32,16 @@ for x in c:
     if not (0 < x["predicted_temporal_ssim"] <= 1) or abs(x["predicted_score_db"] - db(x["predicted_ssim"] * x["predicted_temporal_ssim"])) > 0.6:
         bad.append("candidate %s: score %.3f dB for ssim %.5f x temporal %.5f" % (key(x), x["predicted_score_db"], x["predicted_ssim"], x["predicted_temporal_ssim"]))
 key = lambda x: (x["encoder"], x["width"], x["height"], round(x["fps"], 3))
+cap = db(0.99 * 0.99)
+rank = lambda x, score: (round(min(score, cap) - x.get("speed_cost_db", 0), 6), round(x["fps"], 6), x["width"] * x["height"])
 for enc in {x["encoder"] for x in feas}:
     mine = [x for x in feas if x["encoder"] == enc]
-    top = max(mine, key=lambda x: x["predicted_score_db"])
+    top = max(mine, key=lambda x: rank(x, x["predicted_score_db"]))
     cal = [x for x in mine if "final_ssim" in x]
     if [key(x) for x in cal] != [key(top)]:
         bad.append("%s: calibrated %s, not just its best predicted %s" % (enc, [key(x) for x in cal], key(top)))
 calibrated = [x for x in feas if "final_ssim" in x]
-best = max(calibrated, key=lambda x: x["final_score_db"] - x.get("speed_cost_db", 0)) if calibrated else None
+best = max(calibrated, key=lambda x: rank(x, x["final_score_db"])) if calibrated else None
 if best and key(best) != (ch["encoder"], ch["width"], ch["height"], round(ch["fps"], 3)):
     bad.append("chosen %s %dx%d@%.3g is not the best calibrated %s %dx%d@%.3g" % (ch["encoder"], ch["width"], ch["height"], ch["fps"], best["encoder"], best["width"], best["height"], best["fps"]))
 if best and abs(ch["predicted_ssim"] - best["final_ssim"]) > 1e-4:
