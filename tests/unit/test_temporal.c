@@ -25,6 +25,7 @@
 
 #include "metrics/metrics.h"
 #include "metrics/temporal.h"
+#include "solver/search.h"
 
 enum { W = 96, H = 64, FRAMES = 24 };
 
@@ -146,6 +147,28 @@ static void test_score(void **state)
     assert_true(isfinite(sh_quality_score_db(0, 0)));
 }
 
+/* The solver's comparison: the score up to visually lossless, less a slower
+ * encoder's margin; past the top, more frames, then more pixels. */
+static void test_better(void **state)
+{
+    ShCandidate small = { .rung = { 320, 180, { 15, 1 } } }, fps = { .rung = { 320, 180, { 30, 1 } } };
+    ShCandidate big = { .rung = { 640, 360, { 15, 1 } } }, slow = { .rung = { 640, 360, { 30, 1 } }, .time_cost_db = 0.2 };
+    const double top = sh_ssim_db(SH_VISUALLY_LOSSLESS * SH_VISUALLY_LOSSLESS);
+    (void)state;
+    /* Below the top the score decides, whatever the rung. */
+    assert_true(sh_solver_better(&small, 12.0, &fps, 11.5));
+    assert_false(sh_solver_better(&fps, 11.5, &small, 12.0));
+    /* Both past it: equal; the full frame rate wins over a sharper score, then pixels. */
+    assert_true(sh_solver_better(&fps, top + 0.5, &small, top + 3));
+    assert_false(sh_solver_better(&small, top + 3, &fps, top + 0.5));
+    assert_true(sh_solver_better(&big, top + 1, &small, top + 2));
+    /* The margin still counts: a slower encoder at the top loses to a faster one at it. */
+    assert_false(sh_solver_better(&slow, top + 5, &fps, top + 0.1));
+    /* ... and wins where it is ahead by more than its margin below the top. */
+    assert_true(sh_solver_better(&slow, 10.5, &fps, 10.0));
+    assert_false(sh_solver_better(&slow, 10.1, &fps, 10.0));
+}
+
 /* ---- the oracle: FFmpeg's tblend + ssim ---------------------------------- */
 
 static void write_frames(const char *path, int hold)
@@ -216,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_still_scene_held_is_one),
         cmocka_unit_test(test_break_starts_a_run),
         cmocka_unit_test(test_score),
+        cmocka_unit_test(test_better),
         cmocka_unit_test(test_ffmpeg_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
