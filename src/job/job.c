@@ -350,6 +350,8 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
 
     phase = SH_PHASE_ENCODE;
     ret = j->plan.video_bitrate <= 0 ? SH_ERROR_TARGET_TOO_SMALL : sh_job_encode_to_target(j, &best, &res->attempts);
+    if ((ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) && j->plan.video_bitrate > 0)
+        ret = sh_job_encode_smaller(j, &best, &res->attempts);
     if (ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) {
         /* Starved at the smallest picture, refused by x264, or never under the
          * target: the floor encode says whether anything fits, and if not,

@@ -102,6 +102,8 @@ int sh_job_take_plan(Job *j, const ShJobPlan *g)
     ShSolverOptions so = { 0 };
     int ret;
 
+    /* A plan's picture is kept: the chunks of one plan must join. */
+    j->keep_picture = 1;
     if (g->version != SH_JOB_PLAN_VERSION) {
         sh_log(SH_LOG_ERROR, j->input, "a plan of version %d (this build reads %d)", g->version, SH_JOB_PLAN_VERSION);
         return SH_ERROR_BAD_OPTION;

@@ -105,6 +105,13 @@ ShRateStop sh_rate_next(const ShRateGoal *g, const ShRateAttempt *a, int n, int6
     if (n >= 2 && last->bitrate > a[n - 2].bitrate * 1.4 &&
         last->video_bytes < a[n - 2].video_bytes * 1.02 && best >= 0)
         return SH_RATE_SATURATED;
+    /* Floored: nothing fits and a much lower rate made about as many bytes
+     * (SVT-AV1 at its largest quantiser: 242 KB of Big Buck Bunny at
+     * 640x360 24 fps whether asked for 9454 or 355 b/s). Only a smaller
+     * picture or rate can fit: more attempts here would only cost time. */
+    if (n >= 2 && best < 0 && last->bitrate < a[n - 2].bitrate * 0.75 &&
+        last->video_bytes > a[n - 2].video_bytes * 0.97)
+        return SH_RATE_FLOORED;
     if (n >= SH_RATE_MAX_ATTEMPTS)
         return SH_RATE_EXHAUSTED;
     /* Measured: everything in the file that is not video. */

@@ -40,6 +40,8 @@ typedef enum ShRateStop {
     SH_RATE_ENCODER_MAX,     /* the last attempt was at the encoder's largest bitrate */
     SH_RATE_CLIFF,           /* a new rate gave a size seen before: nothing in between */
     SH_RATE_SATURATED,       /* much more rate, hardly more bytes: the content cannot use them */
+    SH_RATE_FLOORED,         /* much less rate, hardly fewer bytes, still over: the encoder's
+                              * smallest file at this picture is over the target */
     SH_RATE_EXHAUSTED,       /* SH_RATE_MAX_ATTEMPTS made */
     SH_RATE_NO_ROOM,         /* what is not video leaves the video nothing */
     SH_RATE_NARROW,          /* the bracket is too narrow, or the rate was tried already */

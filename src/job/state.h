@@ -6,6 +6,7 @@
  *   analyse.c  the decode pass: frame caches, pass 1, the audio (through chain.c)
  *   attempt.c  one encode of a cache into a temporary file
  *   target.c   encodes until one fits the target (rateloop.c decides), the floor, the output
+ *   smaller.c  when none fits at the plan's picture: the same frames at smaller ones
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef SH_JOB_STATE_H
@@ -69,6 +70,8 @@ typedef struct Job {
     int encoder_failed;      /* ... or an encoder's */
     ShPacketSpool *audio;    /* encoded audio, in the audio encoder's time base */
     int64_t pass1_bytes;     /* what the first pass made of the planned bitrate */
+    int64_t smallest_over;   /* the smallest attempt over the target so far (0: none) */
+    int keep_picture;        /* a given plan's picture: no smaller one is tried (smaller.c) */
     AVCodecParameters *apar;
     AVRational atb;
     char tmpdir[PATH_MAX];
@@ -115,6 +118,10 @@ void sh_job_log_attempt(const Job *j, const char *what, const Attempt *a);
 /* target.c */
 /* Encodes until one is at most the target and close to it: the best in *best. */
 int sh_job_encode_to_target(Job *j, Attempt *best, int *attempts);
+/* smaller.c: no encode at the plan's picture fitted (sh_job_encode_to_target's
+ * AVERROR(ERANGE) or SH_ERROR_TARGET_TOO_SMALL): the same frames at smaller
+ * pictures, re-decoded, each with its own first pass. The same returns. */
+int sh_job_encode_smaller(Job *j, Attempt *best, int *attempts);
 /* The smallest file this solver can make (its size is the smallest target that works). */
 int sh_job_encode_floor(Job *j, Attempt *at);
 /* Verify the best attempt against the plan and rename it into place. */

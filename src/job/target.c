@@ -62,8 +62,11 @@ int sh_job_encode_to_target(Job *j, Attempt *best, int *attempts)
             return ret;
         }
         a[n] = (ShRateAttempt){ at.bitrate, at.bytes, at.video_bytes };
-        *attempts = ++n;
+        n++;
+        (*attempts)++;
         sh_job_log_attempt(j, two_pass ? "pass 2" : "encode", &at);
+        if (at.bytes > j->plan.target_bytes && (!j->smallest_over || at.bytes < j->smallest_over))
+            j->smallest_over = at.bytes;
         keep_best(best, &at, j->plan.target_bytes);
         stop = sh_rate_next(&g, a, n, &bitrate);
     }

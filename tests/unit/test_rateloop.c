@@ -227,7 +227,8 @@ static void test_staircase(void **state)
 
 /* An encoder with a size floor over the target: every attempt over, the
  * rate halves at most per step and stays >= 1 b/s, no best, and the loop
- * stops by itself (the job then makes the floor encode). */
+ * stops by itself as soon as a much lower rate made as many bytes (the job
+ * then tries a smaller picture, then the floor encode). */
 static void test_floor(void **state)
 {
     ShRateGoal g = goal();
@@ -235,6 +236,8 @@ static void test_floor(void **state)
     (void)state;
     run_loop(&g, model_floor, &r);
     assert_int_equal(r.best, -1);
+    assert_int_equal(r.stop, SH_RATE_FLOORED);
+    assert_int_equal(r.n, 2);
     assert_true(r.n <= SH_RATE_MAX_ATTEMPTS);
     for (int i = 1; i < r.n; i++) {
         assert_true(r.a[i].bitrate < r.a[i - 1].bitrate);
