@@ -163,17 +163,27 @@ static void predict(ShCandidate *c, const double slope[SH_Q_N])
 }
 
 /*
- * Above visually lossless (SSIM and temporal SSIM both 0.99, SH_VISUALLY_LOSSLESS)
- * a viewer sees no difference, and the sample's score differences there are
- * noise: the score counts up to that, and among candidates that reach it
- * (after a slower encoder's margin) the one with the most frames, then the
- * most pixels, wins. It also fills the target: an encoder at its best setting
- * on a small rung leaves bytes over that a larger one uses.
+ * Visually lossless (SSIM and temporal SSIM both at least SH_VISUALLY_LOSSLESS,
+ * 0.99) is the top: a viewer sees no difference past it, and the sample's
+ * score differences there are noise. Every candidate that reaches it scores
+ * the top (0.99 x 0.99, 17.0 dB), one that does not scores at most just
+ * under it; among equals (after a slower encoder's margin) the one with the
+ * most frames, then the most pixels, wins. That also fills the target: an
+ * encoder at its best setting on a small rung leaves bytes over that a
+ * larger one uses.
  */
-int sh_solver_better(const ShCandidate *a, double score_a, const ShCandidate *b, double score_b)
+static double ranked_score(const double q[SH_Q_N])
 {
-    const double cap = sh_ssim_db(SH_VISUALLY_LOSSLESS * SH_VISUALLY_LOSSLESS);
-    double ea = FFMIN(score_a, cap) - a->time_cost_db, eb = FFMIN(score_b, cap) - b->time_cost_db;
+    const double top = sh_ssim_db(SH_VISUALLY_LOSSLESS * SH_VISUALLY_LOSSLESS);
+    const double each = sh_ssim_db(SH_VISUALLY_LOSSLESS);
+    if (q[SH_Q_SSIM] >= each && q[SH_Q_TSSIM] >= each)
+        return top;
+    return FFMIN(q[SH_Q_SCORE], top - 1e-3);
+}
+
+int sh_solver_better(const ShCandidate *a, const double qa[SH_Q_N], const ShCandidate *b, const double qb[SH_Q_N])
+{
+    double ea = ranked_score(qa) - a->time_cost_db, eb = ranked_score(qb) - b->time_cost_db;
     if (fabs(ea - eb) > 1e-9)
         return ea > eb;
     if (fabs(av_q2d(a->rung.fps) - av_q2d(b->rung.fps)) > 1e-6)
@@ -189,8 +199,7 @@ int sh_solver_best_candidate(ShSolverReport *rep)
     for (int i = 0; i < rep->ncandidates; i++) {
         ShCandidate *c = &rep->cand[i];
         predict(c, slope);
-        if (c->feasible && (best < 0 || sh_solver_better(c, c->pred[SH_Q_SCORE], &rep->cand[best],
-                                                         rep->cand[best].pred[SH_Q_SCORE])))
+        if (c->feasible && (best < 0 || sh_solver_better(c, c->pred, &rep->cand[best], rep->cand[best].pred)))
             best = i;
     }
     return best;

@@ -73,9 +73,10 @@ void sh_solver_measure_q(const ShMeasure *m, double q[SH_Q_N]);
 void sh_solver_slopes(const ShSolverReport *rep, double slope[SH_Q_N]);
 /* Octaves to move a measurement made at crf towards the budget (capped upwards). */
 double sh_solver_step_up(double d, double crf);
-/* Whether a at score_a beats b at score_b: by the score (counted up to visually
- * lossless) less the speed cost; ties to the most frames, then pixels. */
-int sh_solver_better(const ShCandidate *a, double score_a, const ShCandidate *b, double score_b);
+/* Whether a with quality qa (SH_Q_*: its prediction or calibration) beats b with
+ * qb: by the score (counted up to visually lossless) less the speed cost; ties
+ * to the most frames, then pixels. */
+int sh_solver_better(const ShCandidate *a, const double qa[SH_Q_N], const ShCandidate *b, const double qb[SH_Q_N]);
 /* Predict every candidate at its budget; the best feasible one (after its speed cost), -1: none. */
 int sh_solver_best_candidate(ShSolverReport *rep);
 /* The setting that gives a candidate its budget, from its own measurements. */

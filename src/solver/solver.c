@@ -250,8 +250,7 @@ static int calibrate(Search *s, int *best)
             if (nj == SH_SEARCH_BATCH)
                 continue;
             nj++;
-        } else if (!sh_solver_better(c, c->pred[SH_Q_SCORE], &rep->cand[cand_of[k]],
-                                     rep->cand[cand_of[k]].pred[SH_Q_SCORE])) {
+        } else if (!sh_solver_better(c, c->pred, &rep->cand[cand_of[k]], rep->cand[cand_of[k]].pred)) {
             continue;
         }
         memset(&jobs[k], 0, sizeof(jobs[k]));
@@ -279,7 +278,7 @@ static int calibrate(Search *s, int *best)
         sh_solver_measure_q(m, mq);
         for (int i = 0; i < SH_Q_N; i++)
             c->cal[i] = av_clipd(mq[i] + slope[i] * d, 0, SH_QUALITY_DB_MAX);
-        if (pick < 0 || sh_solver_better(c, c->cal[SH_Q_SCORE], &rep->cand[pick], rep->cand[pick].cal[SH_Q_SCORE]))
+        if (pick < 0 || sh_solver_better(c, c->cal, &rep->cand[pick], rep->cand[pick].cal))
             pick = cand_of[k];
     }
     if (pick >= 0)

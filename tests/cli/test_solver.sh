@@ -32,16 +32,18 @@ for x in c:
     if not (0 < x["predicted_temporal_ssim"] <= 1) or abs(x["predicted_score_db"] - db(x["predicted_ssim"] * x["predicted_temporal_ssim"])) > 0.6:
         bad.append("candidate %s: score %.3f dB for ssim %.5f x temporal %.5f" % (key(x), x["predicted_score_db"], x["predicted_ssim"], x["predicted_temporal_ssim"]))
 key = lambda x: (x["encoder"], x["width"], x["height"], round(x["fps"], 3))
-cap = db(0.99 * 0.99)
-rank = lambda x, score: (round(min(score, cap) - x.get("speed_cost_db", 0), 6), round(x["fps"], 6), x["width"] * x["height"])
+top, each = db(0.99 * 0.99), db(0.99)
+def ranked(score, ssim, tssim):
+    return top if db(ssim) >= each - 1e-9 and db(tssim) >= each - 1e-9 else min(score, top - 1e-3)
+rank = lambda x, score, ssim, tssim: (round(ranked(score, ssim, tssim) - x.get("speed_cost_db", 0), 4), round(x["fps"], 6), x["width"] * x["height"])
 for enc in {x["encoder"] for x in feas}:
     mine = [x for x in feas if x["encoder"] == enc]
-    top = max(mine, key=lambda x: rank(x, x["predicted_score_db"]))
+    best_pred = max(mine, key=lambda x: rank(x, x["predicted_score_db"], x["predicted_ssim"], x["predicted_temporal_ssim"]))
     cal = [x for x in mine if "final_ssim" in x]
-    if [key(x) for x in cal] != [key(top)]:
-        bad.append("%s: calibrated %s, not just its best predicted %s" % (enc, [key(x) for x in cal], key(top)))
+    if [key(x) for x in cal] != [key(best_pred)]:
+        bad.append("%s: calibrated %s, not just its best predicted %s" % (enc, [key(x) for x in cal], key(best_pred)))
 calibrated = [x for x in feas if "final_ssim" in x]
-best = max(calibrated, key=lambda x: rank(x, x["final_score_db"])) if calibrated else None
+best = max(calibrated, key=lambda x: rank(x, x["final_score_db"], x["final_ssim"], x["final_temporal_ssim"])) if calibrated else None
 if best and key(best) != (ch["encoder"], ch["width"], ch["height"], round(ch["fps"], 3)):
     bad.append("chosen %s %dx%d@%.3g is not the best calibrated %s %dx%d@%.3g" % (ch["encoder"], ch["width"], ch["height"], ch["fps"], best["encoder"], best["width"], best["height"], best["fps"]))
 if best and abs(ch["predicted_ssim"] - best["final_ssim"]) > 1e-4:

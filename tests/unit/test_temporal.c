@@ -147,26 +147,45 @@ static void test_score(void **state)
     assert_true(isfinite(sh_quality_score_db(0, 0)));
 }
 
-/* The solver's comparison: the score up to visually lossless, less a slower
- * encoder's margin; past the top, more frames, then more pixels. */
+/* Quality values (SH_Q_*, dB) from SSIM and temporal SSIM. */
+static void q_of(double ssim, double tssim, double q[SH_Q_N])
+{
+    q[SH_Q_SCORE] = sh_quality_score_db(ssim, tssim);
+    q[SH_Q_SSIM] = sh_ssim_db(ssim);
+    q[SH_Q_TSSIM] = sh_ssim_db(tssim);
+    q[SH_Q_PSNR] = 40;
+}
+
+/* The solver's comparison: the score up to visually lossless (both SSIMs at
+ * least 0.99), less a slower encoder's margin; past the top, more frames,
+ * then more pixels. */
 static void test_better(void **state)
 {
     ShCandidate small = { .rung = { 320, 180, { 15, 1 } } }, fps = { .rung = { 320, 180, { 30, 1 } } };
     ShCandidate big = { .rung = { 640, 360, { 15, 1 } } }, slow = { .rung = { 640, 360, { 30, 1 } }, .time_cost_db = 0.2 };
-    const double top = sh_ssim_db(SH_VISUALLY_LOSSLESS * SH_VISUALLY_LOSSLESS);
+    double lo[SH_Q_N], mid[SH_Q_N], hi[SH_Q_N], top[SH_Q_N], lopsided[SH_Q_N], past[SH_Q_N];
     (void)state;
+    q_of(0.95, 0.96, lo);
+    q_of(0.96, 0.96, mid);
+    q_of(0.97, 0.97, hi);
+    q_of(0.991, 0.991, top);
+    q_of(0.999, 0.998, past);
+    q_of(0.9999, 0.985, lopsided);   /* a higher product than `top`, but not lossless in time */
     /* Below the top the score decides, whatever the rung. */
-    assert_true(sh_solver_better(&small, 12.0, &fps, 11.5));
-    assert_false(sh_solver_better(&fps, 11.5, &small, 12.0));
+    assert_true(sh_solver_better(&small, mid, &fps, lo));
+    assert_false(sh_solver_better(&fps, lo, &small, mid));
     /* Both past it: equal; the full frame rate wins over a sharper score, then pixels. */
-    assert_true(sh_solver_better(&fps, top + 0.5, &small, top + 3));
-    assert_false(sh_solver_better(&small, top + 3, &fps, top + 0.5));
-    assert_true(sh_solver_better(&big, top + 1, &small, top + 2));
+    assert_true(sh_solver_better(&fps, top, &small, past));
+    assert_false(sh_solver_better(&small, past, &fps, top));
+    assert_true(sh_solver_better(&big, top, &small, past));
+    /* Lossless needs both: a sharp picture that judders does not reach the top. */
+    assert_true(sh_quality_score_db(0.9999, 0.985) > sh_quality_score_db(0.991, 0.991));
+    assert_true(sh_solver_better(&small, top, &fps, lopsided));
     /* The margin still counts: a slower encoder at the top loses to a faster one at it. */
-    assert_false(sh_solver_better(&slow, top + 5, &fps, top + 0.1));
-    /* ... and wins where it is ahead by more than its margin below the top. */
-    assert_true(sh_solver_better(&slow, 10.5, &fps, 10.0));
-    assert_false(sh_solver_better(&slow, 10.1, &fps, 10.0));
+    assert_false(sh_solver_better(&slow, past, &fps, top));
+    /* ... and wins below the top where it is ahead by more than its margin. */
+    assert_true(sh_solver_better(&slow, hi, &fps, mid));
+    assert_false(sh_solver_better(&slow, mid, &fps, mid));
 }
 
 /* ---- the oracle: FFmpeg's tblend + ssim ---------------------------------- */
