@@ -36,6 +36,15 @@ mkdir -p "$SH_TEST_TMP/tmp" "$SH_TEST_TMP/logs"
 export TMPDIR="$SH_TEST_TMP/tmp"
 : > "$RESULTS"
 trap 'rm -rf "$SH_TEST_TMP"' EXIT
+# The scripts start python3 thousands of times. Behind a version manager's shim (pyenv's is a
+# bash script that works out which python to run) each start cost 0.45 s of CPU instead of
+# 0.1: the same interpreter, found once, is put first in PATH.
+py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+if [ -n "$py" ] && [ -x "$py" ]; then
+    mkdir -p "$SH_TEST_TMP/bin"
+    ln -s "$py" "$SH_TEST_TMP/bin/python3"
+    export PATH="$SH_TEST_TMP/bin:$PATH"
+fi
 t0=$(date +%s)
 
 # Unit tests: cmocka speaks TAP when asked.
