@@ -68,8 +68,13 @@ done
 
 # CLI tests: each script appends PASS/FAIL/SKIP lines to $RESULTS (one short
 # line per write, so parallel scripts do not tear each other's lines). The
-# longest first, so that N workers finish together; the rest in name order.
-heavy="test_fill test_media test_gif test_scale test_basic test_faults test_signals test_hostile_colour test_hostile_limits test_encoders test_solver"
+# longest first (by CPU seconds measured, the full tier's sweeps at the head), so
+# that N workers finish together; the rest, all short, in name order. (test_trim,
+# 71 s, came last in name order and ran alone at the end.)
+heavy="test_fill test_media test_gif test_scale test_basic test_faults test_encoders test_hostile_disk
+    test_signals test_hostile_colour test_trim test_safety test_extreme test_badinput test_memory
+    test_hostile_limits test_solver test_hostile_paths test_batch test_progress"
+heavy=$(echo $heavy)   # one line, one space apart (the test below looks for " NAME ")
 scripts=()
 for n in $heavy; do [ -f "$root/tests/cli/$n.sh" ] && scripts+=("$n"); done
 for t in "$root"/tests/cli/test_*.sh; do
