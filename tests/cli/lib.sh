@@ -195,15 +195,19 @@ no_leftovers() {
 
 # handles PID SIG: wait (at most 20 s) until PID catches SIG (its SigCgt mask in /proc), so a
 # test that signals "N s after the start" counts from main(), not from exec: on a loaded machine
-# the dynamic loader alone can take longer than 0.3 s.
+# the dynamic loader alone can take longer than 0.3 s. Not before PID has left this shell's
+# fork for the program (its Name is no longer bash's): a script with an EXIT trap catches
+# SIGTERM itself, and so does its fork until the exec.
 handles() {
-    local pid=$1 num mask i k v
+    local pid=$1 num mask name i k v
     num=$(kill -l "$2")
     for ((i = 0; i < 400; i++)); do
-        mask=""
-        { while read -r k v; do [ "$k" = SigCgt: ] && mask=$v && break; done < "/proc/$pid/status"; } 2>/dev/null || return 0
+        mask="" name=""
+        { while read -r k v; do
+            case "$k" in Name:) name=$v ;; SigCgt:) mask=$v; break ;; esac
+        done < "/proc/$pid/status"; } 2>/dev/null || return 0
         [ -n "$mask" ] || return 0
-        (( (16#$mask >> (num - 1)) & 1 )) && return 0
+        [ "$name" != "${BASH##*/}" ] && (( (16#$mask >> (num - 1)) & 1 )) && return 0
         nap 0.05
     done
 }
