@@ -115,12 +115,14 @@ signal_case int_twice_analysis INT 1      0.02
 # The encode cases wait for the second pass, after a whole search and a first pass: 16 s
 # of CPU each on the clip above. What they test is the encode: half the film, x264 (two
 # passes) with the picture and rate pinned (3 sample encodes instead of every encoder's).
+# SIGINT and SIGTERM in the second pass (a .part beside the output) are test_faults.sh's
+# int_pass2 and term_pass2, which assert all that int_encode and term_encode here did
+# (exit code, no output, JSON error interrupted and output null, input intact, nothing
+# left): SIGHUP and a second SIGINT are tested here.
 SRC=(size=1280x720 rate=25 dur=10 audio=noise)
 TARGET=2500000
 make_clip sig.mp4 "${SRC[@]}" >/dev/null
 PIN=(--codec x264 --height 720 --fps 25)
-signal_case int_encode  INT  encode "" "${PIN[@]}"
-signal_case term_encode TERM encode "" "${PIN[@]}"
 signal_case hup_encode  HUP  encode "" "${PIN[@]}"
 signal_case int_twice_encode   INT encode 0.02 "${PIN[@]}"
 
