@@ -145,7 +145,7 @@ started=""
 for ((i = 0; i < 1200; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     if [ "$(grep -c '' "$OUT" 2>/dev/null)" = 1 ]; then started=1; break; fi
-    sleep 0.05
+    nap 0.05
 done
 sleep 0.3
 if [ -z "$started" ] || ! kill -0 "$pid" 2>/dev/null; then

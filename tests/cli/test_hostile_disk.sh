@@ -9,7 +9,8 @@
 # unnamed (O_TMPFILE) spill files du cannot see.
 # Runs are pinned to x264 (--codec x264): it writes pass logs into TMPDIR and
 # its output is the same in two runs, so the cached and the re-decoded
-# encodes can be compared.
+# encodes can be compared. The bounded runs pin the picture and rate too
+# (--height, --fps): the disk is tested, not the search.
 # SPDX-License-Identifier: GPL-3.0-or-later
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +36,7 @@ watch_shrink() {
 case_begin bounded_disk
 in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=10 audio=sine)
 BOUND=20000000
-SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --target 1MB \
+SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --fps 25 --target 1MB \
     -o "$CASE_DIR/bounded.mp4" --json
 expect_rc 0 "shrink with SHRINK_TMP_MAX=20MB"
 peak=$(cat "$CASE_DIR/peak" 2>/dev/null || echo 0)
@@ -46,7 +47,7 @@ echo "   peak TMPDIR use with SHRINK_TMP_MAX=20MB: $peak bytes"
 cp "$OUT" "$CASE_DIR/bounded.json"
 no_leftovers "$CASE_DIR"
 # The same job with the cache (default bound): the same frames, so the same encode.
-watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --target 1MB \
+watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --fps 25 --target 1MB \
     -o "$CASE_DIR/cached.mp4" --json
 expect_rc 0 "shrink with the default bound"
 cpeak=$(cat "$CASE_DIR/peak.cached" 2>/dev/null || echo 0)
@@ -69,7 +70,7 @@ case_end
 # ---- the same through a trim: the re-decode seeks and cuts as the first decode did ----
 case_begin bounded_disk_trim
 in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=10 audio=sine)
-SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --target 600k \
+SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --fps 25 --target 600k \
     --start 2.5 --end 8 -o "$CASE_DIR/bounded.mp4" --json
 expect_rc 0 "shrink --start 2.5 --end 8 with SHRINK_TMP_MAX=20MB"
 peak=$(cat "$CASE_DIR/peak" 2>/dev/null || echo 0)
@@ -81,7 +82,7 @@ if [ -s "$CASE_DIR/bounded.mp4" ]; then
     ffmpeg -v error -i "$CASE_DIR/bounded.mp4" -f null - 2>"$CASE_DIR.dec" && [ ! -s "$CASE_DIR.dec" ] ||
         err "output does not decode cleanly: $(head -c 200 "$CASE_DIR.dec")"
 fi
-watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --target 600k \
+watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --fps 25 --target 600k \
     --start 2.5 --end 8 -o "$CASE_DIR/cached.mp4" --json
 expect_rc 0 "shrink --start 2.5 --end 8 with the default bound"
 if [ -s "$CASE_DIR/bounded.mp4" ] && [ -s "$CASE_DIR/cached.mp4" ]; then
@@ -160,7 +161,7 @@ if small_fs "$CASE_DIR/tmpfill" 64m; then
     for _ in $(seq 1 1200); do
         compgen -G "$CASE_DIR/tmpfill/shrink-*/pass.log*" >/dev/null && break
         kill -0 $pid 2>/dev/null || break
-        sleep 0.1
+        nap 0.1
     done
     dd if=/dev/zero of="$CASE_DIR/tmpfill/filler" bs=1M 2>/dev/null
     wait $pid

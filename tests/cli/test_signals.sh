@@ -13,7 +13,7 @@ TARGET=5MB
 wait_exit() {
     local pid=$1 limit=$2 i=0
     while kill -0 "$pid" 2>/dev/null && [ $i -lt $((limit * 20)) ]; do
-        sleep 0.05
+        nap 0.05
         i=$((i + 1))
     done
     if kill -0 "$pid" 2>/dev/null; then
@@ -52,7 +52,7 @@ signal_case() {
         for ((i = 0; i < 1200; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             if compgen -G "$CASE_DIR/.sig.shrunk.mp4.*.part" >/dev/null; then started=1; break; fi
-            sleep 0.05
+            nap 0.05
         done
         [ -n "$started" ] && sleep 0.5
     else
@@ -101,11 +101,6 @@ signal_case int_1s      INT  1
 signal_case term_1s     TERM 1
 signal_case int_2.5s    INT  2.5
 signal_case term_2.5s   TERM 2.5
-# (--speed fast: the encode cases wait for the second pass, after a whole search; the
-# search's SVT-AV1 measurements are not what they test, the timed cases above keep them.)
-signal_case int_encode  INT  encode "" --speed fast
-signal_case term_encode TERM encode "" --speed fast
-signal_case hup_encode  HUP  encode "" --speed fast
 # During the search: the sample encodes poll the flag at every frame, so the
 # run ends within seconds, not when the search would have (6 s later on a
 # one-minute clip before they did). And SVT-AV1 1.4 never returns from closing
@@ -116,6 +111,19 @@ if ffmpeg -hide_banner -encoders 2>/dev/null | grep -qE "^ V\S* libsvtav1 "; the
 fi
 # Ctrl-C twice (an impatient user): the second one exits at once, still clean.
 signal_case int_twice_analysis INT 1      0.02
-signal_case int_twice_encode   INT encode 0.02 --speed fast
+
+# The encode cases wait for the second pass, after a whole search and a first pass: 16 s
+# of CPU each on the clip above. What they test is the encode: half the film, x264 (two
+# passes) with the picture and rate pinned (3 sample encodes instead of every encoder's).
+# SIGINT and SIGTERM in the second pass (a .part beside the output) are test_faults.sh's
+# int_pass2 and term_pass2, which assert all that int_encode and term_encode here did
+# (exit code, no output, JSON error interrupted and output null, input intact, nothing
+# left): SIGHUP and a second SIGINT are tested here.
+SRC=(size=1280x720 rate=25 dur=10 audio=noise)
+TARGET=2500000
+make_clip sig.mp4 "${SRC[@]}" >/dev/null
+PIN=(--codec x264 --height 720 --fps 25)
+signal_case hup_encode  HUP  encode "" "${PIN[@]}"
+signal_case int_twice_encode   INT encode 0.02 "${PIN[@]}"
 
 script_done
