@@ -300,8 +300,10 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     rep->chosen = -1;
     if ((ret = sh_plan_rule(plan, info, opt)) < 0)
         return ret;
-    /* Starved even at the floor, or asked not to: the rule is the plan. */
-    if (plan->at_floor || opt->no_search)
+    /* Starved even at the floor, or asked not to, or nothing left to choose
+     * (the picture, the rate and the encoder all given): the rule is the plan,
+     * and the samples would only have predicted its quality. */
+    if (plan->at_floor || opt->no_search || (opt->height > 0 && opt->fps > 0 && opt->codec))
         goto done;
 
     ret = sh_sample_collect(&sample, path, info, opt->start, info->duration, SH_SAMPLE_FRACTION,
