@@ -74,21 +74,18 @@ static void json_count(const char *key, int64_t v)
         fputs("null", stdout);
 }
 
-static void json_real(const char *key, const char *fmt, double v)
-{
-    json_key(key);
-    if (v > 0 && isfinite(v))
-        printf(fmt, v);
-    else
-        fputs("null", stdout);
-}
-
 static void json_value(const char *fmt, double v)
 {
     if (v > 0 && isfinite(v))
         printf(fmt, v);
     else
         fputs("null", stdout);
+}
+
+static void json_real(const char *key, const char *fmt, double v)
+{
+    json_key(key);
+    json_value(fmt, v);
 }
 
 /* {"ssim":..,"temporal_ssim":..,"psnr":..}, or null when none is known (0). */

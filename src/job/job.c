@@ -157,12 +157,6 @@ static int measure_result(Job *j, const char *path)
     return 0;
 }
 
-/* SSIM from its dB. */
-static double db_to_ssim(double db)
-{
-    return 1 - pow(10, -db / 10);
-}
-
 static void fill_search(const ShSolverReport *sr, ShJobResult *r)
 {
     r->searched = sr->searched;
@@ -180,19 +174,19 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
         for (int k = 0; k < c->nmeasures; k++) {
             o->crf[k] = c->crf[k];
             o->sample_bitrate[k] = c->bps[k];
-            o->sample_ssim[k] = db_to_ssim(c->q[k][SH_Q_SSIM]);
-            o->sample_tssim[k] = db_to_ssim(c->q[k][SH_Q_TSSIM]);
+            o->sample_ssim[k] = sh_ssim_from_db(c->q[k][SH_Q_SSIM]);
+            o->sample_tssim[k] = sh_ssim_from_db(c->q[k][SH_Q_TSSIM]);
             o->sample_psnr[k] = c->q[k][SH_Q_PSNR];
         }
         o->feasible = c->feasible;
-        o->ssim = db_to_ssim(c->pred[SH_Q_SSIM]);
-        o->tssim = db_to_ssim(c->pred[SH_Q_TSSIM]);
+        o->ssim = sh_ssim_from_db(c->pred[SH_Q_SSIM]);
+        o->tssim = sh_ssim_from_db(c->pred[SH_Q_TSSIM]);
         o->psnr = c->pred[SH_Q_PSNR];
         o->score_db = c->pred[SH_Q_SCORE];
         o->speed_cost_db = c->time_cost_db;
         if (c->calibrated) {
-            o->final_ssim = db_to_ssim(c->cal[SH_Q_SSIM]);
-            o->final_tssim = db_to_ssim(c->cal[SH_Q_TSSIM]);
+            o->final_ssim = sh_ssim_from_db(c->cal[SH_Q_SSIM]);
+            o->final_tssim = sh_ssim_from_db(c->cal[SH_Q_TSSIM]);
             o->final_psnr = c->cal[SH_Q_PSNR];
             o->final_score_db = c->cal[SH_Q_SCORE];
         }

@@ -129,6 +129,11 @@ static int64_t sse_rect(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdif
     return sse;
 }
 
+double sh_ssim_from_db(double db)
+{
+    return 1.0 - pow(10.0, -db / 10.0);
+}
+
 double sh_ssim_db(double ssim)
 {
     if (ssim >= 1.0)

@@ -72,6 +72,9 @@ int sh_quality_acc_result(const ShQualityAcc *acc, ShQuality *q);
 /* -10*log10(1 - ssim), capped at SH_QUALITY_DB_MAX. */
 double sh_ssim_db(double ssim);
 
+/* SSIM from its dB: 1 - 10^(-db/10). */
+double sh_ssim_from_db(double db);
+
 /* 10*log10(255^2 / mse), capped at SH_QUALITY_DB_MAX (also for mse <= 0). */
 double sh_psnr_from_mse(double mse);
 

@@ -19,6 +19,7 @@
 
 /* Start from a zeroed struct; sh_temporal_free releases its planes. */
 typedef struct ShTemporalAcc {
+    uint8_t *planes;                  /* the four below, one allocation */
     uint8_t *prev_ref, *prev_shown;   /* the last pair, luma, w x h */
     uint8_t *diff_ref, *diff_shown;   /* scratch */
     int w, h;

@@ -343,8 +343,8 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         plan->fps = c->rung.fps;
         plan->video_bitrate = (int64_t)c->video_bps;
         plan->bpp = c->video_bps / ((double)c->rung.width * c->rung.height * av_q2d(c->rung.fps));
-        rep->predicted_ssim = 1 - pow(10, -q[SH_Q_SSIM] / 10);
-        rep->predicted_tssim = 1 - pow(10, -q[SH_Q_TSSIM] / 10);
+        rep->predicted_ssim = sh_ssim_from_db(q[SH_Q_SSIM]);
+        rep->predicted_tssim = sh_ssim_from_db(q[SH_Q_TSSIM]);
         rep->predicted_psnr = q[SH_Q_PSNR];
     }
 done:
