@@ -11,6 +11,12 @@ static int opus_configure(AVCodecContext *c, AVDictionary **opts, const ShEncode
     (void)c;
     av_dict_set_int(opts, "frame_duration", cfg->frame_ms > 0 ? cfg->frame_ms : 20, 0);
     av_dict_set(opts, "application", "audio", 0);
+    /* Constrained VBR: the file gets the bitrate the plan gave the audio.
+     * libopus's free VBR spent 60.8 kb/s when asked for 47.5 (Big Buck
+     * Bunny's music), and the job gives the video only what the audio
+     * leaves: 6% fewer video bits than the solver chose the picture for.
+     * Constrained, the same track is 47.8 kb/s. */
+    av_dict_set(opts, "vbr", "constrained", 0);
     return 0;
 }
 
