@@ -23,7 +23,7 @@ feas = [x for x in c if x["feasible"]]
 ch = j["chosen"]
 # Each encoder's best predicted rung (quick presets) is measured again with its final preset,
 # and the choice maximises that calibrated score (SSIM x temporal SSIM, in dB, counted up to
-# visually lossless, 0.99 x 0.99) less the margin a slower encoder must win by (--speed); ties
+# predicted lossless, 0.995 x 0.995: a margin for the prediction's error) less the margin a slower encoder must win by (--speed); ties
 # go to the most frames, then pixels.
 import math
 db = lambda s: -10 * math.log10(max(1 - s, 1e-12))
@@ -32,7 +32,7 @@ for x in c:
     if not (0 < x["predicted_temporal_ssim"] <= 1) or abs(x["predicted_score_db"] - db(x["predicted_ssim"] * x["predicted_temporal_ssim"])) > 0.6:
         bad.append("candidate %s: score %.3f dB for ssim %.5f x temporal %.5f" % (key(x), x["predicted_score_db"], x["predicted_ssim"], x["predicted_temporal_ssim"]))
 key = lambda x: (x["encoder"], x["width"], x["height"], round(x["fps"], 3))
-top, each = db(0.99 * 0.99), db(0.99)
+top, each = db(0.995 * 0.995), db(0.995)
 def ranked(score, ssim, tssim):
     return top if db(ssim) >= each - 1e-9 and db(tssim) >= each - 1e-9 else min(score, top - 1e-3)
 rank = lambda x, score, ssim, tssim: (round(ranked(score, ssim, tssim) - x.get("speed_cost_db", 0), 4), round(x["fps"], 6), x["width"] * x["height"])
