@@ -146,6 +146,7 @@ enum {
     OPT_DURATION,
     OPT_AUDIO_TRACK,
     OPT_NO_AUDIO,
+    OPT_NO_SEARCH,
     OPT_SOLVER,
     OPT_CODEC,
     OPT_SPEED,
@@ -166,6 +167,7 @@ enum {
     { "fps",           required_argument, NULL, OPT_SOLVER },          \
     { "min-fps",       required_argument, NULL, OPT_SOLVER },          \
     { "audio-bitrate", required_argument, NULL, OPT_SOLVER },          \
+    { "no-search",     no_argument,       NULL, OPT_NO_SEARCH },       \
     { "codec",         required_argument, NULL, OPT_CODEC },           \
     { "speed",         required_argument, NULL, OPT_SPEED },           \
     { "quiet",         no_argument,       NULL, 'q' },                 \

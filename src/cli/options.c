@@ -63,6 +63,7 @@ int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
         return 1;
     }
     case OPT_NO_AUDIO: o->no_audio = 1; return 1;
+    case OPT_NO_SEARCH: o->no_search = 1; return 1;
     case OPT_SOLVER:
         return solver_option(name, arg, o) < 0 ? -1 : 1;
     case OPT_CODEC: o->codec = arg; return 1;

@@ -132,7 +132,8 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("; quality (luma SSIM) predicted at %dx%d from %.1f s of samples (%d encodes)\n",
                r->eval_width, r->eval_height, r->sample_seconds, r->sample_encodes);
     else
-        printf("; no search: the target is below every picture's floor, or the input is too short to sample\n");
+        printf("; no search: --no-search, or --height, --fps and --codec all given, or the target is below every\n"
+               "  picture's floor, or the input is too short to sample\n");
     if (r->ncandidates)
         printf("  %-8s %-11s %7s %10s %8s %8s %7s %7s %7s\n", "encoder", "picture", "fps", "video b/s", "SSIM",
                "temporal", "PSNR", "score", "final");

@@ -40,9 +40,10 @@ CASE_ARGS=()
 shrink_case a360_500k a360.mp4 500k --fill 0.9 --audio yes -- "${A360[@]}"
 shrink_case a360_100k a360.mp4 100k --fill 0.9 -- "${A360[@]}"
 shrink_case a360_30k a360.mp4 30k --fill 0.9 -- "${A360[@]}"
-# The other inputs with --speed fast (CASE_ARGS): they test reading each kind of input and
-# filling the budget, not the choice between encoders (the a360 cases above search it all).
-CASE_ARGS=(--speed fast)
+# The other inputs with --speed fast --no-search (CASE_ARGS): they test reading each kind of
+# input and filling the budget, not the choice of picture, rate or encoder (the a360 cases
+# above search it all; --no-search took 40% of the CPU off each).
+CASE_ARGS=(--speed fast --no-search)
 # No audio track at all.
 shrink_case noaudio_200k silent.mp4 200k --fill 0.9 --audio no -- size=640x360 rate=25 dur=10 audio=none
 # 30 fps 720p, noisy audio.
@@ -59,7 +60,7 @@ shrink_case rotate90 rot90.mp4 150k --fill 0.9 --rotation 90 -- size=480x270 rat
 shrink_case sar_4_3 sar43.mp4 150k --fill 0.9 --dar-of "$(make_clip sar43.mp4 size=480x360 rate=25 dur=5 audio=none sar=4/3)" -- size=480x360 rate=25 dur=5 audio=none sar=4/3
 
 # The cases below check behaviour (paths, names, options, output lines), not how well a
-# budget is filled or which encoder wins: a short small clip and --speed fast.
+# budget is filled or which encoder wins: a short small clip, --speed fast, --no-search.
 SMALL=(size=320x180 rate=25 dur=3 audio=sine)
 
 # -o: the output goes where asked, nothing beside the input; a relative -o is
@@ -70,7 +71,7 @@ mkdir -p "$CASE_DIR/sub"
 snap_dir "$CASE_DIR"
 snap_dir "$CASE_DIR/sub"
 cd "$CASE_DIR" || exit 1
-run_shrink small.mp4 -o sub/custom.mp4 --target 40k --speed fast --json
+run_shrink small.mp4 -o sub/custom.mp4 --target 40k --speed fast --no-search --json
 cd - >/dev/null || exit 1
 expect_rc 0
 [ "$RC" = 0 ] && check_output "$CASE_DIR/sub/custom.mp4" "$in" 40000 --json "$OUT" --fill 0.9 --expect-output sub/custom.mp4
@@ -86,7 +87,7 @@ in=$(make_clip small.mp4 "${SMALL[@]}")
 cp "$in" "$CASE_DIR/my.clip.v2.mp4"
 snap_dir "$CASE_DIR"
 cd "$CASE_DIR" || exit 1
-run_shrink my.clip.v2.mp4 --target 30k --speed fast -q
+run_shrink my.clip.v2.mp4 --target 30k --speed fast --no-search -q
 cd - >/dev/null || exit 1
 expect_rc 0
 dir_expect "$CASE_DIR" my.clip.v2.shrunk.mp4
@@ -98,7 +99,7 @@ case_end
 case_begin no_audio_option
 in=$(clip_into small.mp4 "$CASE_DIR" "${SMALL[@]}")
 before=$(sha "$in")
-run_shrink "$in" --target 30k --speed fast --no-audio --json -o "$CASE_DIR/na.mp4"
+run_shrink "$in" --target 30k --speed fast --no-search --no-audio --json -o "$CASE_DIR/na.mp4"
 expect_rc 0
 [ "$RC" = 0 ] && check_output "$CASE_DIR/na.mp4" "$in" 30000 --json "$OUT" --fill 0.9 --audio no
 [ "$(json_get "$OUT" audio)" = null ] || err "JSON audio is $(json_get "$OUT" audio) with --no-audio"
@@ -109,7 +110,7 @@ case_end
 # Without --json: one result line on stdout naming the output, nothing on stderr.
 case_begin summary_line
 in=$(clip_into small.mp4 "$CASE_DIR" "${SMALL[@]}")
-run_shrink "$in" --target 30k --speed fast -o "$CASE_DIR/s.mp4"
+run_shrink "$in" --target 30k --speed fast --no-search -o "$CASE_DIR/s.mp4"
 expect_rc 0
 lines=$(grep -c '' "$OUT")
 [ "$lines" = 1 ] || err "stdout has $lines lines, expected 1: $(head -c 300 "$OUT")"
@@ -123,7 +124,7 @@ case_end
 # -q: nothing on stdout or stderr, the file is still written.
 case_begin quiet
 in=$(clip_into small.mp4 "$CASE_DIR" "${SMALL[@]}")
-run_shrink "$in" --target 30k --speed fast -q -o "$CASE_DIR/q.mp4"
+run_shrink "$in" --target 30k --speed fast --no-search -q -o "$CASE_DIR/q.mp4"
 expect_rc 0
 [ -s "$OUT" ] && err "stdout not empty with -q: $(head -c 300 "$OUT")"
 [ -s "$ERR" ] && err "stderr not empty with -q: $(stderr_text)"
@@ -135,7 +136,7 @@ case_end
 # --json: exactly one JSON object on stdout, with every documented key.
 case_begin json_keys
 in=$(clip_into small.mp4 "$CASE_DIR" "${SMALL[@]}")
-run_shrink "$in" --target 30k --speed fast --json -o "$CASE_DIR/j.mp4"
+run_shrink "$in" --target 30k --speed fast --no-search --json -o "$CASE_DIR/j.mp4"
 expect_rc 0
 if ! json_valid "$OUT"; then
     err "stdout is not one JSON object: $(head -c 300 "$OUT")"

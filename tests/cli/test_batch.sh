@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CLIP=(size=320x240 rate=25 dur=4 audio=sine)
-TARGET=60k   # (with --speed fast: these cases are about the batch, not the encoder)
+TARGET=60k   # (with --speed fast --no-search: these cases are about the batch, not the encoder or the plan)
 
 # expect_jsonl N: stdout is N JSON objects of the documented schema.
 expect_jsonl() {
@@ -24,7 +24,7 @@ c=$(clip_into c.mkv "$CASE_DIR" "${CLIP[@]}")
 head -c $(($(fsize "$a") * 7 / 10)) "$a" > "$CASE_DIR/b.mp4"
 [ "$(fsize "$CASE_DIR/b.mp4")" -gt 60000 ] || err "the corrupt file is not bigger than the target"
 snap_dir "$CASE_DIR"
-run_shrink "$a" "$CASE_DIR/b.mp4" "$c" --target "$TARGET" --speed fast
+run_shrink "$a" "$CASE_DIR/b.mp4" "$c" --target "$TARGET" --speed fast --no-search
 expect_rc 7 "one of three failed"
 [ "$(grep -c '' "$OUT")" = 3 ] || err "expected 3 result lines: $(head -c 400 "$OUT")"
 sed -n 1p "$OUT" | grep -qF "a.shrunk.mp4: " || err "line 1 is not a's result: $(sed -n 1p "$OUT")"
@@ -56,7 +56,7 @@ echo "notes" > "$src/notes.txt"
 ln -s .. "$src/sub/deeper/loop"
 ln -s ../a.mp4 "$src/sub/a-again.mp4"       # the same file as src/a.mp4: taken once
 before=$(cd "$src" && find . -type f -exec sha256sum {} + | sort)
-run_shrink "$src/" --target "$TARGET" --speed fast --outdir "$CASE_DIR/out" --json
+run_shrink "$src/" --target "$TARGET" --speed fast --no-search --outdir "$CASE_DIR/out" --json
 expect_rc 7
 expect_jsonl 4
 want=("$src/a.mp4" "$src/b.mp4" "$src/d.MOV" "$src/sub/C.MKV")
@@ -80,7 +80,7 @@ case_end
 case_begin all_failed_same
 printf 'not a video\n' > "$CASE_DIR/x.mp4"
 printf 'nor this\n' > "$CASE_DIR/y.mp4"
-run_shrink "$CASE_DIR/x.mp4" "$CASE_DIR/y.mp4" --target "$TARGET" --speed fast --json
+run_shrink "$CASE_DIR/x.mp4" "$CASE_DIR/y.mp4" --target "$TARGET" --speed fast --no-search --json
 expect_rc 3
 expect_jsonl 2
 no_leftovers "$CASE_DIR"
@@ -90,7 +90,7 @@ case_begin all_failed_mixed
 printf 'not a video\n' > "$CASE_DIR/x.mp4"
 in=$(clip_into y.mp4 "$CASE_DIR" "${CLIP[@]}")
 echo "precious" > "$CASE_DIR/y.shrunk.mp4"
-run_shrink "$CASE_DIR/x.mp4" "$in" --target "$TARGET" --speed fast --json
+run_shrink "$CASE_DIR/x.mp4" "$in" --target "$TARGET" --speed fast --no-search --json
 expect_rc 1 "failures 3 and 6"
 expect_jsonl 2
 [ "$(jl get "$OUT" 0 exit) $(jl get "$OUT" 1 exit)" = "3 6" ] || err "exits $(jl get "$OUT" 0 exit) $(jl get "$OUT" 1 exit), expected 3 6"
@@ -101,7 +101,7 @@ case_end
 # A directory with no video in it is a failed input (3), as is a missing one.
 case_begin empty_dir_missing_file
 mkdir -p "$CASE_DIR/empty"
-run_shrink "$CASE_DIR/empty" "$CASE_DIR/nope.mp4" --target "$TARGET" --speed fast --json
+run_shrink "$CASE_DIR/empty" "$CASE_DIR/nope.mp4" --target "$TARGET" --speed fast --no-search --json
 expect_rc 3
 expect_jsonl 2
 grep -q "empty: error: no video files" "$ERR" || err "stderr: $(stderr_text)"
@@ -112,7 +112,7 @@ case_end
 case_begin same_output_twice
 a=$(clip_into a.mp4 "$CASE_DIR" "${CLIP[@]}")
 cp "$a" "$CASE_DIR/a.mkv"
-run_shrink "$a" "$CASE_DIR/a.mkv" --target "$TARGET" --speed fast --force --json
+run_shrink "$a" "$CASE_DIR/a.mkv" --target "$TARGET" --speed fast --no-search --force --json
 expect_rc 7
 expect_jsonl 2
 [ "$(jl get "$OUT" 1 exit)" = 6 ] || err "second input: exit $(jl get "$OUT" 1 exit)"
@@ -126,7 +126,7 @@ a=$(clip_into a.mp4 "$CASE_DIR" "${CLIP[@]}")
 for args in "$a $a -o $CASE_DIR/o.mp4" "$CASE_DIR -o $CASE_DIR/o.mp4" "$a --outdir $CASE_DIR/o -o $CASE_DIR/o.mp4" \
             "$a --force --skip-existing"; do
     # shellcheck disable=SC2086 # word splitting wanted
-    run_shrink $args --target "$TARGET" --speed fast
+    run_shrink $args --target "$TARGET" --speed fast --no-search
     expect_rc 2 "shrink $args"
     [ -s "$OUT" ] && err "stdout not empty for $args"
 done
@@ -139,7 +139,7 @@ case_end
 case_begin interrupted_resume
 mkdir -p "$CASE_DIR/in"
 for n in 1 2 3; do clip_into "v$n.mp4" "$CASE_DIR/in" size=640x360 rate=25 dur=8 audio=noise >/dev/null; done
-TMPDIR="$CASE_TMP" "$SHRINK" "$CASE_DIR/in" --target 150k --speed fast --outdir "$CASE_DIR/out" --json >"$OUT" 2>"$ERR" </dev/null &
+TMPDIR="$CASE_TMP" "$SHRINK" "$CASE_DIR/in" --target 150k --speed fast --no-search --outdir "$CASE_DIR/out" --json >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
 started=""
 for ((i = 0; i < 1200; i++)); do
@@ -166,7 +166,7 @@ else
     [ -e "$CASE_DIR/out/v3.shrunk.mp4" ] && err "the third job ran"
     no_leftovers "$CASE_DIR/out"
     first=$(sha "$CASE_DIR/out/v1.shrunk.mp4")
-    run_shrink "$CASE_DIR/in" --target 150k --speed fast --outdir "$CASE_DIR/out" --skip-existing --json
+    run_shrink "$CASE_DIR/in" --target 150k --speed fast --no-search --outdir "$CASE_DIR/out" --skip-existing --json
     expect_rc 0 "the resumed batch"
     expect_jsonl 3
     [ "$(jl get "$OUT" 0 action) $(jl get "$OUT" 1 action) $(jl get "$OUT" 2 action)" = "skipped-existing shrunk shrunk" ] ||

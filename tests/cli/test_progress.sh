@@ -71,13 +71,15 @@ EOF
 no_leftovers "$CASE_DIR"
 case_end
 
+# The cases below: --no-search (the case above draws the search's "sampling" stage too;
+# these test what is printed, not the plan).
 # -q and --no-progress: nothing drawn on the terminal.
 case_begin tty_quiet
 in=$(clip_into p.mp4 "$CASE_DIR" "${SRC[@]}")
-on_tty "$CASE_DIR/q.txt" "$in" --target 150k -o "$CASE_DIR/q.mp4" -q
+on_tty "$CASE_DIR/q.txt" "$in" --target 150k -o "$CASE_DIR/q.mp4" --no-search -q
 expect_rc 0
 [ -s "$CASE_DIR/q.txt" ] && err "-q printed on the terminal: $(head -c 200 "$CASE_DIR/q.txt" | cat -v)"
-on_tty "$CASE_DIR/n.txt" "$in" --target 150k -o "$CASE_DIR/n.mp4" --no-progress
+on_tty "$CASE_DIR/n.txt" "$in" --target 150k -o "$CASE_DIR/n.mp4" --no-search --no-progress
 expect_rc 0
 grep -q "analysis\|encode " "$CASE_DIR/n.txt" && err "--no-progress drew progress: $(head -c 200 "$CASE_DIR/n.txt" | cat -v)"
 [ "$(grep -c '' "$CASE_DIR/n.txt")" = 1 ] || err "--no-progress: not just the result line: $(head -c 300 "$CASE_DIR/n.txt" | cat -v)"
@@ -86,7 +88,7 @@ case_end
 # Not a terminal: nothing on stderr by default...
 case_begin pipe_silent
 in=$(clip_into p.mp4 "$CASE_DIR" "${SRC[@]}")
-run_shrink "$in" --target 150k -o "$CASE_DIR/o.mp4"
+run_shrink "$in" --target 150k -o "$CASE_DIR/o.mp4" --no-search
 expect_rc 0
 [ -s "$ERR" ] && err "stderr not empty when it is not a terminal: $(stderr_text)"
 case_end
@@ -95,7 +97,7 @@ case_end
 case_begin pipe_progress
 in=$(clip_into p.mp4 "$CASE_DIR" "${SRC[@]}")
 t0=$(date +%s.%N)
-run_shrink "$in" --target 150k -o "$CASE_DIR/o.mp4" --progress --json
+run_shrink "$in" --target 150k -o "$CASE_DIR/o.mp4" --no-search --progress --json
 secs=$(elapsed "$t0")
 expect_rc 0
 json_valid "$OUT" || err "stdout is not one JSON object: $(head -c 300 "$OUT")"
