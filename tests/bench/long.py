@@ -106,6 +106,9 @@ def _run(cmd, **kw):
         cmd = cut
     rc, out, err, t, rss = timed(cmd)
     PEAK.append(rss)
+    if rc:
+        print(f"long: exit {rc} after {t:.0f} s: {' '.join(cmd)[:200]}: {err.strip()[-400:]}", file=sys.stderr,
+              flush=True)
     return subprocess.CompletedProcess(cmd, rc, out, err), t
 
 
@@ -286,6 +289,8 @@ def main():
     ap.add_argument("--stretch-s", type=float, default=20)
     ap.add_argument("--out", default="", help="markdown table (default: WORK/long.md)")
     ap.add_argument("--film-only", action="store_true", help="build the film and stop")
+    ap.add_argument("--recipe-audio", type=int, default=0,
+                    help="the recipe's Opus bitrate when no shrink run comes before it (default: the default run's)")
     args = ap.parse_args()
     if not os.path.isdir(args.media):
         print(f"bench-long: {args.media} not found: nothing to measure", file=sys.stderr)
@@ -298,7 +303,7 @@ def main():
         return 0
     target = parse_size(args.target)
     out = args.out or os.path.join(args.work, "long.md")
-    rows, abps = [], 0
+    rows, abps = [], args.recipe_audio
     for name in args.runs.split(","):
         if name == "recipe":
             r = recipe_run(args, film, target, info, abps or 64000)
