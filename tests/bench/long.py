@@ -138,7 +138,11 @@ def make_film(media, work, minutes):
             if not os.path.exists(path):
                 continue
             info = bench.probe(path)
-            d = min(cap, info["duration"])
+            # A whole number of frames (and so of 48 kHz samples): the reel's audio then ends
+            # with its video, and the loop adds no timestamp gap at each junction (the ffmpeg
+            # program's MP4 output duplicates a frame there, and the recipe's second pass then
+            # has more frames than its first: libx264 crashed).
+            d = int(min(cap, info["duration"]) * FPS - 1) / FPS
             args += ["-i", path]
             graph.append(f"[{n}:v:0]fps={FPS},trim=duration={d:.3f},setpts=PTS-STARTPTS,"
                          f"scale={W}:{H}:force_original_aspect_ratio=decrease,pad={W}:{H}:(ow-iw)/2:(oh-ih)/2,"
