@@ -138,10 +138,10 @@ def make_film(media, work, minutes):
             if not os.path.exists(path):
                 continue
             info = bench.probe(path)
-            # A whole number of frames (and so of 48 kHz samples): the reel's audio then ends
-            # with its video, and the loop adds no timestamp gap at each junction (the ffmpeg
-            # program's MP4 output duplicates a frame there, and the recipe's second pass then
-            # has more frames than its first: libx264 crashed).
+            # A whole number of frames (and so of 48 kHz samples): the reel's audio ends with
+            # its video. (Not enough for the recipe: the looped film still ends 0.12 s after its
+            # last frame, the recipe's MP4 second pass fills that with frames its first pass
+            # never saw and libx264 crashes: docs/LONG.md, to fix next.)
             d = int(min(cap, info["duration"]) * FPS - 1) / FPS
             args += ["-i", path]
             graph.append(f"[{n}:v:0]fps={FPS},trim=duration={d:.3f},setpts=PTS-STARTPTS,"
