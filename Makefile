@@ -27,7 +27,7 @@ CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-full demo asan install uninstall clean deps headers bench
+.PHONY: all check check-full demo asan install uninstall clean deps headers bench bench-long
 
 all: $(BUILD)/shrink
 
@@ -73,6 +73,7 @@ check-full: deps
 # BENCH_GIF_ARGS="--clips chaplin_bw_360p.mp4 --targets 500k".
 # Then the scaling table (docs/SCALE.md): a looped clip through plan/encode-chunk/join at 1 and
 # 2 workers, projected to 16 and 64. BENCH_SCALE=0 skips it; BENCH_SCALE_ARGS="--minutes 2" narrows it.
+# The long-input row is its own target (an hour-long film, about an hour of runs): make bench-long.
 BENCH_SCALE ?= 1
 bench: deps
 	$(MAKE) all
@@ -80,6 +81,14 @@ bench: deps
 	tests/bench/bench_gif.py --shrink $(BUILD)/shrink --out docs/GIF.md $(BENCH_GIF_ARGS)
 	@if [ "$(BENCH_SCALE)" != 0 ]; then tests/bench/bench_scale.py --shrink $(BUILD)/shrink $(BENCH_SCALE_ARGS); \
 	 else echo "bench: scaling table skipped (BENCH_SCALE=0)"; fi
+
+# Issue 20's row: an hour-long film looped from the shared clips (built once, cached in
+# BENCH_LONG_WORK), at 50 MB: shrink (default, --speed fast) beside the two-pass recipe, each
+# timed against one decode of the film: docs/LONG.md. BENCH_LONG_ARGS="--minutes 120" etc.
+BENCH_LONG_WORK ?= $(or $(TMPDIR),/tmp)/shrink-bench-long
+bench-long: deps
+	$(MAKE) all
+	tests/bench/long.py --shrink $(BUILD)/shrink --work $(BENCH_LONG_WORK) --out $(BENCH_LONG_WORK)/long.md $(BENCH_LONG_ARGS)
 
 demo: deps
 	$(MAKE) all
