@@ -47,33 +47,39 @@ if [ -n "$py" ] && [ -x "$py" ]; then
 fi
 t0=$(date +%s)
 
-# Unit tests: cmocka speaks TAP when asked.
-for t in "$root/$build"/tests/test_*; do
-    [ -x "$t" ] && [[ "$t" != *.d ]] || continue
-    name=$(basename "$t")
-    wanted "$name" || continue
-    out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
-    rc=$?
-    echo "$out" | grep -E '^(not )?ok ' | while read -r line; do
-        case "$line" in
-            "not ok"*) echo "FAIL $name: ${line#not ok }" >> "$RESULTS" ;;
-            ok*)       echo "PASS $name: ${line#ok }" >> "$RESULTS" ;;
-        esac
+# Unit tests: cmocka speaks TAP when asked. They run beside the first CLI
+# scripts (about 10 s of one core; sequential before them, they were 10 s of
+# make check's wall time on 2 cores).
+run_units() {
+    for t in "$root/$build"/tests/test_*; do
+        [ -x "$t" ] && [[ "$t" != *.d ]] || continue
+        name=$(basename "$t")
+        wanted "$name" || continue
+        out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
+        rc=$?
+        echo "$out" | grep -E '^(not )?ok ' | while read -r line; do
+            case "$line" in
+                "not ok"*) echo "FAIL $name: ${line#not ok }" >> "$RESULTS" ;;
+                ok*)       echo "PASS $name: ${line#ok }" >> "$RESULTS" ;;
+            esac
+        done
+        if [ $rc != 0 ] && ! grep -q "^FAIL $name" "$RESULTS"; then
+            echo "FAIL $name: exited $rc" >> "$RESULTS"
+            echo "$out" | tail -20
+        fi
     done
-    if [ $rc != 0 ] && ! grep -q "^FAIL $name" "$RESULTS"; then
-        echo "FAIL $name: exited $rc" >> "$RESULTS"
-        echo "$out" | tail -20
-    fi
-done
+}
+run_units &
+units_pid=$!
 
 # CLI tests: each script appends PASS/FAIL/SKIP lines to $RESULTS (one short
 # line per write, so parallel scripts do not tear each other's lines). The
 # longest first (by CPU seconds measured, the full tier's sweeps at the head), so
 # that N workers finish together; the rest, all short, in name order. (test_trim,
-# 71 s, came last in name order and ran alone at the end.)
-heavy="test_fill test_media test_gif test_scale test_basic test_faults test_encoders test_hostile_disk
-    test_signals test_hostile_colour test_trim test_safety test_extreme test_badinput test_memory
-    test_hostile_limits test_solver test_hostile_paths test_batch test_progress"
+# 71 s, came last in name order and ran alone at the end.) Order: session 9's quiet make check.
+heavy="test_fill test_media test_gif test_basic test_encoders test_solver test_hostile_colour
+    test_extreme test_badinput test_hostile_limits test_faults test_memory test_scale
+    test_hostile_paths test_hostile_disk test_signals test_trim test_safety test_batch test_progress"
 heavy=$(echo $heavy)   # one line, one space apart (the test below looks for " NAME ")
 scripts=()
 for n in $heavy; do [ -f "$root/tests/cli/$n.sh" ] && scripts+=("$n"); done
@@ -97,6 +103,7 @@ for n in "${scripts[@]}"; do
     wanted "$n" || continue
     printf '%s\0' "$n"
 done | xargs -0 -r -n 1 -P "$jobs" bash -c 'run_script "$1"' _
+wait "$units_pid"
 
 grep -E '^(FAIL|SKIP)' "$RESULTS"
 pass=$(grep -c '^PASS' "$RESULTS")
