@@ -190,16 +190,16 @@ static double score_of(const ShSolverReport *rep, int idx)
 
 /*
  * --codec auto: the other encoders that write the container and that the
- * --speed allows are measured at the first encoder's best rung and one
- * height up (a better codec affords more pixels) and at the source's own
- * size where that was close for the first, and then further up from the first, one height at a time, for as
- * long as the larger picture scores better (the hill climb's own 0.02 dB
- * step): on Sintel at 400 kb/s x264's peak was 768x432 and SVT-AV1's is
- * 1280x720, two heights above (measured on the whole film: SSIM 0.9854 and
- * temporal 0.9799 there against 0.9813 and 0.9792 at 854x480, where the
- * search had stopped). The best predicted
- * quality across all of them wins. A codec's advantage is largest where
- * bits are scarce, so it is measured, not assumed.
+ * --speed allows are measured at the first encoder's best rung, one height
+ * up (a better codec affords more pixels) and, where the first found it
+ * within 1 dB of its peak, the source's own size; then further up from the
+ * first, one height at a time, for as long as the larger picture scores
+ * better by the hill climb's 0.02 dB. On Sintel at 400 kb/s x264's peak was
+ * 768x432 and SVT-AV1's is 1280x720, two heights above (whole film: SSIM
+ * 0.9854 and temporal 0.9799 there against 0.9813 and 0.9792 at 854x480,
+ * where the search had stopped). The best predicted quality across all of
+ * them wins. A codec's advantage is largest where bits are scarce, so it is
+ * measured, not assumed.
  */
 static int choose_codec(Search *s, const ShSolverOptions *opt)
 {
