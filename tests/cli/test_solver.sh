@@ -202,7 +202,7 @@ case_end
 # the result says so (text and JSON) instead of leaving 40% of the target
 # unexplained; the file itself is checked by ffprobe.
 case_begin lossless_says_so
-clip_into bars.mp4 "$CASE_DIR" src=smptebars size=640x360 rate=25 dur=5 >/dev/null
+clip_into bars.mp4 "$CASE_DIR" src=smptebars size=640x360 rate=25 dur=3 >/dev/null
 run_shrink "$CASE_DIR/bars.mp4" --target 30k -o "$CASE_DIR/out.mp4"
 expect_rc 0
 grep -q "visually lossless" "$OUT" || err "the result line does not say visually lossless: $(cat "$OUT")"
