@@ -126,7 +126,7 @@ def stretch(s, d):
 
 
 def make_film(media, work, minutes):
-    film = os.path.join(work, f"film_{minutes:g}min.mp4")
+    film = os.path.join(work, f"film_{minutes:g}min_grid.mp4")
     if os.path.exists(film):
         return film
     os.makedirs(work, exist_ok=True)
@@ -139,9 +139,7 @@ def make_film(media, work, minutes):
                 continue
             info = bench.probe(path)
             # A whole number of frames (and so of 48 kHz samples): the reel's audio ends with
-            # its video. (Not enough for the recipe: the looped film still ends 0.12 s after its
-            # last frame, the recipe's MP4 second pass fills that with frames its first pass
-            # never saw and libx264 crashes: docs/LONG.md, to fix next.)
+            # its video (the film's own end: make_film's cut below).
             d = int(min(cap, info["duration"]) * FPS - 1) / FPS
             args += ["-i", path]
             graph.append(f"[{n}:v:0]fps={FPS},trim=duration={d:.3f},setpts=PTS-STARTPTS,"
@@ -162,9 +160,29 @@ def make_film(media, work, minutes):
                         "-c:v", "libx264", "-preset", "medium", "-b:v", VBR, "-maxrate", "900k", "-bufsize", "1800k",
                         "-g", "240", "-c:a", "aac", "-b:a", ABR, "-ac", "2", tmp], check=True)
         os.rename(tmp, reel)
+    # Cut just before a keyframe of the loop (the reel's GOPs are closed): every frame
+    # kept has its references, and the film ends where its last frame ends. Cut at
+    # -t MINUTES, the copy kept a frame at the cut's very end (86,401 frames spanning
+    # 3600.12 s) and the recipe's MP4 second pass crashed on it (docs/LONG.md).
+    # Looped by the concat demuxer, each copy cut at its video's end (outpoint): -stream_loop
+    # moved each loop by the file's duration, the AAC's, 3 ms longer than the video, and the
+    # frames drifted a frame off the 24 fps grid in four loops, where the recipe's MP4 second
+    # pass (constant frame rate) added a frame its first pass never saw.
+    p = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                        "packet=pts_time,flags", "-of", "csv=p=0", reel], capture_output=True, text=True, check=True)
+    keys = sorted(float(l.split(",")[0]) for l in p.stdout.split() if ",K" in l)
+    frames = len(p.stdout.split())
+    reel_s = frames / FPS
+    want = minutes * 60
+    cut = max(n * reel_s + k for n in range(int(want // reel_s) + 1) for k in keys if n * reel_s + k <= want)
+    listing = film + ".txt"
+    with open(listing, "w") as f:
+        for _ in range(int(cut // reel_s) + 1):
+            f.write("file '%s'\noutpoint %.6f\n" % (os.path.abspath(reel), reel_s))
     tmp = film + ".part.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", reel, "-t",
-                    str(minutes * 60), "-c", "copy", "-movflags", "+faststart", tmp], check=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", listing, "-t",
+                    "%.4f" % (cut - 0.5 / FPS), "-c", "copy", "-movflags", "+faststart", tmp], check=True)
+    os.remove(listing)
     os.rename(tmp, film)
     return film
 
