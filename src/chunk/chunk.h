@@ -126,6 +126,15 @@ int sh_chunk_join(const ShChunkPlan *plan, const char *plan_dir, char *const *ch
 void sh_chunk_join_result_free(ShChunkJoinResult *res);
 
 /*
+ * sh_chunk_join's writing alone: files[k] is chunk k, audio_path the audio
+ * file (NULL: none), into path (an existing temporary file, replaced);
+ * res->bytes is its size. Over the target: SH_ERROR_REDO with res->redo (not logged).
+ * Neither verified nor put in place: the caller's (the long job's).
+ */
+int sh_chunk_join_write(const ShChunkPlan *plan, char *const *files, const char *audio_path, const char *path,
+                        ShChunkJoinResult *res);
+
+/*
  * Lower the budgets of the named chunks (new[i] for chunk idx[i]) and give
  * what they lose to nobody: the plan then sums to less than before. Refuses
  * a budget that is not lower. Returns 0 or SH_ERROR_BAD_OPTION.

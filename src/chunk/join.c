@@ -354,74 +354,26 @@ end:
     return ret;
 }
 
-int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunks, int nchunks,
-                  const char *output, int force, ShChunkJoinResult *res)
+int sh_chunk_join_write(const ShChunkPlan *p, char *const *files, const char *audio_path, const char *path,
+                        ShChunkJoinResult *res)
 {
-    Joiner j = { .p = p, .ast = -1 };
-    char **files = av_calloc(p->nchunks, sizeof(*files));
-    char audio_path[PATH_MAX], tmp[PATH_MAX] = "";
+    Joiner j = { .p = p, .ast = -1, .audio_path = audio_path };
     Source first = { 0 };
     struct stat sb;
     int ret;
 
-    memset(res, 0, sizeof(*res));
     res->missing = -1;
-    sh_log_install_av_bridge();
     j.h264 = av_calloc(p->nchunks, sizeof(*j.h264));
     j.delta = av_calloc(p->nchunks, sizeof(*j.delta));
-    if (!files || !j.h264 || !j.delta) {
+    if (!j.h264 || !j.delta) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    for (int i = 0; i < nchunks; i++) {
-        int k = sh_chunk_index(chunks[i]);
-        if (k < 0 || k >= p->nchunks) {
-            sh_log(SH_LOG_ERROR, chunks[i], "not a chunk of this plan: %s", k < 0 ? "no chunk number in its name"
-                   : "its number is past the plan's last chunk");
-            ret = AVERROR(EINVAL);
-            goto end;
-        }
-        if (files[k]) {
-            sh_log(SH_LOG_ERROR, chunks[i], "is chunk %d, and so is %s: give one", k, files[k]);
-            ret = AVERROR(EINVAL);
-            goto end;
-        }
-        files[k] = chunks[i];
-    }
-    for (int k = 0; k < p->nchunks; k++)
-        if (!files[k]) {
-            sh_log(SH_LOG_ERROR, NULL, "chunk %d of %d is missing: encode it (shrink encode-chunk PLAN %d -o ...) "
-                   "and name it here", k, p->nchunks, k);
-            res->missing = k;
-            ret = AVERROR(ENOENT);
-            goto end;
-        }
-    if ((ret = check_chunks(p, files, j.h264, j.delta, res)) < 0)
+    if ((ret = check_chunks(p, (char **)files, j.h264, j.delta, res)) < 0)
         goto end;
-
-    if (p->audio_path[0]) {
-        int n = p->audio_path[0] == '/' ? snprintf(audio_path, sizeof(audio_path), "%s", p->audio_path)
-              : snprintf(audio_path, sizeof(audio_path), "%.2000s/%.2000s", plan_dir, p->audio_path);
-        if (n < 0 || (size_t)n >= sizeof(audio_path)) {
-            ret = AVERROR(ENAMETOOLONG);
-            goto end;
-        }
-        j.audio_path = audio_path;
-        if (stat(audio_path, &sb) < 0 || sb.st_size != p->audio_bytes) {
-            sh_log(SH_LOG_ERROR, audio_path, "%s: the plan's audio (%lld bytes) is made by shrink plan",
-                   stat(audio_path, &sb) < 0 ? "missing" : "not the plan's audio", (long long)p->audio_bytes);
-            ret = AVERROR(ENOENT);
-            goto end;
-        }
-        if ((ret = source_open(&j.audio, audio_path, AVMEDIA_TYPE_AUDIO)) < 0 ||
-            (ret = source_next(&j.audio, audio_path)) < 0)
-            goto end;
-    }
-
-    if ((ret = sh_temp_create_beside(tmp, sizeof(tmp), output)) < 0) {
-        sh_log(SH_LOG_ERROR, output, "cannot create a file beside it: %s", av_err2str(ret));
+    if (audio_path && ((ret = source_open(&j.audio, audio_path, AVMEDIA_TYPE_AUDIO)) < 0 ||
+                       (ret = source_next(&j.audio, audio_path)) < 0))
         goto end;
-    }
     if ((ret = source_open(&first, files[0], AVMEDIA_TYPE_VIDEO)) < 0)
         goto end;
     j.vtb = first.fmt->streams[first.st]->time_base;
@@ -434,8 +386,9 @@ int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunk
             (ret = sh_h264_set_level(vs->codecpar->extradata, vs->codecpar->extradata_size, &j.h264[0],
                                      res->level)) < 0)
             goto end;
-        if ((ret = sh_mux_open(&j.mx, tmp, "mp4")) < 0) {
-            sh_log(SH_LOG_ERROR, output, "cannot write: %s", av_err2str(ret));
+        if ((ret = sh_mux_open(&j.mx, path, "mp4")) < 0) {
+            char name[PATH_MAX];
+            sh_log(SH_LOG_ERROR, sh_temp_dest_name(name, sizeof(name), path), "cannot write: %s", av_err2str(ret));
             goto end;
         }
         sh_mux_keep_order(j.mx);
@@ -464,19 +417,89 @@ int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunk
     if ((ret = write_audio_until(&j, 0, (AVRational){ 0, 1 }, res)) < 0 || (ret = sh_mux_finish(j.mx)) < 0)
         goto end;
     if (j.fixed_dts)
-        sh_log(SH_LOG_VERBOSE, output, "%lld decode timestamps moved at chunk joins", (long long)j.fixed_dts);
-    if (stat(tmp, &sb) < 0) {
+        sh_log(SH_LOG_VERBOSE, path, "%lld decode timestamps moved at chunk joins", (long long)j.fixed_dts);
+    if (stat(path, &sb) < 0) {
         ret = AVERROR(errno);
         goto end;
     }
     res->bytes = sb.st_size;
+    res->duration = j.end * av_q2d(j.vtb);
     if (sb.st_size > p->target_bytes) {
-        char name[PATH_MAX];
-        sh_log(SH_LOG_ERROR, sh_temp_dest_name(name, sizeof(name), tmp),
-               "joined, %lld bytes: over the target of %lld by %lld; nothing was written",
-               (long long)sb.st_size, (long long)p->target_bytes, (long long)(sb.st_size - p->target_bytes));
-        if ((ret = plan_redo(p, files, sb.st_size - p->target_bytes, res)) >= 0)
+        if ((ret = plan_redo(p, (char **)files, sb.st_size - p->target_bytes, res)) >= 0)
             ret = SH_ERROR_REDO;
+        goto end;
+    }
+    ret = 0;
+end:
+    source_close(&first);
+    source_close(&j.audio);
+    sh_mux_free(&j.mx);
+    av_packet_free(&j.held);
+    av_free(j.h264);
+    av_free(j.delta);
+    return ret;
+}
+
+int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunks, int nchunks,
+                  const char *output, int force, ShChunkJoinResult *res)
+{
+    char **files = av_calloc(p->nchunks, sizeof(*files));
+    char audio_path[PATH_MAX], tmp[PATH_MAX] = "";
+    struct stat sb;
+    int ret;
+
+    memset(res, 0, sizeof(*res));
+    res->missing = -1;
+    sh_log_install_av_bridge();
+    if (!files) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    for (int i = 0; i < nchunks; i++) {
+        int k = sh_chunk_index(chunks[i]);
+        if (k < 0 || k >= p->nchunks) {
+            sh_log(SH_LOG_ERROR, chunks[i], "not a chunk of this plan: %s", k < 0 ? "no chunk number in its name"
+                   : "its number is past the plan's last chunk");
+            ret = AVERROR(EINVAL);
+            goto end;
+        }
+        if (files[k]) {
+            sh_log(SH_LOG_ERROR, chunks[i], "is chunk %d, and so is %s: give one", k, files[k]);
+            ret = AVERROR(EINVAL);
+            goto end;
+        }
+        files[k] = chunks[i];
+    }
+    for (int k = 0; k < p->nchunks; k++)
+        if (!files[k]) {
+            sh_log(SH_LOG_ERROR, NULL, "chunk %d of %d is missing: encode it (shrink encode-chunk PLAN %d -o ...) "
+                   "and name it here", k, p->nchunks, k);
+            res->missing = k;
+            ret = AVERROR(ENOENT);
+            goto end;
+        }
+    if (p->audio_path[0]) {
+        int n = p->audio_path[0] == '/' ? snprintf(audio_path, sizeof(audio_path), "%s", p->audio_path)
+              : snprintf(audio_path, sizeof(audio_path), "%.2000s/%.2000s", plan_dir, p->audio_path);
+        if (n < 0 || (size_t)n >= sizeof(audio_path)) {
+            ret = AVERROR(ENAMETOOLONG);
+            goto end;
+        }
+        if (stat(audio_path, &sb) < 0 || sb.st_size != p->audio_bytes) {
+            sh_log(SH_LOG_ERROR, audio_path, "%s: the plan's audio (%lld bytes) is made by shrink plan",
+                   stat(audio_path, &sb) < 0 ? "missing" : "not the plan's audio", (long long)p->audio_bytes);
+            ret = AVERROR(ENOENT);
+            goto end;
+        }
+    }
+    if ((ret = sh_temp_create_beside(tmp, sizeof(tmp), output)) < 0) {
+        sh_log(SH_LOG_ERROR, output, "cannot create a file beside it: %s", av_err2str(ret));
+        goto end;
+    }
+    if ((ret = sh_chunk_join_write(p, files, p->audio_path[0] ? audio_path : NULL, tmp, res)) < 0) {
+        if (ret == SH_ERROR_REDO && res->bytes > p->target_bytes)
+            sh_log(SH_LOG_ERROR, output, "joined, %lld bytes: over the target of %lld by %lld; nothing was written",
+                   (long long)res->bytes, (long long)p->target_bytes, (long long)(res->bytes - p->target_bytes));
         goto end;
     }
     {
@@ -491,7 +514,6 @@ int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunk
         if ((ret = sh_output_verify(tmp, &e)) < 0)
             goto end;
     }
-    res->duration = j.end * av_q2d(j.vtb);
     if ((ret = sh_temp_commit(tmp, output, force, "joining")) < 0)
         goto end;
     tmp[0] = 0;
@@ -499,13 +521,7 @@ int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunk
 end:
     if (tmp[0])
         sh_temp_remove(tmp);
-    source_close(&first);
-    source_close(&j.audio);
-    sh_mux_free(&j.mx);
     av_free(files);
-    av_packet_free(&j.held);
-    av_free(j.h264);
-    av_free(j.delta);
     return ret;
 }
 
