@@ -53,7 +53,7 @@ enum AVPixelFormat sh_job_floor_pix_fmt(const Job *j)
                               j->info->hdr && !j->info->tonemapped ? j->info->bit_depth : 8);
 }
 
-int sh_job_open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung, int pass,
+int sh_job_open_video_encoder(Job *j, ShEncoder **enc, const ShRung *rung, int pass,
                               int64_t bitrate, int qp, int *too_low)
 {
     ShEncoderConfig cfg = { 0 };
@@ -73,6 +73,7 @@ int sh_job_open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
     cfg.bitrate = sh_encoder_clamp_bitrate(j->plan.venc, bitrate);
     cfg.time_scale = pass ? j->time_scale : sh_job_time_scale(j, bitrate);
     cfg.qp = qp;
+    cfg.fast = j->fast_preset;
     if (pass && !(j->plan.venc->caps & SH_ENC_CAP_TWO_PASS)) {
         /* A one-pass encoder's first pass is its probe: the quick preset. */
         cfg.fast = 1;
@@ -83,9 +84,11 @@ int sh_job_open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung,
     ret = sh_encoder_open(enc, j->plan.venc, &cfg);
     if (too_low)
         *too_low = ret == SH_ENC_ERROR_RATE_FLOOR;
-    if (ret < 0 && !(too_low && *too_low))
+    if (ret < 0 && !(too_low && *too_low)) {
         sh_log(SH_LOG_ERROR, j->input, "cannot open the %s encoder: %s",
                j->plan.venc->name, av_err2str(ret));
+        j->encoder_failed = 1;
+    }
     return ret;
 }
 
@@ -109,7 +112,7 @@ int sh_job_encoder_failed(Job *j, const ShEncoder *enc, int ret)
 
 /* ---- the full encode: cache -> encoder -> muxer, with the audio ---- */
 
-typedef struct EncodeCtx {
+struct ShEncodeRun {
     ShMuxer *mx;
     ShEncoder *enc;
     int vst, ast;
@@ -119,12 +122,15 @@ typedef struct EncodeCtx {
     AVFrame *held;           /* one frame back: its duration is known when the next arrives */
     int64_t *frame_pts, *frame_dur;
     int64_t nframes, frames_alloc;
-} EncodeCtx;
+    int64_t origin, end_pts;  /* video_tb: what becomes 0 in the file; where its last frame ends */
+    int audio;
+};
+typedef ShEncodeRun EncodeCtx;
 
 /* Audio packets up to time t (video_tb, rebased), or all of them. */
 static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
 {
-    int64_t end = av_rescale_q(j->end_pts - j->origin, j->info->video_tb, j->atb);
+    int64_t end = av_rescale_q(e->end_pts - e->origin, j->info->video_tb, j->atb);
     while (e->ast >= 0 && e->next_audio < sh_spool_count(j->audio)) {
         int64_t pts, dts;
         int ret;
@@ -168,8 +174,8 @@ static int write_video_packets(Job *j, EncodeCtx *e)
     int ret;
     while ((ret = sh_encoder_receive_packet(e->enc, e->pkt)) >= 0) {
         e->pkt->duration = frame_duration(e, e->pkt->pts);
-        e->pkt->pts -= j->origin;
-        e->pkt->dts -= j->origin;
+        e->pkt->pts -= e->origin;
+        e->pkt->dts -= e->origin;
         e->video_bytes += e->pkt->size;
         if ((ret = write_audio_until(j, e, e->pkt->dts, 0)) < 0 ||
             (ret = sh_mux_write(e->mx, e->vst, e->pkt)) < 0) {
@@ -236,7 +242,7 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
     int ret;
     if ((ret = sh_job_check_interrupt()) < 0)
         return ret;
-    if (e->held->buf[0] && (ret = send_held(j, e, f ? f->pts : j->end_pts)) < 0)
+    if (e->held->buf[0] && (ret = send_held(j, e, f ? f->pts : e->end_pts)) < 0)
         return ret;
     if (f) {
         av_frame_move_ref(e->held, f);
@@ -247,6 +253,95 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
     return write_video_packets(j, e);
 }
 
+int sh_job_run_open(Job *j, ShEncodeRun **run, Attempt *at, const ShRung *rung, int audio, int pass, int qp,
+                    int64_t origin, int *too_low)
+{
+    EncodeCtx *e = av_mallocz(sizeof(*e));
+    int ret;
+
+    if (!(*run = e))
+        return AVERROR(ENOMEM);
+    e->vst = e->ast = -1;
+    e->origin = origin;
+    e->end_pts = j->end_pts;
+    e->audio = audio && j->apar;
+    e->pkt = av_packet_alloc();
+    e->apkt = av_packet_alloc();
+    e->held = av_frame_alloc();
+    if (!e->pkt || !e->apkt || !e->held)
+        return AVERROR(ENOMEM);
+    if ((ret = sh_job_open_video_encoder(j, &e->enc, rung, pass, at->bitrate, qp, too_low)) < 0)
+        return ret;
+    /* From here on a failure is the output's (no room, not writable). */
+    j->output_failed = 1;
+    if ((ret = sh_temp_create_beside(at->path, sizeof(at->path), j->output)) < 0) {
+        sh_log(SH_LOG_ERROR, j->output, "cannot create a file beside it: %s", av_err2str(ret));
+        return ret;
+    }
+    if ((ret = sh_mux_open(&e->mx, at->path, j->plan.container)) < 0)
+        return ret;
+    if ((ret = e->vst = sh_mux_add_stream(e->mx, e->enc->par, e->enc->time_base,
+                                          j->info->has_display_matrix ? j->info->display_matrix : NULL)) < 0)
+        return ret;
+    if (e->audio && (ret = e->ast = sh_mux_add_stream(e->mx, j->apar, j->atb, NULL)) < 0)
+        return ret;
+    if ((ret = sh_mux_write_header(e->mx)) < 0)
+        return ret;
+    j->output_failed = 0;
+    /* (Without audio the spool is not touched: long.c encodes while the decode fills it.) */
+    if (e->audio && (ret = sh_spool_rewind(j->audio)) < 0)
+        return ret;
+    return 0;
+}
+
+int sh_job_run_send(Job *j, ShEncodeRun *e, AVFrame *f)
+{
+    return sink_encode(j, f, e);
+}
+
+int64_t sh_job_run_video_bytes(const ShEncodeRun *e)
+{
+    return e->video_bytes;
+}
+
+int sh_job_run_finish(Job *j, ShEncodeRun *e, Attempt *at, int64_t end_pts)
+{
+    struct stat sb;
+    int ret;
+    e->end_pts = end_pts;
+    if ((ret = sink_encode(j, NULL, e)) < 0 || (ret = write_audio_until(j, e, 0, 1)) < 0 ||
+        (ret = sh_job_check_interrupt()) < 0)
+        return ret;
+    j->output_failed = 1;
+    if ((ret = sh_mux_finish(e->mx)) < 0)
+        return ret;
+    if (stat(at->path, &sb) < 0)
+        return AVERROR(errno);
+    j->output_failed = 0;
+    at->bytes = sb.st_size;
+    at->video_bytes = e->video_bytes;
+    return 0;
+}
+
+void sh_job_run_free(ShEncodeRun **run, Attempt *at, int failed)
+{
+    EncodeCtx *e = *run;
+    if (e) {
+        sh_mux_free(&e->mx);
+        sh_encoder_free(&e->enc);
+        av_packet_free(&e->pkt);
+        av_packet_free(&e->apkt);
+        av_frame_free(&e->held);
+        av_free(e->frame_pts);
+        av_free(e->frame_dur);
+        av_freep(run);
+    }
+    if (failed && at && at->path[0]) {
+        sh_temp_remove(at->path);
+        at->path[0] = 0;
+    }
+}
+
 /*
  * One complete encode of a cache into a new temporary file beside the
  * output: pass 2 at a bitrate, or one pass at a constant quantiser
@@ -255,79 +350,38 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
 int sh_job_attempt(Job *j, Attempt *at, ShFrameSource *src, const ShRung *rung, int audio,
                           int pass, int qp, int *too_low)
 {
-    EncodeCtx e = { .vst = -1, .ast = -1 };
+    ShEncodeRun *e = NULL;
     AVFrame *frame = av_frame_alloc();
-    struct stat sb;
     int64_t nframes = 0;
     double done;
     int ret;
 
-    e.pkt = av_packet_alloc();
-    e.apkt = av_packet_alloc();
-    e.held = av_frame_alloc();
-    if (!frame || !e.pkt || !e.apkt || !e.held) {
+    if (!frame) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if ((ret = sh_job_open_video_encoder(j, &e.enc, rung, pass, at->bitrate, qp, too_low)) < 0)
-        goto end;
-    /* From here on a failure is the output's (no room, not writable). */
-    j->output_failed = 1;
-    if ((ret = sh_temp_create_beside(at->path, sizeof(at->path), j->output)) < 0) {
-        sh_log(SH_LOG_ERROR, j->output, "cannot create a file beside it: %s", av_err2str(ret));
-        goto end;
-    }
-    if ((ret = sh_mux_open(&e.mx, at->path, j->plan.container)) < 0)
-        goto end;
-    if ((ret = e.vst = sh_mux_add_stream(e.mx, e.enc->par, e.enc->time_base,
-                                         j->info->has_display_matrix ? j->info->display_matrix : NULL)) < 0)
-        goto end;
-    if (audio && j->apar && (ret = e.ast = sh_mux_add_stream(e.mx, j->apar, j->atb, NULL)) < 0)
-        goto end;
-    if ((ret = sh_mux_write_header(e.mx)) < 0)
-        goto end;
-    j->output_failed = 0;
-    if ((ret = sh_source_rewind(src)) < 0 || (j->audio && (ret = sh_spool_rewind(j->audio)) < 0))
+    if ((ret = sh_job_run_open(j, &e, at, rung, audio, pass, qp, j->origin, too_low)) < 0 ||
+        (ret = sh_source_rewind(src)) < 0)
         goto end;
     /* Encode k (from 0) fills 1-0.4^k .. 1-0.4^(k+1) of the encoding's share:
      * most jobs need one or two encodes, and the bar never goes back. */
     done = 1 - pow(0.4, j->progress_attempts++);
     while ((ret = sh_source_get(src, frame)) >= 0) {
         double part = (double)++nframes / FFMAX(sh_source_count(src), 1);
-        ret = sink_encode(j, frame, &e);
+        ret = sink_encode(j, frame, e);
         av_frame_unref(frame);
         if (ret < 0)
             goto end;
-        sh_job_progress(j, "encode", SH_PROGRESS_ANALYSIS + (1 - SH_PROGRESS_ANALYSIS) *
-                        (done + (1 - done) * 0.6 * part),
-                        e.video_bytes + (audio && j->apar ? (int64_t)(sh_spool_bytes(j->audio) * part) : 0));
+        if (!j->in_stretches)
+            sh_job_progress(j, "encode", SH_PROGRESS_ANALYSIS + (1 - SH_PROGRESS_ANALYSIS) *
+                            (done + (1 - done) * 0.6 * part),
+                            e->video_bytes + (e->audio ? (int64_t)(sh_spool_bytes(j->audio) * part) : 0));
     }
-    if (ret != AVERROR_EOF || (ret = sink_encode(j, NULL, &e)) < 0 ||
-        (ret = write_audio_until(j, &e, 0, 1)) < 0 || (ret = sh_job_check_interrupt()) < 0)
-        goto end;
-    j->output_failed = 1;
-    if ((ret = sh_mux_finish(e.mx)) < 0)
-        goto end;
-    if (stat(at->path, &sb) < 0) {
-        ret = AVERROR(errno);
-        goto end;
-    }
-    j->output_failed = 0;
-    at->bytes = sb.st_size;
-    at->video_bytes = e.video_bytes;
+    if (ret == AVERROR_EOF)
+        ret = sh_job_run_finish(j, e, at, j->end_pts);
 end:
-    sh_mux_free(&e.mx);
-    sh_encoder_free(&e.enc);
-    av_packet_free(&e.pkt);
-    av_packet_free(&e.apkt);
-    av_frame_free(&e.held);
-    av_free(e.frame_pts);
-    av_free(e.frame_dur);
+    sh_job_run_free(&e, at, ret < 0);
     av_frame_free(&frame);
-    if (ret < 0 && at->path[0]) {
-        sh_temp_remove(at->path);
-        at->path[0] = 0;
-    }
     return ret;
 }
 

@@ -28,6 +28,7 @@
 #include "common/temp.h"
 #include "encoders/encoder.h"
 #include "job/job.h"
+#include "job/long.h"
 #include "job/rateloop.h"
 #include "job/report.h"
 #include "job/state.h"
@@ -222,6 +223,52 @@ static void fill_result(const Job *j, ShJobResult *r)
 }
 
 /*
+ * The whole film at once: the decode pass into the caches, then encodes
+ * until one fits (at smaller pictures when none does at the plan's), or the
+ * floor's to say what the smallest size is.
+ */
+static int encode_film(Job *j, Attempt *best, ShPhase *phase)
+{
+    int ret;
+    *phase = SH_PHASE_INPUT;
+    /* Starved by the bits-per-pixel rule is not starved for the encoder: a
+     * pinned picture and rate below the rule's 0.06 b/px still get the
+     * bitrate (x264 goes far lower); the floor is for when it refuses. */
+    if ((ret = sh_job_analyse(j, j->plan.video_bitrate > 0 &&
+                              (j->plan.venc->caps & (SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_PROBE_PASS)))) < 0 ||
+        (ret = sh_job_decoded(j, sh_frame_cache_count(j->cache))) < 0)
+        return ret;
+    if ((ret = sh_frame_cache_has_pictures(j->floor_cache) ? sh_source_from_cache(&j->floor_source, j->floor_cache) :
+               sh_source_redecode(&j->floor_source, j->input, j->info, j->opt->start, j->opt->end, &j->plan.floor,
+                                  sh_job_floor_pix_fmt(j), j->floor_cache)) < 0 ||
+        (ret = sh_frame_cache_has_pictures(j->cache) ? sh_source_from_cache(&j->source, j->cache) :
+               sh_source_redecode(&j->source, j->input, j->info, j->opt->start, j->opt->end, &j->rung,
+                                  sh_job_video_pix_fmt(j), j->cache)) < 0)
+        return ret;
+
+    *phase = SH_PHASE_ENCODE;
+    ret = j->plan.video_bitrate <= 0 ? SH_ERROR_TARGET_TOO_SMALL : sh_job_encode_to_target(j, best, &j->res->attempts);
+    if ((ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) && j->plan.video_bitrate > 0)
+        ret = sh_job_encode_smaller(j, best, &j->res->attempts);
+    if (ret != SH_ERROR_TARGET_TOO_SMALL && ret != AVERROR(ERANGE))
+        return ret;
+    /* Starved at the smallest picture, refused by x264, or never under the
+     * target: the floor encode says whether anything fits, and if not, its
+     * size is the smallest that does. */
+    if (best->path[0])
+        sh_temp_remove(best->path);
+    best->path[0] = 0;
+    if ((ret = sh_job_encode_floor(j, best)) < 0)
+        return ret;
+    j->res->attempts++;
+    if (best->bytes > j->plan.target_bytes) {
+        j->res->min_bytes = best->bytes;
+        return SH_ERROR_TARGET_TOO_SMALL;
+    }
+    return 0;
+}
+
+/*
  * Plan (the solver, or the plan given), then encode unless opt->plan_only:
  * sh_job_run, sh_job_plan and sh_job_encode are this with their options.
  * j is the caller's (zeroed), for the plan it holds afterwards.
@@ -303,67 +350,14 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
     if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && (ret = sh_job_stats_paths(j)) < 0)
         goto end;
 
-    phase = SH_PHASE_INPUT;
-    /* Starved by the bits-per-pixel rule is not starved for the encoder: a
-     * pinned picture and rate below the rule's 0.06 b/px still get the
-     * bitrate (x264 goes far lower); the floor is for when it refuses. */
-    if ((ret = sh_job_analyse(j, j->plan.video_bitrate > 0 &&
-                          (j->plan.venc->caps & (SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_PROBE_PASS)))) < 0)
-        goto end;
-    {
-        const ShInputStats *st = sh_input_stats(j->in);
-        if (!sh_frame_cache_count(j->cache)) {
-            sh_log(SH_LOG_ERROR, j->input, "no video frame could be decoded");
-            ret = AVERROR_INVALIDDATA;
-            goto end;
-        }
-        if (st->damaged_frames == st->video_frames) {
-            /* Concealment over every picture (a header with the wrong size, say): nothing to keep. */
-            sh_log(SH_LOG_ERROR, j->input, "every video frame is damaged (%lld of %lld concealed)",
-                   (long long)st->damaged_frames, (long long)st->video_frames);
-            ret = AVERROR_INVALIDDATA;
-            goto end;
-        }
-        if (st->decode_errors || st->damaged_frames)
-            sh_log(SH_LOG_WARNING, j->input, "damaged: %lld packets skipped, %lld of %lld frames concealed",
-                   (long long)st->decode_errors, (long long)st->damaged_frames, (long long)st->video_frames);
-        j->end_pts = st->end_pts;
-        j->duration = (st->end_pts - j->origin) * av_q2d(j->info->video_tb);
-        /* Cut short (an interrupted download or copy): the output is what could be read. */
-        if (j->duration < j->info->duration - FFMAX(1.0, 0.05 * j->info->duration))
-            sh_log(SH_LOG_WARNING, j->input, "the video stops at %.2f s of the %.2f s the file announces "
-                   "(cut short?): the output is that long", j->duration, j->info->duration);
+    if (sh_job_long_wanted(j)) {
+        phase = SH_PHASE_INPUT;
+        ret = sh_job_encode_long(j, &best, &res->attempts);
+    } else {
+        ret = encode_film(j, &best, &phase);
     }
-    if ((ret = sh_frame_cache_has_pictures(j->floor_cache) ? sh_source_from_cache(&j->floor_source, j->floor_cache) :
-               sh_source_redecode(&j->floor_source, j->input, j->info, opt->start, opt->end, &j->plan.floor,
-                                  sh_job_floor_pix_fmt(j), j->floor_cache)) < 0 ||
-        (ret = sh_frame_cache_has_pictures(j->cache) ? sh_source_from_cache(&j->source, j->cache) :
-               sh_source_redecode(&j->source, j->input, j->info, opt->start, opt->end, &j->rung,
-                                  sh_job_video_pix_fmt(j), j->cache)) < 0)
+    if (ret < 0)
         goto end;
-
-    phase = SH_PHASE_ENCODE;
-    ret = j->plan.video_bitrate <= 0 ? SH_ERROR_TARGET_TOO_SMALL : sh_job_encode_to_target(j, &best, &res->attempts);
-    if ((ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) && j->plan.video_bitrate > 0)
-        ret = sh_job_encode_smaller(j, &best, &res->attempts);
-    if (ret == SH_ERROR_TARGET_TOO_SMALL || ret == AVERROR(ERANGE)) {
-        /* Starved at the smallest picture, refused by x264, or never under the
-         * target: the floor encode says whether anything fits, and if not,
-         * its size is the smallest that does. */
-        if (best.path[0])
-            sh_temp_remove(best.path);
-        best.path[0] = 0;
-        if ((ret = sh_job_encode_floor(j, &best)) < 0)
-            goto end;
-        res->attempts++;
-        if (best.bytes > j->plan.target_bytes) {
-            res->min_bytes = best.bytes;
-            ret = SH_ERROR_TARGET_TOO_SMALL;
-            goto end;
-        }
-    } else if (ret < 0) {
-        goto end;
-    }
     res->video_bitrate = best.bitrate;
     /* Short of the band under the target: the encoder's best setting left
      * bytes over. Measured, so the result can say whether that is because

@@ -3,7 +3,8 @@
  *   job.c      the top level: plan then encode, the result
  *   plan.c     the plan step: the solver, or a plan given back (ShJobPlan)
  *   paths.c    the output's path, the temporary pass logs
- *   analyse.c  the decode pass: frame caches, pass 1, the audio (through chain.c)
+ *   analyse.c  the decode pass: the audio, and the frame caches and pass 1 (through chain.c)
+ *   long.c     long films: the decode pass into stretches, each encoded as it ends, joined
  *   attempt.c  one encode of a cache into a temporary file
  *   target.c   encodes until one fits the target (rateloop.c decides), the floor, the output
  *   smaller.c  when none fits at the plan's picture: the same frames at smaller ones
@@ -81,6 +82,8 @@ typedef struct Job {
     double t0, progress_last;  /* progress: when the job started, when last reported */
     const char *progress_stage;
     int progress_attempts;     /* encodes started, for the encode stage's share */
+    int in_stretches;          /* long.c encodes as it decodes: progress is the position in the film */
+    int fast_preset;           /* the encoder's quick preset for every encode (long.c: the time budget) */
 } Job;
 
 /* job.c */
@@ -96,8 +99,15 @@ int sh_job_check_paths(Job *j);
 int sh_job_stats_paths(Job *j);
 void sh_job_remove_stats(Job *j);
 
-/* analyse.c: decode the whole input once (pass 1 too when pass1), filling the caches and the audio. */
+/* analyse.c */
+/* Decode the whole input once: the audio into j->audio (j->apar at the end), each
+ * decoded video frame to video (NULL once at the end, after the audio is complete). */
+int sh_job_decode_pass(Job *j, int (*video)(void *opaque, AVFrame *decoded, AVFrame *tmp), void *opaque);
+/* The decode pass into the caches (pass 1 too when pass1). */
 int sh_job_analyse(Job *j, int pass1);
+/* After a decode pass that kept frames: refuse nothing or all damaged, warn of damage and
+ * of a film cut short; j->end_pts and j->duration from what was decoded. */
+int sh_job_decoded(Job *j, int64_t frames);
 
 /* attempt.c */
 /* The time scale an encoder that takes whole kb/s needs for a bitrate (1 for the others). */
@@ -106,13 +116,23 @@ enum AVPixelFormat sh_job_video_pix_fmt(const Job *j);
 enum AVPixelFormat sh_job_floor_pix_fmt(const Job *j);
 /* pass 1 or 2 of a two-pass encoder (a one-pass encoder's probe for 1), 0 for one pass;
  * qp >= 0: constant quantiser. *too_low (may be NULL): refused as under its rate floor. */
-int sh_job_open_video_encoder(const Job *j, ShEncoder **enc, const ShRung *rung, int pass,
+int sh_job_open_video_encoder(Job *j, ShEncoder **enc, const ShRung *rung, int pass,
                               int64_t bitrate, int qp, int *too_low);
 /* Log an encoder's failure once and mark the job's; returns the error to propagate. */
 int sh_job_encoder_failed(Job *j, const ShEncoder *enc, int ret);
 /* One complete encode of src into a new temporary file beside the output (at->path). */
 int sh_job_attempt(Job *j, Attempt *at, ShFrameSource *src, const ShRung *rung, int audio,
                    int pass, int qp, int *too_low);
+/* The same encode a frame at a time (long.c feeds it as the decode goes): open it (the
+ * file's time 0 at origin, video_tb), send frames in pts order (moved from f), finish
+ * (the last frame lasts to end_pts), free (failed: its file removed). */
+typedef struct ShEncodeRun ShEncodeRun;
+int sh_job_run_open(Job *j, ShEncodeRun **run, Attempt *at, const ShRung *rung, int audio, int pass, int qp,
+                    int64_t origin, int *too_low);
+int sh_job_run_send(Job *j, ShEncodeRun *run, AVFrame *f);
+int64_t sh_job_run_video_bytes(const ShEncodeRun *run);
+int sh_job_run_finish(Job *j, ShEncodeRun *run, Attempt *at, int64_t end_pts);
+void sh_job_run_free(ShEncodeRun **run, Attempt *at, int failed);
 void sh_job_log_attempt(const Job *j, const char *what, const Attempt *a);
 
 /* target.c */
