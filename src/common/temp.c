@@ -24,7 +24,8 @@
  * when its first byte is non-zero; registration writes the name first and
  * the first byte last.
  */
-#define SH_TEMP_SLOTS 32
+/* (256: a long film's stretches, up to SH_LONG_MAX_STRETCHES, wait for their join.) */
+#define SH_TEMP_SLOTS 256
 static char temp_paths[SH_TEMP_SLOTS][PATH_MAX];
 static volatile sig_atomic_t temp_is_dir[SH_TEMP_SLOTS];
 

@@ -91,7 +91,9 @@ const ShEncoderDesc sh_encoder_svtav1 = {
     .codec = "av1",
     .type = AVMEDIA_TYPE_VIDEO,
     .lavc_name = "libsvtav1",
-    .caps = SH_ENC_CAP_NO_FORCED_KEY | SH_ENC_CAP_PROBE_PASS | SH_ENC_CAP_EOS_TO_CLOSE,
+    /* Its sessions of one configuration write the same sequence header
+     * (av1C) whatever the bitrate: their streams join as they are. */
+    .caps = SH_ENC_CAP_NO_FORCED_KEY | SH_ENC_CAP_PROBE_PASS | SH_ENC_CAP_EOS_TO_CLOSE | SH_ENC_CAP_JOINS_CHUNKS,
     .containers = "mp4,webm,matroska",
     .min_size = 64,
     /* SVT-AV1 1.4.1 refuses more than 100,000 kb/s ("The target bit rate
