@@ -104,10 +104,14 @@ int sh_job_long_wanted(const Job *j)
         j->plan.at_floor || j->plan.video_bitrate <= 0)
         return 0;
     step = stretch_seconds(j, &forced);
-    /* Shorter stretches than that cost their keyframes and a blind rate control. */
-    if (step < (forced ? 1 : SH_LONG_MIN_STRETCH))
-        return 0;
-    return forced ? j->info->duration >= 2 * step : j->info->duration >= SH_LONG_MIN_SECONDS;
+    if (forced)
+        return step >= 1 && j->info->duration >= 2 * step;
+    /* Each stretch opens with a keyframe and its own rate control: shorter ones, or
+     * fewer frames than the encoder's own keyframe interval (a film at a frame a
+     * second and less, at starved budgets), or a few kb/s, would spend on keyframes
+     * and blind starts what the whole film's one encode gives the pictures. */
+    return j->info->duration >= SH_LONG_MIN_SECONDS && step >= SH_LONG_MIN_STRETCH &&
+           step * av_q2d(j->rung.fps) >= SH_LONG_MIN_FRAMES && j->plan.video_bitrate >= SH_LONG_MIN_BITRATE;
 }
 
 /* ---- the budget ---- */

@@ -16,8 +16,11 @@
 /* The time budget, in decodes of the film: over it, the encoder's quick preset. */
 #define SH_LONG_TIME_BUDGET 3.0
 #define SH_LONG_TIME_FAST 1.5
-/* Shorter than this (a big picture on a small temporary disk): the whole-film path. */
+/* Shorter than this (a big picture on a small temporary disk), fewer frames (x264's
+ * keyframe interval), or a slower video: the whole-film path. */
 #define SH_LONG_MIN_STRETCH 15
+#define SH_LONG_MIN_FRAMES 250
+#define SH_LONG_MIN_BITRATE 16000
 
 /* Whether the planned job is encoded in stretches. */
 int sh_job_long_wanted(const Job *j);
