@@ -126,7 +126,7 @@ def stretch(s, d):
 
 
 def make_film(media, work, minutes):
-    film = os.path.join(work, f"film_{minutes:g}min_grid.mp4")
+    film = os.path.join(work, f"film_{minutes:g}min_v3.mp4")
     if os.path.exists(film):
         return film
     os.makedirs(work, exist_ok=True)
@@ -183,6 +183,18 @@ def make_film(media, work, minutes):
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", listing, "-t",
                     "%.4f" % (cut - 0.5 / FPS), "-c", "copy", "-movflags", "+faststart", tmp], check=True)
     os.remove(listing)
+    # The concat demuxer starts the video 21 ms late (the AAC's priming): the recipe's MP4
+    # second pass (constant frame rate) then adds a first frame its first pass never saw
+    # and libx264 crashes. Both streams moved back to start together, at 0.
+    p = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=start_time",
+                        "-of", "csv=p=0", tmp], capture_output=True, text=True, check=True)
+    start = float(p.stdout.strip() or 0)
+    if start > 0:
+        shifted = film + ".shift.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", tmp, "-c", "copy", "-output_ts_offset",
+                        "%.6f" % -start, "-avoid_negative_ts", "disabled", "-movflags", "+faststart", shifted],
+                       check=True)
+        os.replace(shifted, tmp)
     os.rename(tmp, film)
     return film
 
