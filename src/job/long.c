@@ -478,10 +478,7 @@ end:
 
 int sh_job_encode_long(Job *j, Attempt *best, int *attempts)
 {
-    /* In a hurry, one pass even for a two-pass encoder: its rate error on a stretch is
-     * what the budget's feedback corrects, and its pass 1 would cost half the time. */
-    Long L = { .j = j, .drift = 1,
-               .two_pass = (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS) && j->opt->speed != SH_SPEED_FAST };
+    Long L = { .j = j, .drift = 1, .two_pass = !!(j->plan.venc->caps & SH_ENC_CAP_TWO_PASS) };
     char audio_path[PATH_MAX] = "";
     int forced, ret;
 
