@@ -125,10 +125,9 @@ struct ShEncodeRun {
     int64_t origin, end_pts;  /* video_tb: what becomes 0 in the file; where its last frame ends */
     int audio;
 };
-typedef ShEncodeRun EncodeCtx;
 
 /* Audio packets up to time t (video_tb, rebased), or all of them. */
-static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
+static int write_audio_until(Job *j, ShEncodeRun *e, int64_t t, int all)
 {
     int64_t end = av_rescale_q(e->end_pts - e->origin, j->info->video_tb, j->atb);
     while (e->ast >= 0 && e->next_audio < sh_spool_count(j->audio)) {
@@ -154,7 +153,7 @@ static int write_audio_until(Job *j, EncodeCtx *e, int64_t t, int all)
     return 0;
 }
 
-static int64_t frame_duration(const EncodeCtx *e, int64_t pts)
+static int64_t frame_duration(const ShEncodeRun *e, int64_t pts)
 {
     int64_t lo = 0, hi = e->nframes - 1;
     while (lo <= hi) {
@@ -169,7 +168,7 @@ static int64_t frame_duration(const EncodeCtx *e, int64_t pts)
     return 0;
 }
 
-static int write_video_packets(Job *j, EncodeCtx *e)
+static int write_video_packets(Job *j, ShEncodeRun *e)
 {
     int ret;
     while ((ret = sh_encoder_receive_packet(e->enc, e->pkt)) >= 0) {
@@ -192,7 +191,7 @@ static int write_video_packets(Job *j, EncodeCtx *e)
  * the last until the end of the source, so dropping frames never shortens
  * the film.
  */
-static int send_one(Job *j, EncodeCtx *e, AVFrame *f, int64_t dur)
+static int send_one(Job *j, ShEncodeRun *e, AVFrame *f, int64_t dur)
 {
     int ret;
     if (e->nframes == e->frames_alloc) {
@@ -216,7 +215,7 @@ static int send_one(Job *j, EncodeCtx *e, AVFrame *f, int64_t dur)
     return write_video_packets(j, e);
 }
 
-static int send_held(Job *j, EncodeCtx *e, int64_t next_pts)
+static int send_held(Job *j, ShEncodeRun *e, int64_t next_pts)
 {
     /* Longer than the encoder's slowest frame rate allows: the picture
      * again every 1/min_fps (its copies cost next to nothing). */
@@ -238,7 +237,7 @@ static int send_held(Job *j, EncodeCtx *e, int64_t next_pts)
 
 static int sink_encode(Job *j, AVFrame *f, void *arg)
 {
-    EncodeCtx *e = arg;
+    ShEncodeRun *e = arg;
     int ret;
     if ((ret = sh_job_check_interrupt()) < 0)
         return ret;
@@ -256,7 +255,7 @@ static int sink_encode(Job *j, AVFrame *f, void *arg)
 int sh_job_run_open(Job *j, ShEncodeRun **run, Attempt *at, const ShRung *rung, int audio, int pass, int qp,
                     int64_t origin, int *too_low)
 {
-    EncodeCtx *e = av_mallocz(sizeof(*e));
+    ShEncodeRun *e = av_mallocz(sizeof(*e));
     int ret;
 
     if (!(*run = e))
@@ -325,7 +324,7 @@ int sh_job_run_finish(Job *j, ShEncodeRun *e, Attempt *at, int64_t end_pts)
 
 void sh_job_run_free(ShEncodeRun **run, Attempt *at, int failed)
 {
-    EncodeCtx *e = *run;
+    ShEncodeRun *e = *run;
     if (e) {
         sh_mux_free(&e->mx);
         sh_encoder_free(&e->enc);
@@ -368,7 +367,7 @@ int sh_job_attempt(Job *j, Attempt *at, ShFrameSource *src, const ShRung *rung, 
     done = 1 - pow(0.4, j->progress_attempts++);
     while ((ret = sh_source_get(src, frame)) >= 0) {
         double part = (double)++nframes / FFMAX(sh_source_count(src), 1);
-        ret = sink_encode(j, frame, e);
+        ret = sh_job_run_send(j, e, frame);
         av_frame_unref(frame);
         if (ret < 0)
             goto end;

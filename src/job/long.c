@@ -497,8 +497,6 @@ int sh_job_encode_long(Job *j, Attempt *best, int *attempts)
         (ret = sh_profile_decode_time(&L.prof, j->input, j->info, j->opt->start)) < 0 ||
         (ret = sh_video_chain_create(L.vchain, j->info, &j->rung, sh_job_video_pix_fmt(j))) < 0)
         goto end;
-    if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && !j->stats[0] && (ret = sh_job_stats_paths(j)) < 0)
-        goto end;
     if ((ret = sh_job_decode_pass(j, long_video, &L)) < 0 || (ret = sh_job_decoded(j, L.frames)) < 0)
         goto end;
     j->final_audio = j->apar != NULL;
