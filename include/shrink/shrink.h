@@ -131,6 +131,11 @@ typedef struct ShCandidateInfo {
     /* Measured again with the final encode's preset (each encoder's best
      * rung; the choice is made on these): 0 = not measured. */
     double final_ssim, final_tssim, final_psnr, final_score_db;
+    /* Long films (a time budget): seconds a frame with the final [0] and the
+     * quick [1] preset, measured alone on the sample, and the job's predicted
+     * wall time with each; the score with the quick preset. 0 = not measured. */
+    double frame_seconds[2], expected_seconds[2];
+    double quick_score_db;
 } ShCandidateInfo;
 
 #define SH_MAX_CANDIDATES 48
@@ -170,6 +175,12 @@ typedef struct ShJobResult {
     double sample_seconds;
     int sample_encodes;
     double solver_seconds;
+    /* Long films: the wall time the job was planned against (SH_LONG_TIME_BUDGET
+     * decodes of the film; one decode measured: decode_seconds), and what the chosen encoder and preset
+     * were predicted to take in all; 0 = time not weighed. quick_preset: the
+     * encoder's quick preset was chosen (or switched to) to fit the time. */
+    double decode_seconds, time_budget, expected_seconds;
+    int quick_preset;
     double seconds;           /* wall time */
     ShPhase failed_phase;     /* SH_PHASE_NONE on success */
 } ShJobResult;

@@ -85,6 +85,11 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
                "\"predicted_psnr\":%.3f,\"speed_cost_db\":%.3f,",
                c->width, c->height, c->fps, c->video_bitrate, c->feasible ? "true" : "false",
                c->score_db, c->ssim, c->tssim, c->psnr, c->speed_cost_db);
+        if (c->frame_seconds[0] > 0 || c->frame_seconds[1] > 0)
+            printf("\"frame_seconds\":[%.6f,%.6f],\"expected_seconds\":[%.1f,%.1f],", c->frame_seconds[0],
+                   c->frame_seconds[1], c->expected_seconds[0], c->expected_seconds[1]);
+        if (c->quick_score_db > 0)
+            printf("\"quick_score_db\":%.3f,", c->quick_score_db);
         if (c->final_ssim > 0)
             printf("\"final_score_db\":%.3f,\"final_ssim\":%.5f,\"final_temporal_ssim\":%.5f,\"final_psnr\":%.3f,",
                    c->final_score_db, c->final_ssim, c->final_tssim, c->final_psnr);
@@ -106,9 +111,10 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
                r->audio_channels);
     else
         printf("null");
-    printf(",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
-           "\"predicted_psnr\":%.3f}}\n",
-           (long long)oc->target, r->predicted_ssim, r->predicted_tssim, r->predicted_psnr);
+    printf(",\"preset\":\"%s\",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
+           "\"predicted_psnr\":%.3f,\"expected_seconds\":%.1f},\"decode_seconds\":%.2f,\"time_budget\":%.1f}\n",
+           r->quick_preset ? "quick" : "final", (long long)oc->target, r->predicted_ssim, r->predicted_tssim,
+           r->predicted_psnr, r->expected_seconds, r->decode_seconds, r->time_budget);
 }
 
 void print_plan(const Cli *cli, const Outcome *oc)
@@ -150,7 +156,21 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("  (SSIM, temporal SSIM, PSNR, score: the search's quick presets; the score is both SSIMs\n"
                "   together in dB, what the solver ranks by; final: the score of each encoder's best rung\n"
                "   again with its final preset, which decides)\n");
-    printf("chosen: %s %dx%d at %.3g fps, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps);
+    if (r->time_budget > 0) {
+        printf("time: one decode of the film %.0f s, the budget %.0f s (%.3g decodes)", r->decode_seconds,
+               r->time_budget, r->time_budget / r->decode_seconds);
+        for (int i = 0, n = 0; i < r->ncandidates; i++) {
+            const ShCandidateInfo *c = &r->candidates[i];
+            for (int p = 0; p < 2; p++)
+                if (c->expected_seconds[p] > 0)
+                    printf("%s%s %dx%d %s preset: score %.2f, ~%.0f s", n++ ? "; " : "\n  ", c->encoder,
+                           c->width, c->height, p ? "quick" : "final", p ? c->quick_score_db : c->final_score_db,
+                           c->expected_seconds[p]);
+        }
+        printf("\n");
+    }
+    printf("chosen: %s %dx%d at %.3g fps%s, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps,
+           r->quick_preset ? " (quick preset)" : "");
     if (r->video_bitrate > 0)
         printf("video %lld b/s, ", (long long)r->video_bitrate);
     if (r->audio)
@@ -158,12 +178,14 @@ void print_plan(const Cli *cli, const Outcome *oc)
     else
         printf("no audio");
     if (r->predicted_ssim > 0 && r->predicted_tssim > 0 && r->predicted_psnr > 0)
-        printf("; predicted SSIM %.4f, temporal SSIM %.4f, PSNR %.2f dB\n", r->predicted_ssim, r->predicted_tssim,
+        printf("; predicted SSIM %.4f, temporal SSIM %.4f, PSNR %.2f dB", r->predicted_ssim, r->predicted_tssim,
                r->predicted_psnr);
     else if (r->predicted_ssim > 0 && r->predicted_psnr > 0)
-        printf("; predicted SSIM %.4f, PSNR %.2f dB\n", r->predicted_ssim, r->predicted_psnr);
+        printf("; predicted SSIM %.4f, PSNR %.2f dB", r->predicted_ssim, r->predicted_psnr);
     else if (r->predicted_ssim > 0)
-        printf("; predicted SSIM %.4f\n", r->predicted_ssim);
-    else
-        printf("\n");
+        printf("; predicted SSIM %.4f", r->predicted_ssim);
+    if (r->expected_seconds > 0)
+        printf("; expected time ~%.0f min (%.1f x one decode)", r->expected_seconds / 60,
+               r->expected_seconds / r->decode_seconds);
+    printf("\n");
 }

@@ -9,21 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "shrink/size.h"
 
 #define TTY_INTERVAL 0.25
 #define LINES_INTERVAL 1.0
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int terminal_width(void)
 {
@@ -57,7 +50,7 @@ void progress_update(void *opaque, const ShProgress *sp)
     Progress *p = opaque;
     char head[32] = "", tail[128], eta[32], got[32], tgt[32], line[512];
     const char *name = sh_display(p->name);
-    double now = now_seconds();
+    double now = sh_now();
     int n, room, width;
     size_t nlen;
 

@@ -166,6 +166,12 @@ static void print_json(const Cli *cli, const Outcome *oc)
         fputs("null", stdout);
     /* The search's share of them: the rest is the decode pass and the encodes. */
     json_real("search_seconds", "%.2f", oc->res && oc->res->searched ? oc->res->solver_seconds : 0);
+    /* Long films: the time planned against, and the chosen encoder's predicted time (null: not weighed). */
+    json_real("decode_seconds", "%.2f", r ? r->decode_seconds : 0);
+    json_real("time_budget", "%.1f", r ? r->time_budget : 0);
+    json_real("expected_seconds", "%.1f", r ? r->expected_seconds : 0);
+    json_key("encoder_preset");
+    json_string(r && r->encoder ? (r->quick_preset ? "quick" : "final") : NULL);
     if (oc->err == SH_ERROR_TARGET_TOO_SMALL && oc->res && oc->res->min_bytes > 0)
         printf(",\"min_bytes\":%lld", (long long)oc->res->min_bytes);
     json_key("exit");

@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libavutil/common.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/outpath.h"
 #include "common/temp.h"
@@ -113,18 +113,11 @@ static int check_unchanged(int fd, const struct stat *before, const char *input,
     return SH_ERROR_CHANGED;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int sh_job_copy(const ShOptions *opt, ShJobResult *res)
 {
     char output[PATH_MAX], tmp[PATH_MAX] = "";
     ShInput *probe = NULL;
-    double t0 = now_seconds();
+    double t0 = sh_now();
     ShPhase phase = SH_PHASE_SETUP;
     int fin = -1, fout = -1, ret;
     int64_t bytes = 0;
@@ -219,6 +212,6 @@ end:
         sh_temp_remove(tmp);
     sh_input_close(&probe);
     res->failed_phase = ret < 0 ? phase : SH_PHASE_NONE;
-    res->seconds = now_seconds() - t0;
+    res->seconds = sh_now() - t0;
     return ret;
 }

@@ -54,13 +54,6 @@ int sh_job_check_interrupt(void)
     return job_interrupted ? SH_ERROR_INTERRUPTED : 0;
 }
 
-double sh_job_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Tell the caller how far the job is, ten times a second at most (and at
  * each new stage): the callback may draw on a terminal and must not slow
  * the frame loops. */
@@ -70,7 +63,7 @@ void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes)
     double now;
     if (!j->opt->progress)
         return;
-    now = sh_job_now();
+    now = sh_now();
     if (now - j->progress_last < 0.1 && j->progress_stage && !strcmp(stage, j->progress_stage))
         return;
     j->progress_last = now;
@@ -191,6 +184,11 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
             o->final_psnr = c->cal[SH_Q_PSNR];
             o->final_score_db = c->cal[SH_Q_SCORE];
         }
+        for (int p = 0; p < 2; p++) {
+            o->frame_seconds[p] = c->spf[p];
+            o->expected_seconds[p] = c->seconds[p];
+        }
+        o->quick_score_db = c->quick_measured ? c->quick[SH_Q_SCORE] : 0;
     }
     r->eval_width = sr->eval_width;
     r->eval_height = sr->eval_height;
@@ -200,11 +198,15 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
     r->predicted_ssim = sr->predicted_ssim;
     r->predicted_tssim = sr->predicted_tssim;
     r->predicted_psnr = sr->predicted_psnr;
+    r->expected_seconds = sr->expected_seconds;
 }
 
 static void fill_result(const Job *j, ShJobResult *r)
 {
     fill_search(&j->search, r);
+    r->quick_preset = j->fast_preset;
+    r->decode_seconds = j->decode_seconds;
+    r->time_budget = j->time_budget;
     snprintf(r->output, sizeof(r->output), "%s", j->output);
     r->duration = j->duration > 0 ? j->duration : j->plan.duration;
     r->codec = j->plan.venc ? j->plan.venc->codec : NULL;
@@ -276,7 +278,7 @@ static int encode_film(Job *j, Attempt *best, ShPhase *phase)
 static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobResult *res)
 {
     Attempt best = { 0 };
-    double t0 = sh_job_now();
+    double t0 = sh_now();
     ShPhase phase = SH_PHASE_SETUP;
     int ret;
 
@@ -386,7 +388,7 @@ end:
         sh_job_remove_stats(j);
     fill_result(j, res);
     res->failed_phase = ret < 0 ? phase : SH_PHASE_NONE;
-    res->seconds = sh_job_now() - t0;
+    res->seconds = sh_now() - t0;
     sh_spool_free(&j->audio);
     avcodec_parameters_free(&j->apar);
     sh_source_free(&j->source);

@@ -285,31 +285,35 @@ static int open_stretch(Long *L, int64_t start)
         }
         return ret;
     }
-    L->t_open = sh_job_now();
+    L->t_open = sh_now();
     return 0;
 }
 
 /*
  * The time budget: the first stretch, timed (decode and encode together,
- * as the rest will run), says how long the film will take; over the budget
- * (SH_LONG_TIME_BUDGET decodes, sh_profile_decode_time()), every
- * stretch gets the encoder's quick preset, the first one again from its
- * cache. Returns whether it switched.
+ * as the rest will run), says how long the job will take. Past the budget
+ * (SH_LONG_TIME_BUDGET decodes, measured before the search: plan.c), and
+ * past the solver's own prediction by a third where it chose to go over
+ * for the quality, every stretch gets the encoder's quick preset, the
+ * first one again from its cache. Returns whether it switched.
  */
+#define SH_LONG_TIME_SLACK 1.33
+
 static int choose_preset(Long *L, double seconds, double film_s)
 {
     Job *j = L->j;
-    double per_s = seconds / FFMAX(film_s, 1e-3), expect = per_s * j->info->duration;
-    double budget = (j->opt->speed == SH_SPEED_FAST ? SH_LONG_TIME_FAST : SH_LONG_TIME_BUDGET) * L->prof.decode_seconds;
-    if (j->fast_preset || j->opt->speed == SH_SPEED_BEST || !(L->prof.decode_seconds > 0))
+    double per_s = seconds / FFMAX(film_s, 1e-3);
+    double expect = sh_now() - j->t0 + per_s * FFMAX(j->info->duration - film_s, 0);
+    double allowed = FFMAX(j->time_budget, SH_LONG_TIME_SLACK * j->search.expected_seconds);
+    if (j->fast_preset || !(j->time_budget > 0))
         return 0;
-    sh_log(SH_LOG_VERBOSE, j->input, "time: the first stretch took %.1f s for %.0f s of film: about %.0f s for all "
-           "(one decode: about %.0f s, the budget %.0f s)", seconds, film_s, expect, L->prof.decode_seconds, budget);
-    if (expect <= budget)
+    sh_log(SH_LOG_VERBOSE, j->input, "time: the first stretch took %.1f s for %.0f s of film: about %.0f s in all "
+           "(predicted %.0f s; one decode about %.0f s, the budget %.0f s)", seconds, film_s, expect,
+           j->search.expected_seconds, j->decode_seconds, j->time_budget);
+    if (expect <= allowed)
         return 0;
     j->fast_preset = 1;
-    sh_log(SH_LOG_VERBOSE, j->input, "time: over the budget, so %s's quick preset for every stretch",
-           j->plan.venc->name);
+    sh_log(SH_LOG_VERBOSE, j->input, "time: over, so %s's quick preset for every stretch", j->plan.venc->name);
     return 1;
 }
 
@@ -342,7 +346,7 @@ static int encode_stretch(Long *L, int64_t end, int last)
         s->video_bytes = L->cur.video_bytes;
         L->encodes++;
     }
-    if (L->n == 0 && choose_preset(L, sh_job_now() - L->t_open, secs) && (ret = encode_cached(L, s, 1)) < 0)
+    if (L->n == 0 && choose_preset(L, sh_now() - L->t_open, secs) && (ret = encode_cached(L, s, 1)) < 0)
         return ret;
     for (int tries = 1; L->cached && tries < SH_LONG_MAX_TRIES; tries++) {
         int64_t total = projected_bytes(L) + s->video_bytes, want;
@@ -494,7 +498,6 @@ int sh_job_encode_long(Job *j, Attempt *best, int *attempts)
         goto end;
     }
     if ((ret = sh_profile_scan(&L.prof, j->input, j->info, j->origin)) < 0 ||
-        (ret = sh_profile_decode_time(&L.prof, j->input, j->info, j->opt->start)) < 0 ||
         (ret = sh_video_chain_create(L.vchain, j->info, &j->rung, sh_job_video_pix_fmt(j))) < 0)
         goto end;
     if ((ret = sh_job_decode_pass(j, long_video, &L)) < 0 || (ret = sh_job_decoded(j, L.frames)) < 0)

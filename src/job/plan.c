@@ -12,6 +12,8 @@
 
 #include "common/log.h"
 #include "job/job.h"
+#include "job/long.h"
+#include "job/profile.h"
 #include "job/state.h"
 
 /* The solver over the opened input; its errors said in the options' terms. */
@@ -60,10 +62,35 @@ static int solve(Job *j, const ShSolverOptions *so)
     return 0;
 }
 
+/*
+ * A film long enough for the stretches (long.c) is planned against a time
+ * budget: SH_LONG_TIME_BUDGET decodes of it (SH_LONG_TIME_FAST with --speed
+ * fast; none with --speed best) for the whole job, one decode measured
+ * first on a part of it. The solver weighs its choices' measured speeds
+ * against what is left (solver/timing.c).
+ */
+static int time_budget(Job *j, ShSolverOptions *so)
+{
+    const ShOptions *opt = j->opt;
+    ShSourceProfile p = { 0 };
+    int ret;
+    if (j->info->duration < SH_LONG_MIN_SECONDS || strcmp(j->format->muxer, "mp4") || opt->speed == SH_SPEED_BEST ||
+        opt->no_search)
+        return 0;
+    if ((ret = sh_profile_decode_time(&p, j->input, j->info, opt->start)) < 0 || !(p.decode_seconds > 0))
+        return ret == AVERROR(ENOMEM) ? ret : 0;   /* undecodable there: no budget, the decode pass will say */
+    j->decode_seconds = p.decode_seconds;
+    j->time_budget = (opt->speed == SH_SPEED_FAST ? SH_LONG_TIME_FAST : SH_LONG_TIME_BUDGET) * p.decode_seconds;
+    so->decode_seconds = j->decode_seconds;
+    so->time_budget = FFMAX(j->time_budget - (sh_now() - j->t0), 1);
+    return 0;
+}
+
 int sh_job_solve(Job *j)
 {
     const ShOptions *opt = j->opt;
     ShSolverOptions so = { 0 };
+    int ret;
 
     so.target_bytes = opt->target_bytes;
     so.container = j->format->muxer;
@@ -78,7 +105,10 @@ int sh_job_solve(Job *j)
     so.start = opt->start;
     so.no_search = opt->no_search;
     so.interrupted = sh_job_interrupted;
-    return solve(j, &so);
+    if ((ret = time_budget(j, &so)) < 0 || (ret = solve(j, &so)) < 0)
+        return ret;
+    j->fast_preset = j->plan.fast_preset;
+    return 0;
 }
 
 /* An encoder a plan names: one this build has, of the type, for the container. */

@@ -56,7 +56,7 @@ int sh_profile_decode_time(ShSourceProfile *p, const char *path, const ShInputIn
     ShInput *in = NULL;
     AVFrame *f = av_frame_alloc();
     enum AVMediaType type;
-    double a = start + 0.4 * info->duration, t0 = sh_job_now(), first = NAN, last = NAN;
+    double a = start + 0.4 * info->duration, t0 = sh_now(), first = NAN, last = NAN;
     int ret;
 
     if (!f)
@@ -72,7 +72,7 @@ int sh_profile_decode_time(ShSourceProfile *p, const char *path, const ShInputIn
         av_frame_unref(f);
     }
     if (ret == AVERROR_EOF && last > first)
-        p->decode_seconds = (sh_job_now() - t0) / (last - first) * info->duration;
+        p->decode_seconds = (sh_now() - t0) / (last - first) * info->duration;
     if (ret == AVERROR_EOF)
         ret = 0;
 end:

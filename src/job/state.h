@@ -19,6 +19,7 @@
 #include <libavcodec/codec_par.h>
 #include <libavutil/frame.h>
 
+#include "common/clock.h"
 #include "encoders/encoder.h"
 #include "input/cache.h"
 #include "input/input.h"
@@ -83,11 +84,12 @@ typedef struct Job {
     const char *progress_stage;
     int progress_attempts;     /* encodes started, for the encode stage's share */
     int in_stretches;          /* long.c encodes as it decodes: progress is the position in the film */
-    int fast_preset;           /* the encoder's quick preset for every encode (long.c: the time budget) */
+    int fast_preset;           /* the encoder's quick preset for every encode (the time budget) */
+    double decode_seconds;     /* one decode of the film, measured before the search (long films; 0: not) */
+    double time_budget;        /* the job's wall time it is planned against (long films; 0: none) */
 } Job;
 
 /* job.c */
-double sh_job_now(void);
 /* SH_ERROR_INTERRUPTED once sh_job_interrupt() was called, else 0. */
 int sh_job_check_interrupt(void);
 /* Tell the caller how far the job is (at most ten times a second, and at each new stage). */

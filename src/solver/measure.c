@@ -7,6 +7,7 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "input/spool.h"
 #include "metrics/temporal.h"
@@ -27,7 +28,7 @@ static int drain(ShEncoder *enc, AVPacket *pkt, ShPacketSpool *l)
 
 /* Encode the sample at the rung: master -> fps -> scale -> encoder -> packets. */
 static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
-                         double crf, int fast, ShPacketSpool *out, AVCodecParameters *par)
+                         double crf, int fast, ShPacketSpool *out, AVCodecParameters *par, ShMeasure *m)
 {
     ShStreamInfo si = { .type = AVMEDIA_TYPE_VIDEO, .time_base = s->time_base, .width = s->master_w,
                         .height = s->master_h, .pix_fmt = AV_PIX_FMT_YUV420P, .sar = { 1, 1 } };
@@ -40,6 +41,7 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
     AVPacket *pkt = av_packet_alloc();
     int64_t next = 0;
     int ret, eof = 0, seg = 0;
+    double t0, opening = 0;
 
     cfg.width = rung->width;
     cfg.height = rung->height;
@@ -57,6 +59,7 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
         (ret = sh_stage_create(&scale, "scale", &fps->out, &sa)) < 0 ||
         (ret = sh_encoder_open(&enc, desc, &cfg)) < 0)
         goto end;
+    t0 = sh_now();
     while (!eof) {
         if (s->interrupted && s->interrupted()) {
             ret = SH_ERROR_INTERRUPTED;
@@ -90,7 +93,10 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
                     if ((ret = sh_encoder_send_frame(enc, NULL)) < 0 || (ret = drain(enc, pkt, out)) < 0)
                         goto end;
                     sh_encoder_free(&enc);
-                    if ((ret = sh_encoder_open(&enc, desc, &cfg)) < 0)
+                    opening -= sh_now();
+                    ret = sh_encoder_open(&enc, desc, &cfg);
+                    opening += sh_now();
+                    if (ret < 0)
                         goto end;
                 }
                 h->pict_type = AV_PICTURE_TYPE_I;
@@ -99,6 +105,7 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
             }
             ret = sh_encoder_send_frame(enc, h);
             av_frame_unref(h);
+            m->enc_frames++;
             if (ret < 0 || (ret = drain(enc, pkt, out)) < 0)
                 goto end;
         }
@@ -107,6 +114,7 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
     }
     if ((ret = sh_encoder_send_frame(enc, NULL)) < 0 || (ret = drain(enc, pkt, out)) < 0)
         goto end;
+    m->enc_seconds = FFMAX(sh_now() - t0 - opening, 0);
     ret = avcodec_parameters_copy(par, enc->par);
 end:
     sh_stage_free(&fps);
@@ -237,7 +245,7 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
     }
     /* A sample's packets stay in memory: a few hundred frames at most. */
     if ((ret = sh_spool_open(&pl, SIZE_MAX)) < 0 ||
-        (ret = encode_sample(s, desc, rung, crf, fast, pl, par)) < 0)
+        (ret = encode_sample(s, desc, rung, crf, fast, pl, par, m)) < 0)
         goto end;
     codec = avcodec_find_decoder(par->codec_id);
     if (!codec || !(dec = avcodec_alloc_context3(codec))) {

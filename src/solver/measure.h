@@ -19,6 +19,11 @@ typedef struct ShMeasure {
     double bps;               /* video bits per second of the sample's encode */
     ShQuality q;              /* luma SSIM and PSNR at the evaluation size */
     double tssim;             /* SSIM of frame differences (metrics/temporal.h) */
+    /* The encode's wall time (the encoder's sessions' opening left out: a
+     * film's encode opens once) and the frames it encoded: its speed, when
+     * nothing else ran beside it (the solver's time-aware choice). */
+    double enc_seconds;
+    int64_t enc_frames;
 } ShMeasure;
 
 /* fast: the quick preset (the search); else the final encode's preset (calibration). */

@@ -127,6 +127,14 @@ double sh_solver_step_up(double d, double crf)
     return crf <= SH_CRF_SATURATED ? 0 : FFMIN(d, SH_PREDICT_MAX_UP);
 }
 
+void sh_solver_at_budget(const ShCandidate *c, const ShMeasure *m, const double slope[SH_Q_N], double q[SH_Q_N])
+{
+    double d = sh_solver_step_up(log2(c->video_bps / FFMAX(m->bps, 1)), m->crf), mq[SH_Q_N];
+    sh_solver_measure_q(m, mq);
+    for (int i = 0; i < SH_Q_N; i++)
+        q[i] = av_clipd(mq[i] + slope[i] * d, 0, SH_QUALITY_DB_MAX);
+}
+
 /*
  * Quality at the candidate's budget, each measure alike: between two points,
  * the line through them; outside, a line from the nearer point with their
@@ -188,9 +196,14 @@ static double ranked_score(const double q[SH_Q_N])
     return FFMIN(q[SH_Q_SCORE], top - 1e-3);
 }
 
+double sh_solver_rank(const ShCandidate *c, const double q[SH_Q_N])
+{
+    return ranked_score(q) - c->time_cost_db;
+}
+
 int sh_solver_better(const ShCandidate *a, const double qa[SH_Q_N], const ShCandidate *b, const double qb[SH_Q_N])
 {
-    double ea = ranked_score(qa) - a->time_cost_db, eb = ranked_score(qb) - b->time_cost_db;
+    double ea = sh_solver_rank(a, qa), eb = sh_solver_rank(b, qb);
     if (fabs(ea - eb) > 1e-9)
         return ea > eb;
     if (fabs(av_q2d(a->rung.fps) - av_q2d(b->rung.fps)) > 1e-6)

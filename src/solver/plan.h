@@ -58,6 +58,11 @@ typedef struct ShSolverOptions {
     double start;             /* seconds into the input where the output starts */
     int no_search;            /* the rule alone: no sampling */
     int (*interrupted)(void); /* nonzero: stop the search, SH_ERROR_INTERRUPTED (NULL: never) */
+    /* Time as part of the choice (long inputs): one decode of the film,
+     * measured, and the wall time the whole job should take, search
+     * included (0: time is not weighed). */
+    double decode_seconds;
+    double time_budget;
 } ShSolverOptions;
 
 /*
@@ -82,6 +87,14 @@ typedef struct ShCandidate {
      * encoder), moved to video_bps; calibrated = 0: not. */
     int calibrated;
     double cal[SH_Q_N];
+    /* The time-aware choice (timing.c): seconds a frame with the final
+     * [0] and the quick [1] preset, each measured with nothing beside it
+     * (0: not measured); the quality with the quick preset at video_bps;
+     * the job's predicted wall time with each preset. */
+    double spf[2];
+    int quick_measured;
+    double quick[SH_Q_N];
+    double seconds[2];
 } ShCandidate;
 
 /* As many as the public result can carry. */
@@ -102,6 +115,9 @@ typedef struct ShSolverReport {
     double sampling_seconds;  /* of which decoding the samples */
     double calibration_seconds; /* and measuring the winner with the final preset */
     double predicted_ssim, predicted_tssim, predicted_psnr;  /* for the final encode, calibrated */
+    double expected_seconds;  /* the job's predicted wall time (0: not predicted) */
+    double time_budget;       /* what it was chosen against (0: time not weighed) */
+    int quick_preset;         /* the chosen encoder's quick preset, to fit the time */
 } ShSolverReport;
 
 typedef struct ShPlan {
@@ -123,6 +139,7 @@ typedef struct ShPlan {
     int64_t overhead_bytes;      /* container estimate */
     double duration;             /* seconds, from the probe */
     int64_t target_bytes;
+    int fast_preset;             /* the encoder's quick preset for every encode (the time budget) */
 } ShPlan;
 
 /*

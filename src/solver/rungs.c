@@ -35,7 +35,7 @@ static void run_rung_job(RungJob *jb)
     int keep[2] = { 0, 1 };
 
     if (jb->final) {
-        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, 0, &jb->m[0])) >= 0)
+        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, jb->quick, &jb->m[0])) >= 0)
             jb->nm = 1;
         return;
     }
@@ -133,7 +133,7 @@ void sh_solver_run_jobs(RungJob *jobs, int n)
     int workers = (int)FFMIN(FFMIN(n, SH_SEARCH_THREADS), FFMAX(cores, 1)), started = 0;
 
     for (int i = 0; i < n; i++)
-        if ((int64_t)jobs[i].rung.width * jobs[i].rung.height > SH_SEARCH_PARALLEL_MAX_PIXELS)
+        if ((int64_t)jobs[i].rung.width * jobs[i].rung.height > SH_SEARCH_PARALLEL_MAX_PIXELS || jobs[i].timed)
             workers = 1;
     if (workers > 1 && pthread_mutex_init(&q.lock, NULL))
         workers = 1;

@@ -40,6 +40,7 @@ typedef struct Search {
     int slope_n;
     double crf_mid;           /* mean setting measured so far */
     int speed;                /* ShSpeed */
+    int timed;                /* final-preset encodes run alone and are timed (a time budget) */
     const ShEncoderDesc *refused; /* the last encoder whose limits ruled a rung out, logged */
 } Search;
 
@@ -50,7 +51,9 @@ typedef struct RungJob {
     ShRung rung;
     double crf;               /* the first encode's setting */
     double slope;             /* CRF steps per octave for the second guess */
-    int final;                /* one encode with the final preset (calibration) */
+    int final;                /* one encode at crf (calibration) with the final preset, */
+    int quick;                /* ... or the quick one */
+    int timed;                /* alone, so that its speed is measured (no other job beside it) */
     ShCandidate c;
     ShMeasure m[3];
     int nm;
@@ -73,14 +76,22 @@ void sh_solver_measure_q(const ShMeasure *m, double q[SH_Q_N]);
 void sh_solver_slopes(const ShSolverReport *rep, double slope[SH_Q_N]);
 /* Octaves to move a measurement made at crf towards the budget (capped upwards). */
 double sh_solver_step_up(double d, double crf);
+/* A measurement at one setting moved to the candidate's budget along the slopes (SH_Q_*). */
+void sh_solver_at_budget(const ShCandidate *c, const ShMeasure *m, const double slope[SH_Q_N], double q[SH_Q_N]);
 /* Whether a with quality qa (SH_Q_*: its prediction or calibration) beats b with
  * qb: by the score (counted up to visually lossless) less the speed cost; ties
  * to the most frames, then pixels. */
 int sh_solver_better(const ShCandidate *a, const double qa[SH_Q_N], const ShCandidate *b, const double qb[SH_Q_N]);
+/* What sh_solver_better compares first: the score counted up to visually lossless, less the speed cost. */
+double sh_solver_rank(const ShCandidate *c, const double q[SH_Q_N]);
 /* Predict every candidate at its budget; the best feasible one (after its speed cost), -1: none. */
 int sh_solver_best_candidate(ShSolverReport *rep);
 /* The setting that gives a candidate its budget, from its own measurements. */
 double sh_solver_crf_at(const Search *s, const ShCandidate *c);
+
+/* solver.c */
+/* The rung of a display height at a frame rate. */
+ShRung sh_solver_rung_at(const ShInputInfo *info, int display_h, AVRational fps);
 
 /* rungs.c */
 /* Run the jobs, on up to one thread per core. */
@@ -91,5 +102,14 @@ void sh_solver_run_jobs(RungJob *jobs, int n);
  * encoder cannot make that picture, or the rate leaves it nothing).
  */
 void sh_solver_measure_rungs(Search *s, const ShEncoderDesc *const *encs, const ShRung *rungs, int n, int *idx);
+
+/* timing.c */
+/*
+ * With a time budget (long inputs): the candidate and preset with the best
+ * quality among those whose predicted time fits, after measuring the
+ * chosen encoder's speed and a smaller picture or two. *best and the
+ * report's expected time, budget and preset are set.
+ */
+int sh_solver_fit_time(Search *s, const ShSolverOptions *opt, double t0, int *best);
 
 #endif

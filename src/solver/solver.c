@@ -21,9 +21,9 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "solver/search.h"
 #include "stages/stage.h"
@@ -35,14 +35,7 @@
 /* Bits per pixel at the source's picture and rate above which the search stops at once. */
 #define SH_SEARCH_ENOUGH_BPP 0.1
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static ShRung rung_at(const ShInputInfo *info, int display_h, AVRational fps)
+ShRung sh_solver_rung_at(const ShInputInfo *info, int display_h, AVRational fps)
 {
     ShRung r;
     sh_scale_dims(info->width, info->height, info->sar, info->rotation, display_h, &r.width, &r.height);
@@ -79,7 +72,7 @@ static void try_rungs(Search *s, const int *heights, const AVRational *rates, co
     n = FFMIN(n, SH_SEARCH_BATCH);
     for (int i = 0; i < n; i++) {
         encs[i] = s->enc;
-        r[i] = rung_at(s->info, heights[hr[i][0]], rates[hr[i][1]]);
+        r[i] = sh_solver_rung_at(s->info, heights[hr[i][0]], rates[hr[i][1]]);
     }
     sh_solver_measure_rungs(s, encs, r, n, idx);
     sh_solver_best_candidate(s->rep);   /* refreshes every prediction */
@@ -176,7 +169,7 @@ static int search(Search *s, const ShSolverOptions *opt)
 static ShRung rung_up(const ShInputInfo *info, const int *heights, int nh, ShRung r)
 {
     for (int i = nh - 1; i >= 0; i--) {
-        ShRung u = rung_at(info, heights[i], r.fps);
+        ShRung u = sh_solver_rung_at(info, heights[i], r.fps);
         if (u.height > r.height)
             return u;
     }
@@ -215,7 +208,7 @@ static int choose_codec(Search *s, const ShSolverOptions *opt)
     at = s->rep->cand[b].rung;
     nh = sh_plan_heights(info, opt, heights, 32);
     up = rung_up(info, heights, nh, at);
-    src = rung_at(info, heights[0], at.fps);
+    src = sh_solver_rung_at(info, heights[0], at.fps);
     /* The source's size is worth a sample encode when the first encoder
      * found it close to its peak (within 1 dB): at a starved budget it is
      * far below, and the largest picture is the dearest encode. */
@@ -313,7 +306,7 @@ static int calibrate(Search *s, int *best)
     ShSolverReport *rep = s->rep;
     RungJob jobs[SH_SEARCH_BATCH];
     int cand_of[SH_SEARCH_BATCH], nj = 0, pick = -1;
-    double slope[SH_Q_N], t0 = now();
+    double slope[SH_Q_N], t0 = sh_now();
 
     sh_solver_slopes(rep, slope);
     for (int i = 0; i < rep->ncandidates; i++) {
@@ -337,30 +330,29 @@ static int calibrate(Search *s, int *best)
         jobs[k].c = *c;
         jobs[k].crf = sh_solver_crf_at(s, c);
         jobs[k].final = 1;
+        jobs[k].timed = s->timed;
         cand_of[k] = i;
     }
     sh_solver_run_jobs(jobs, nj);
     for (int k = 0; k < nj; k++) {
         ShCandidate *c = &rep->cand[cand_of[k]];
         const ShMeasure *m = &jobs[k].m[0];
-        double d, mq[SH_Q_N];
         rep->encodes += jobs[k].nm;
         if (jobs[k].ret < 0) {
             if (jobs[k].ret == AVERROR(ENOMEM) || jobs[k].ret == SH_ERROR_INTERRUPTED)
                 return jobs[k].ret;
             continue;   /* that encoder keeps its quick-preset prediction, uncalibrated */
         }
-        d = sh_solver_step_up(log2(c->video_bps / m->bps), m->crf);
         c->calibrated = 1;
-        sh_solver_measure_q(m, mq);
-        for (int i = 0; i < SH_Q_N; i++)
-            c->cal[i] = av_clipd(mq[i] + slope[i] * d, 0, SH_QUALITY_DB_MAX);
+        if (jobs[k].timed && m->enc_frames > 0)
+            c->spf[0] = m->enc_seconds / m->enc_frames;
+        sh_solver_at_budget(c, m, slope, c->cal);
         if (pick < 0 || sh_solver_better(c, c->cal, &rep->cand[pick], rep->cand[pick].cal))
             pick = cand_of[k];
     }
     if (pick >= 0)
         *best = pick;
-    rep->calibration_seconds = now() - t0;
+    rep->calibration_seconds = sh_now() - t0;
     return 0;
 }
 
@@ -370,7 +362,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     ShSolverReport local, *rep = rep_out ? rep_out : &local;
     ShSample *sample = NULL;
     Search s = { 0 };
-    double t0 = now();
+    double t0 = sh_now();
     int ret, best;
 
     memset(rep, 0, sizeof(*rep));
@@ -385,7 +377,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
 
     ret = sh_sample_collect(&sample, path, info, opt->start, info->duration, SH_SAMPLE_FRACTION,
                             SH_SAMPLE_MIN, SH_SAMPLE_MAX);
-    rep->sampling_seconds = now() - t0;
+    rep->sampling_seconds = sh_now() - t0;
     if (ret < 0)
         goto done_err;
     rep->searched = 1;
@@ -398,6 +390,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     s.sample = sample;
     s.enc = plan->venc;
     s.speed = opt->speed;
+    s.timed = opt->time_budget > 0 && opt->decode_seconds > 0;
     s.info = info;
     s.plan = plan;
     s.rep = rep;
@@ -408,9 +401,11 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     best = sh_solver_best_candidate(rep);
     if (best >= 0 && (ret = calibrate(&s, &best)) < 0)
         goto done_err;
+    if (best >= 0 && s.timed && (ret = sh_solver_fit_time(&s, opt, t0, &best)) < 0)
+        goto done_err;
     if (best >= 0) {
         ShCandidate *c = &rep->cand[best];
-        const double *q = c->calibrated ? c->cal : c->pred;
+        const double *q = rep->quick_preset ? c->quick : c->calibrated ? c->cal : c->pred;
         int swap = info->rotation == 90 || info->rotation == 270;
         rep->chosen = best;
         plan->venc = c->enc;
@@ -418,6 +413,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         plan->height = c->rung.height;
         plan->display_height = swap ? c->rung.width : c->rung.height;
         plan->fps = c->rung.fps;
+        plan->fast_preset = rep->quick_preset;
         plan->video_bitrate = (int64_t)c->video_bps;
         plan->bpp = c->video_bps / ((double)c->rung.width * c->rung.height * av_q2d(c->rung.fps));
         rep->predicted_ssim = sh_ssim_from_db(q[SH_Q_SSIM]);
@@ -432,7 +428,7 @@ done_err:
         sh_log(SH_LOG_VERBOSE, path, "search failed (%s); using the rule", av_err2str(ret));
         ret = 0;
     }
-    rep->seconds = now() - t0;
+    rep->seconds = sh_now() - t0;
     sh_sample_free(&sample);
     return ret;
 }

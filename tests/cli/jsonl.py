@@ -65,6 +65,9 @@ def check_one(o, i):
     want("search_seconds", nullable(lambda v: isinstance(v, NUM) and v > 0 and
                                     isinstance(o.get("seconds"), NUM) and v <= o["seconds"] + 0.01),
          "null or a number > 0, at most seconds")
+    for k in ("decode_seconds", "time_budget", "expected_seconds"):
+        want(k, nullable(lambda v: isinstance(v, NUM) and v > 0), "null or a number > 0")
+    want("encoder_preset", lambda v: v in (None, "final", "quick"), "null, final or quick")
     want("exit", lambda v: is_int(v) and v >= 0, "an exit code")
     want("error", nullable(lambda v: isinstance(v, str) and v), "a message or null")
     if errs:
@@ -74,6 +77,10 @@ def check_one(o, i):
         e("action %s, exit %s, error %r disagree" % (o["action"], o["exit"], o["error"]))
     if failed and o["output"] is not None:
         e("failed, but output is %r" % o["output"])
+    if (o["time_budget"] is None) != (o["decode_seconds"] is None):
+        e("time_budget %r without decode_seconds %r" % (o["time_budget"], o["decode_seconds"]))
+    if o["expected_seconds"] is not None and o["time_budget"] is None:
+        e("expected_seconds without a time budget")
     if "min_bytes" in o and o["error"] != "target too small":
         e("min_bytes without 'target too small'")
     if o["action"] in ("shrunk", "copied"):

@@ -81,4 +81,64 @@ else
     skip long_interrupt "finished before the signal"
 fi
 
+# The time budget (src/solver/timing.c): a film of ten minutes is planned
+# against SH_LONG_TIME_BUDGET decodes of it (1.5 with --speed fast, none with
+# --speed best); each choice weighed has its speed measured with both presets
+# and a predicted time, and the chosen one is the best score once every
+# doubling past the budget has cost 1.5 dB. Checked from --plan --json's own
+# numbers, recomputed here: a choice that is not the best so, a budget that is
+# not the measured decode times the factor, or a missing prediction fails.
+TEN=(size=160x90 rate=24 dur=600 audio=sine)
+check_time_plan() {   # FILE FACTOR
+    local why
+    why=$(python3 "$CLI_DIR/timeplan.py" "$1" "$2") || err "${why:-the JSON of the plan is not readable}"
+}
+
+case_begin long_time_plan
+in=$(clip_into ten.mp4 "$CASE_DIR" "${TEN[@]}") || err "no clip"
+run_shrink "$in" --plan --json --target 1500k
+expect_rc 0
+[ "$RC" = 0 ] && check_time_plan "$OUT" 3
+run_shrink "$in" --plan --json --target 1500k --speed fast
+expect_rc 0
+[ "$RC" = 0 ] && check_time_plan "$OUT" 1.5
+# --speed best takes any time: nothing weighed, nothing predicted.
+run_shrink "$in" --plan --json --target 1500k --speed best
+expect_rc 0
+[ "$(json_get "$OUT" time_budget)" = 0.0 ] || err "--speed best has a time budget: $(json_get "$OUT" time_budget)"
+[ "$(json_get "$OUT" chosen.preset)" = final ] || err "--speed best chose the quick preset"
+case_end
+
+# The encode itself (full tier: 25 s of CPU): in stretches, under the target, and the
+# result JSON says what the time was planned against and predicted.
+if ! full_tier long_time_encode; then
+    case_begin long_time_encode
+    in=$(clip_into ten.mp4 "$CASE_DIR" "${TEN[@]}") || err "no clip"
+    out="$CASE_DIR/out.mp4"
+    run_shrink "$in" -o "$out" --target 6M --json -v
+    expect_rc 0
+    grep -q "verbose: long film: 10 stretches" "$ERR" || err "not cut into 10 stretches"
+    if [ "$RC" = 0 ]; then
+        check_output "$out" "$in" 6000000 --json "$OUT" --fill 0.95
+        why=$(python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+d, b, e = o["decode_seconds"], o["time_budget"], o["expected_seconds"]
+if not (d and b and e) or abs(b - 3 * d) > 0.05 + 0.01 * b or o["encoder_preset"] not in ("final", "quick"):
+    print("decode %r, budget %r, expected %r, preset %r" % (d, b, e, o["encoder_preset"]))
+    sys.exit(1)' "$OUT") || err "result JSON: ${why:-unreadable}"
+    fi
+    no_leftovers "$CASE_DIR"
+    case_end
+fi
+
+# A short clip has no time budget (its search is most of its time already).
+case_begin long_short_no_budget
+in=$(clip_into short.mp4 "$CASE_DIR" "${CLIP[@]}") || err "no clip"
+run_shrink "$in" --plan --json --target 250k
+expect_rc 0
+[ "$(json_get "$OUT" time_budget)" = 0.0 ] || err "a 12 s clip has a time budget"
+[ "$(json_get "$OUT" chosen.expected_seconds)" = 0.0 ] || err "a 12 s clip has an expected time"
+case_end
+
 script_done
