@@ -34,6 +34,7 @@ typedef struct ShJobPlan {
     int width, height;        /* coded, even */
     int display_height;       /* as ShOptions.height takes it (the coded width when rotated) */
     int fps_num, fps_den;     /* output frame rate */
+    ShCrop crop;              /* of the source, before scaling (width 0: none); kept by sh_job_encode */
     int64_t video_bitrate;    /* first estimate, bits per second; the encode corrects it */
     double bpp;               /* bits per pixel at that rate */
     int at_floor;             /* the smallest picture and rate, still starved */

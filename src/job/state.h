@@ -93,6 +93,10 @@ int sh_job_check_interrupt(void);
 /* Tell the caller how far the job is (at most ten times a second, and at each new stage). */
 void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes);
 
+/* crop.c: the plan's crop (given), the user's or the bars found, set on j->in.
+ * SH_ERROR_BAD_OPTION (logged) for a crop outside the picture. */
+int sh_job_crop(Job *j, const ShJobPlan *given);
+
 /* paths.c: the output's path and format from the options, refusals, room to write it. */
 int sh_job_check_paths(Job *j);
 /* The pass log and the files the encoder writes beside it, in a new temporary directory. */
