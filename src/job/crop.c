@@ -34,7 +34,7 @@ int sh_job_crop(Job *j, const ShJobPlan *given)
         return 0;
     if ((ret = sh_input_set_crop(j->in, &c)) < 0)
         return ret;
-    c = sh_input_info(j->in)->crop;
+    c = j->crop = sh_input_info(j->in)->crop;
     if (c.width)
         sh_log(SH_LOG_VERBOSE, j->input, "cropped to %dx%d at %d,%d (as displayed)", c.width, c.height, c.x, c.y);
     return 0;

@@ -213,7 +213,7 @@ static void fill_result(const Job *j, ShJobResult *r)
     r->width = rung->width;
     r->height = rung->height;
     r->fps = rung->fps.num ? av_q2d(rung->fps) : 0;
-    r->crop = j->info ? j->info->crop : (ShCrop){ 0 };
+    r->crop = j->crop;
     /* Planned only (--plan, or a failure before the decode): what the plan says. */
     r->audio = j->final_rung.width ? j->final_audio : j->cache ? j->apar != NULL : j->plan.aenc != NULL;
     if (!r->video_bitrate)

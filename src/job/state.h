@@ -73,6 +73,7 @@ typedef struct Job {
     int64_t pass1_bytes;     /* what the first pass made of the planned bitrate */
     int64_t smallest_over;   /* the smallest attempt over the target so far (0: none) */
     int keep_picture;        /* a given plan's picture: no smaller one is tried (smaller.c) */
+    ShCrop crop;             /* the input's crop (crop.c), kept past the input's closing for the plan */
     AVCodecParameters *apar;
     AVRational atb;
     char tmpdir[PATH_MAX];
