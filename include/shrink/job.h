@@ -34,6 +34,7 @@ typedef struct ShJobPlan {
     int width, height;        /* coded, even */
     int display_height;       /* as ShOptions.height takes it (the coded width when rotated) */
     int fps_num, fps_den;     /* output frame rate */
+    ShCrop crop;              /* of the source, before scaling (width 0: none); kept by sh_job_encode */
     int64_t video_bitrate;    /* first estimate, bits per second; the encode corrects it */
     double bpp;               /* bits per pixel at that rate */
     int at_floor;             /* the smallest picture and rate, still starved */
@@ -58,7 +59,8 @@ typedef struct ShJobPlan {
  * choice: input, output and format (the container; a directory or existing
  * output is not refused here: nothing is written), codec, speed, target_bytes,
  * no_audio, start, end, audio_track, height, max_height, fps, min_fps,
- * audio_bitrate, hdr, deinterlace, no_search, progress ("sampling").
+ * audio_bitrate, hdr, deinterlace, crop_mode and crop, no_search, progress
+ * ("sampling").
  * opt->plan_only is implied. Writes *plan, and *res as sh_job_run with
  * plan_only would (the search's candidates, the choice, the prediction).
  * Opens the input read-only; writes no file. Returns 0 or a negative error
@@ -75,7 +77,8 @@ int sh_job_plan(const ShOptions *opt, ShJobPlan *plan, ShJobResult *res);
  * output, format, force, target_bytes, start, end, audio_track, hdr,
  * deinterlace, no_audio (drop the plan's audio), report, progress. The
  * plan decides the rest (opt's codec, speed, height, max_height, fps,
- * min_fps, audio_bitrate, no_search and plan_only are not read).
+ * min_fps, audio_bitrate, crop_mode, crop, no_search and plan_only are not
+ * read: the plan's crop is kept).
  * When opt's start, end and target_bytes are the plan's (and no_audio does
  * not drop its audio), the plan is used as it is: plan then encode is
  * sh_job_run. Otherwise it is budgeted again for the new range and target

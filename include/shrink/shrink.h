@@ -84,6 +84,20 @@ typedef enum ShDeinterlace {
     SH_DEINTERLACE_OFF,
 } ShDeinterlace;
 
+/* Black bars (letterbox, pillarbox) around the picture. */
+typedef enum ShCropMode {
+    SH_CROP_AUTO = 0,         /* found on frames spread over the film; cropped when they are real */
+    SH_CROP_OFF,
+    SH_CROP_MANUAL,           /* ShOptions.crop */
+} ShCropMode;
+
+/* A rectangle of the picture as displayed (rotation applied; pixels as
+ * stored, before the aspect ratio): what `--crop W:H:X:Y` says. Even. */
+typedef struct ShCrop {
+    int width, height;        /* 0: no crop */
+    int x, y;                 /* from the top left corner */
+} ShCrop;
+
 typedef struct ShOptions {
     const char *input;
     const char *output;       /* NULL: STEM.shrunk.EXT beside the input, EXT from the format */
@@ -106,6 +120,8 @@ typedef struct ShOptions {
     int audio_bitrate;        /* bits per second; 0: free; the solver may still drop audio */
     ShHdr hdr;
     ShDeinterlace deinterlace;
+    ShCropMode crop_mode;
+    ShCrop crop;              /* SH_CROP_MANUAL: the rectangle kept */
     int plan_only;            /* choose and report, encode nothing */
     int report;               /* measure the result against the source (SSIM/PSNR) */
     int no_search;            /* the bits-per-pixel rule alone, no sampling: a chunk of a
@@ -149,6 +165,7 @@ typedef struct ShJobResult {
     const char *encoder;      /* shrink's name for its encoder, e.g. "x264" */
     int width, height;        /* coded dimensions of the output */
     double fps;               /* nominal output frame rate */
+    ShCrop crop;              /* of the source, before scaling (width 0: none) */
     int audio;                /* 1 when the output has an audio stream */
     const char *audio_codec;
     int audio_bitrate;        /* bits per second requested */

@@ -51,6 +51,7 @@ typedef struct ShChunkPlan {
     char codec[32];           /* "h264" */
     int speed;                /* ShSpeed */
     int width, height, display_height;
+    ShCrop crop;              /* of the source, before scaling (width 0: none): every chunk crops it */
     AVRational fps;           /* output rate */
     AVRational video_tb;      /* the source's video time base */
     int64_t video_start;      /* its start time (video_tb) */

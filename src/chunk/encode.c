@@ -58,6 +58,7 @@ int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *
     jp.width = jp.floor_width = p->width;
     jp.height = jp.floor_height = p->height;
     jp.display_height = p->display_height;
+    jp.crop = p->crop;
     jp.fps_num = jp.floor_fps_num = p->fps.num;
     jp.fps_den = jp.floor_fps_den = p->fps.den;
     ret = sh_job_encode(&o, &jp, res);

@@ -387,6 +387,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
     p->width = res->width;
     p->height = res->height;
     p->display_height = info->rotation == 90 || info->rotation == 270 ? res->width : res->height;
+    p->crop = res->crop;
     p->fps = av_d2q(res->fps, 1001000);
     p->video_tb = info->video_tb;
     p->video_start = info->video_start;

@@ -56,6 +56,11 @@ int sh_chunk_plan_write(const ShChunkPlan *p, const char *path)
                "\"start_pts\": %lld},\n",
             speed_name(p->speed), p->width, p->height, p->display_height, p->fps.num, p->fps.den,
             p->video_tb.num, p->video_tb.den, (long long)p->video_start);
+    if (p->crop.width)
+        fprintf(f, "  \"crop\": {\"width\": %d, \"height\": %d, \"x\": %d, \"y\": %d},\n", p->crop.width,
+                p->crop.height, p->crop.x, p->crop.y);
+    else
+        fprintf(f, "  \"crop\": null,\n");
     fprintf(f, "  \"trim\": {\"start\": %.6f, \"end\": %.6f},\n  \"duration\": %.6f,\n",
             p->trim_start, p->trim_end, p->duration);
     if (p->audio_path[0]) {
@@ -211,6 +216,17 @@ int sh_chunk_plan_read(ShChunkPlan **pp, const char *path)
     GET_INT(o, "time_base_num", p->video_tb.num, 1, INT32_MAX);
     GET_INT(o, "time_base_den", p->video_tb.den, 1, INT32_MAX);
     GET_INT(o, "start_pts", p->video_start, INT64_MIN / 2, INT64_MAX / 2);
+    /* (absent in plans from before the crop: none) */
+    o = sh_json_get(root, "crop");
+    what = "crop";
+    if (o && o->type == SH_JSON_OBJECT) {
+        GET_INT(o, "width", p->crop.width, 2, 16384);
+        GET_INT(o, "height", p->crop.height, 2, 16384);
+        GET_INT(o, "x", p->crop.x, 0, 16384);
+        GET_INT(o, "y", p->crop.y, 0, 16384);
+    } else if (o && o->type != SH_JSON_NULL) {
+        goto bad;
+    }
     o = sh_json_get(root, "trim");
     what = "trim";
     if (sh_json_num(o, "start", &p->trim_start) < 0 || sh_json_num(o, "end", &p->trim_end) < 0 ||

@@ -150,6 +150,7 @@ enum {
     OPT_SOLVER,
     OPT_CODEC,
     OPT_SPEED,
+    OPT_CROP,
     OPT_JOB_END,              /* a command's own options are numbered from here */
 };
 
@@ -170,6 +171,7 @@ enum {
     { "no-search",     no_argument,       NULL, OPT_NO_SEARCH },       \
     { "codec",         required_argument, NULL, OPT_CODEC },           \
     { "speed",         required_argument, NULL, OPT_SPEED },           \
+    { "crop",          required_argument, NULL, OPT_CROP },            \
     { "quiet",         no_argument,       NULL, 'q' },                 \
     { "verbose",       no_argument,       NULL, 'v' }
 
@@ -228,5 +230,7 @@ int count_option(const char *opt, const char *arg, int max, int *out);
 int solver_option(const char *name, const char *arg, ShOptions *o);
 /* --plan's output for one input: the candidates and the choice (JSON with --json). */
 void print_plan(const Cli *cli, const Outcome *oc);
+/* report.c: ,"crop":{..} or ,"crop":null */
+void json_crop(const ShCrop *c);
 
 #endif

@@ -32,6 +32,36 @@ static int parse_time(const char *opt, const char *arg, double *out)
     return 0;
 }
 
+/* --crop auto, off, or W:H:X:Y (whole pixels of the picture as displayed; the
+ * input checks that it fits, once it knows the picture). */
+static int parse_crop(const char *arg, ShOptions *o)
+{
+    long v[4];
+    const char *p = arg;
+    if (!strcmp(arg, "auto") || !strcmp(arg, "off")) {
+        o->crop_mode = arg[0] == 'a' ? SH_CROP_AUTO : SH_CROP_OFF;
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            goto bad;
+        errno = 0;
+        v[i] = strtol(p, &end, 10);
+        if (errno || v[i] > 16384 || *end != (i < 3 ? ':' : '\0'))
+            goto bad;
+        p = end + 1;
+    }
+    if (v[0] < 2 || v[1] < 2)
+        return usage_error("--crop '%s': a crop of %ldx%ld leaves no picture (at least 2x2)", arg, v[0], v[1]);
+    o->crop_mode = SH_CROP_MANUAL;
+    o->crop = (ShCrop){ (int)v[0], (int)v[1], (int)v[2], (int)v[3] };
+    return 0;
+bad:
+    return usage_error("--crop '%s': auto, off, or W:H:X:Y (whole pixels of the picture as shown, "
+                       "e.g. 1280:544:0:88)", arg);
+}
+
 int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
 {
     ShOptions *o = &cli->job;
@@ -67,6 +97,7 @@ int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
     case OPT_SOLVER:
         return solver_option(name, arg, o) < 0 ? -1 : 1;
     case OPT_CODEC: o->codec = arg; return 1;
+    case OPT_CROP: return parse_crop(arg, o) ? -1 : 1;
     case OPT_SPEED:
         if (!strcmp(arg, "fast"))
             o->speed = SH_SPEED_FAST;

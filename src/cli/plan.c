@@ -104,8 +104,10 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
     json_string(r->encoder ? r->encoder : "");
     printf(",\"codec\":");
     json_string(r->codec ? r->codec : "");
-    printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%lld,\"audio\":",
+    printf(",\"width\":%d,\"height\":%d,\"fps\":%.4f,\"video_bitrate\":%lld",
            r->width, r->height, r->fps, (long long)r->video_bitrate);
+    json_crop(&r->crop);
+    printf(",\"audio\":");
     if (r->audio)
         printf("{\"codec\":\"%s\",\"bitrate\":%d,\"channels\":%d}", r->audio_codec, r->audio_bitrate,
                r->audio_channels);
@@ -171,6 +173,8 @@ void print_plan(const Cli *cli, const Outcome *oc)
     }
     printf("chosen: %s %dx%d at %.3g fps%s, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps,
            r->quick_preset ? " (quick preset)" : "");
+    if (r->crop.width)
+        printf("cropped to %dx%d at %d,%d, ", r->crop.width, r->crop.height, r->crop.x, r->crop.y);
     if (r->video_bitrate > 0)
         printf("video %lld b/s, ", (long long)r->video_bitrate);
     if (r->audio)

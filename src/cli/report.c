@@ -105,6 +105,16 @@ static void json_quality(const char *key, double ssim, double tssim, double psnr
     putchar('}');
 }
 
+/* {"width":..,"height":..,"x":..,"y":..} of the source kept, or null: none cropped. */
+void json_crop(const ShCrop *c)
+{
+    fputs(",\"crop\":", stdout);
+    if (c && c->width)
+        printf("{\"width\":%d,\"height\":%d,\"x\":%d,\"y\":%d}", c->width, c->height, c->x, c->y);
+    else
+        fputs("null", stdout);
+}
+
 void json_name_bytes(const char *key, const char *s)
 {
     if (!s || sh_utf8_valid(s))
@@ -141,6 +151,7 @@ static void print_json(const Cli *cli, const Outcome *oc)
     json_count("width", r ? r->width : 0);
     json_count("height", r ? r->height : 0);
     json_real("fps", "%.4f", r ? r->fps : 0);
+    json_crop(r ? &r->crop : NULL);
     json_real("duration", "%.3f", r ? r->duration : 0);
     json_key("audio");
     if (r && r->audio) {
@@ -193,6 +204,8 @@ static void print_text(const Outcome *oc)
         printf("%s: %s of %s (%.1f%%), %s %dx%d %.3g fps", sh_display(oc->output),
                sh_size_format(got, sizeof(got), r->bytes), sh_size_format(tgt, sizeof(tgt), oc->target),
                100.0 * r->bytes / oc->target, r->codec, r->width, r->height, r->fps);
+        if (r->crop.width)
+            printf(" (cropped to %dx%d at %d,%d)", r->crop.width, r->crop.height, r->crop.x, r->crop.y);
         if (r->audio)
             printf(", %s %d kb/s %s", r->audio_codec, r->audio_bitrate / 1000,
                    r->audio_channels == 1 ? "mono" : "stereo");

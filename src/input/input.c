@@ -134,8 +134,8 @@ int sh_input_open(ShInput **pin, const char *path)
         goto fail;
     }
     info->video_codec = avcodec_get_name(par->codec_id);
-    info->width = par->width;
-    info->height = par->height;
+    info->width = info->full_width = par->width;
+    info->height = info->full_height = par->height;
     info->sar = av_guess_sample_aspect_ratio(in->fmt, in->v.st, NULL);
     if (info->sar.num <= 0 || info->sar.den <= 0)
         info->sar = (AVRational){ 1, 1 };
@@ -228,7 +228,11 @@ void sh_input_want_audio(ShInput *in, int want)
 
 int sh_input_read(ShInput *in, AVFrame *frame, enum AVMediaType *type)
 {
-    return in->prep ? sh_prep_read(in->prep, in, frame, type) : sh_input_read_raw(in, frame, type);
+    int ret = in->prep ? sh_prep_read(in->prep, in, frame, type) : sh_input_read_raw(in, frame, type);
+    /* After the picture stages: bwdif sees whole fields, the crop the result. */
+    if (ret >= 0 && *type == AVMEDIA_TYPE_VIDEO && in->info.crop.width)
+        ret = sh_input_crop_frame(in, frame);
+    return ret;
 }
 
 int sh_input_set_picture(ShInput *in, int hdr, int deint)
@@ -239,7 +243,10 @@ int sh_input_set_picture(ShInput *in, int hdr, int deint)
 
 int sh_input_set_picture_like(ShInput *in, const ShInputInfo *like)
 {
-    return like->picture_set ? sh_input_set_picture(in, like->hdr_mode, like->deint_mode) : 0;
+    int ret = like->picture_set ? sh_input_set_picture(in, like->hdr_mode, like->deint_mode) : 0;
+    if (ret >= 0 && like->crop.width)
+        ret = sh_input_set_crop(in, &like->crop);
+    return ret;
 }
 
 int sh_input_seek(ShInput *in, int64_t ts)

@@ -12,6 +12,8 @@
 #include <libavutil/pixfmt.h>
 #include <libavutil/rational.h>
 
+#include "shrink/shrink.h"
+
 /* Colour as a stream tags it (UNSPECIFIED where it does not say). */
 typedef struct ShColour {
     enum AVColorPrimaries primaries;
@@ -27,7 +29,7 @@ typedef struct ShInputInfo {
     double duration;          /* seconds of video, from the probe; of the range once trimmed */
     /* video */
     const char *video_codec;
-    int width, height;        /* coded */
+    int width, height;        /* coded; the crop's once cropped (sh_input_set_crop) */
     AVRational sar;
     int rotation;             /* clockwise display rotation: 0, 90, 180, 270 */
     int has_display_matrix;
@@ -43,6 +45,9 @@ typedef struct ShInputInfo {
     int hdr;                  /* the source is HDR: PQ or HLG transfer */
     int tonemapped;           /* ... and is tone-mapped to SDR BT.709 */
     ShColour out_colour;      /* of the frames delivered: what the output says it is */
+    /* sh_input_set_crop: the video frames delivered are this rectangle of the picture */
+    ShCrop crop;              /* as displayed (width 0: none) */
+    int full_width, full_height;  /* coded, before the crop */
     int64_t video_start;      /* video_tb: the stream's start time */
     int64_t range_start;      /* video_tb: where reading begins, video_start + the trim's
                                  start (sh_input_set_range); output time 0 is here */
@@ -157,8 +162,33 @@ int sh_input_scan_video(ShInput *in, int (*fn)(void *opaque, const AVPacket *pkt
  * before the first read.
  */
 int sh_input_set_picture(ShInput *in, int hdr, int deint);
-/* The same as another input of the same file was given (if it was). */
+/* The same as another input of the same file was given (if it was): the
+ * picture modes and the crop. */
 int sh_input_set_picture_like(ShInput *in, const ShInputInfo *like);
+
+/*
+ * Deliver only the rectangle c of the picture (crop.c). c is in the
+ * displayed picture's pixels (rotation applied, before the aspect ratio) and
+ * is rounded to even offsets and sizes (4:2:0 chroma); width 0 crops nothing.
+ * Frames come out cropped in place (no copy: their data pointers move), and
+ * the info's width and height become the crop's in coded orientation, so
+ * every reader sizes the picture that remains. A frame of another size than
+ * the stream's (a mid-stream change) is left whole. Call before the first
+ * read. Returns 0, or SH_ERROR_BAD_OPTION (logged) when c is empty or not
+ * inside the picture.
+ */
+int sh_input_set_crop(ShInput *in, const ShCrop *c);
+
+/*
+ * Find black bars (cropdetect.c): frames spread over info's range (without
+ * its first and last 5%, where titles fade) through libavfilter's cropdetect,
+ * each on its own; *c is the smallest rectangle holding every frame's picture
+ * (a dark scene or a fade crops nothing away), in the displayed picture's
+ * pixels, even, or width 0 when there are no bars of at least 2% of the
+ * width or height. Opens path again; the picture modes of info are not
+ * needed (black stays black). Returns 0 or a negative error (logged).
+ */
+int sh_input_detect_crop(const char *path, const ShInputInfo *info, ShCrop *c);
 
 void sh_input_close(ShInput **in);
 

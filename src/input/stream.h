@@ -41,9 +41,14 @@ struct ShInput {
     AVFrame *after;           /* the frame that showed it was, delivered next */
     int64_t after_dur;
     ShPrep *prep;             /* sh_input_set_picture: deinterlace, tone map */
+    int crop_l, crop_t, crop_r, crop_b;  /* sh_input_set_crop, coded: pixels off each side */
 };
 
 /* Open the stream's decoder (threads 0: libavcodec's choice). */
 int sh_input_open_decoder(ShInput *in, InputStream *s, int threads);
+/* crop.c: a video frame cut to the crop (sh_input_set_crop), in place. */
+int sh_input_crop_frame(ShInput *in, AVFrame *frame);
+/* crop.c: pixels off each side of the coded picture (of info's full size) as a displayed rectangle. */
+void sh_input_crop_from_coded(const ShInputInfo *info, int l, int t, int r, int b, ShCrop *c);
 
 #endif

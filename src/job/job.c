@@ -215,6 +215,7 @@ static void fill_result(const Job *j, ShJobResult *r)
     r->width = rung->width;
     r->height = rung->height;
     r->fps = rung->fps.num ? av_q2d(rung->fps) : 0;
+    r->crop = j->crop;
     /* Planned only (--plan, or a failure before the decode): what the plan says. */
     r->audio = j->final_rung.width ? j->final_audio : j->cache ? j->apar != NULL : j->plan.aenc != NULL;
     if (!r->video_bitrate)
@@ -298,7 +299,8 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
         (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0 ||
         /* GIF has no HDR: it is always tone-mapped. */
-        (ret = sh_input_set_picture(j->in, find_palette_encoder(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0)
+        (ret = sh_input_set_picture(j->in, find_palette_encoder(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0 ||
+        (ret = sh_job_crop(j, given)) < 0)
         goto end;
     sh_input_warn_index(j->in);
     j->info = sh_input_info(j->in);

@@ -238,6 +238,7 @@ void sh_job_export_plan(const Job *j, ShJobPlan *out)
     out->display_height = p->display_height;
     out->fps_num = rung->fps.num;
     out->fps_den = rung->fps.den;
+    out->crop = j->crop;   /* (j->info is gone with the input by now) */
     out->video_bitrate = p->video_bitrate;
     out->bpp = p->bpp;
     out->at_floor = p->at_floor;

@@ -74,6 +74,7 @@ typedef struct Job {
     int64_t pass1_bytes;     /* what the first pass made of the planned bitrate */
     int64_t smallest_over;   /* the smallest attempt over the target so far (0: none) */
     int keep_picture;        /* a given plan's picture: no smaller one is tried (smaller.c) */
+    ShCrop crop;             /* the input's crop (crop.c), kept past the input's closing for the plan */
     AVCodecParameters *apar;
     AVRational atb;
     char tmpdir[PATH_MAX];
@@ -94,6 +95,10 @@ typedef struct Job {
 int sh_job_check_interrupt(void);
 /* Tell the caller how far the job is (at most ten times a second, and at each new stage). */
 void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes);
+
+/* crop.c: the plan's crop (given), the user's or the bars found, set on j->in.
+ * SH_ERROR_BAD_OPTION (logged) for a crop outside the picture. */
+int sh_job_crop(Job *j, const ShJobPlan *given);
 
 /* paths.c: the output's path and format from the options, refusals, room to write it. */
 int sh_job_check_paths(Job *j);
