@@ -160,7 +160,7 @@ int sh_input_detect_crop(const char *path, const ShInputInfo *info, ShCrop *c)
         }
         av_frame_unref(f);
         if (ret < 0) {
-            sh_log(SH_LOG_ERROR, path, "crop detection failed: %s", av_err2str(ret));
+            sh_log(SH_LOG_WARNING, path, "crop detection failed (%s): no crop", av_err2str(ret));
             goto end;
         }
     }

@@ -16,6 +16,7 @@ Then, one after the other on the same machine, each timed:
   default  shrink FILM --target T --json -v
   fast     shrink FILM --target T --json -v --speed fast
   jobs2    (only when --runs names it) shrink --jobs 2: the scale-out path
+  NAME     (--run-args NAME=ARGS) shrink with those options: a picture or preset forced, to compare
            on this machine (peak memory then is the parent's alone)
   recipe   tests/bench/bench.py recipe(): libx264 medium two-pass at
            V = T*8/duration - audio, Opus at the default run's audio bitrate
@@ -319,6 +320,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--target", default="50MB")
     ap.add_argument("--runs", default="default,fast,recipe")
+    ap.add_argument("--run-args", action="append", default=[], metavar="NAME=ARGS",
+                    help="a run of shrink with these options (split on spaces), named in --runs: "
+                         "e.g. --run-args 'p10at288=--codec svt-av1 --height 288 --speed best'")
     ap.add_argument("--stretches", type=int, default=10)
     ap.add_argument("--stretch-s", type=float, default=20)
     ap.add_argument("--out", default="", help="markdown table (default: WORK/long.md)")
@@ -342,7 +346,9 @@ def main():
         if name == "recipe":
             r = recipe_run(args, film, target, info, abps or 64000)
         else:
-            extra = {"fast": ["--speed", "fast"], "jobs2": ["--jobs", "2"]}.get(name, [])
+            named = dict(a.split("=", 1) for a in args.run_args)
+            extra = named[name].split() if name in named else \
+                {"fast": ["--speed", "fast"], "jobs2": ["--jobs", "2"]}.get(name, [])
             r = shrink_run(args, film, target, os.path.join(args.work, f"{name}.mp4"), extra, name)
             r["out"] = os.path.join(args.work, f"{name}.mp4")
             if r["rc"] == 0 and not abps:
