@@ -55,13 +55,13 @@ void sh_job_audio_reason(const Job *j, ShJobResult *r)
     else if (r->audio && j->audio_kind == SH_AUDIO_SPEECH)
         snprintf(s, n, "speech: kept at %s %s, in Opus's voice mode", rate, a->channels == 1 ? "mono" : "stereo");
     else if (r->audio && j->audio_kind == SH_AUDIO_SILENCE)
-        snprintf(s, n, "silence: kept at %s, which a silent track does not spend", rate);
+        snprintf(s, n, "silence: kept for about 2.2 kb/s (asked %s)", rate);
     else if (r->audio)
         snprintf(s, n, "%s%skept at %s, audio's share of the rate", kind ? kind : "", kind ? ": " : "", rate);
     else if (j->audio_kind == SH_AUDIO_SPEECH)
         snprintf(s, n, "speech: dropped: 6 kb/s, its least, would be more than half of the rate");
     else if (j->audio_kind == SH_AUDIO_SILENCE)
-        snprintf(s, n, "silence: dropped: even its cost would be more than a third of the rate");
+        snprintf(s, n, "silence: dropped: nothing to hear, and its 2.2 kb/s would be more than 12%% of the rate");
     else
         snprintf(s, n, "%s%sdropped: 6 kb/s, its least, would be more than a third of the rate", kind ? kind : "",
                  kind ? ": " : "");

@@ -15,13 +15,16 @@
 #define SH_AUDIO_MIN_BPS 6000
 #define SH_AUDIO_MAX_BPS 128000
 #define SH_AUDIO_MAX_BPS_PER_CHANNEL 64000
-/* What a silent track costs in MP4 at the floor's bitrate and 120 ms frames,
- * packets' container bytes included (measured: docs/SOLVER.md). */
-#define SH_AUDIO_SILENCE_BPS 1000
+/* What a silent track costs in MP4 at 120 ms frames, whatever the bitrate
+ * asked: libopus's smallest packet, 27 B (1.8 kb/s; FFmpeg 5.1's wrapper has
+ * no DTX), and the container's ~6 B each (docs/SOLVER.md). */
+#define SH_AUDIO_SILENCE_BPS 2200
+/* Audio's usual share of the rate (sh_budget_audio). */
+#define SH_AUDIO_SHARE 0.12
 
 void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
 {
-    double a = total_bps * 0.12;
+    double a = total_bps * SH_AUDIO_SHARE;
     memset(out, 0, sizeof(*out));
     if (src_channels <= 0 || total_bps <= 0)
         return;
@@ -48,8 +51,9 @@ void sh_budget_audio_kind(double total_bps, int src_channels, int kind, ShAudioB
     if (src_channels > 0 && total_bps > 0) {
         if (kind == SH_AUDIO_SPEECH && !out->bitrate && SH_AUDIO_MIN_BPS <= total_bps * SH_AUDIO_SPEECH_MAX_SHARE)
             sh_budget_audio_fixed(SH_AUDIO_MIN_BPS, 1, out);
-        else if (kind == SH_AUDIO_SILENCE && SH_AUDIO_SILENCE_BPS <= total_bps / 3)
-            /* Nothing to hear: the floor, whose bytes are mostly the packets' own. */
+        else if (kind == SH_AUDIO_SILENCE && SH_AUDIO_SILENCE_BPS <= total_bps * SH_AUDIO_SHARE)
+            /* Nothing to hear: the floor's bitrate (a sound the samples missed
+             * still gets it), priced at what silence spends. */
             sh_budget_audio_fixed(SH_AUDIO_MIN_BPS, 1, out);
         else if (kind == SH_AUDIO_SILENCE)
             memset(out, 0, sizeof(*out));

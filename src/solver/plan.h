@@ -157,8 +157,9 @@ void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out);
  * The same by what the sound is (ShAudioKind; docs/SOLVER.md, "Audio's
  * share"): speech is kept, mono at the 6 kb/s floor, while the picture keeps
  * at least as much (audio up to half the total), and is encoded in Opus's
- * voice mode; silence costs little (SH_AUDIO_SILENCE_BPS) and is kept while
- * that is at most a third; music and UNKNOWN as sh_budget_audio.
+ * voice mode; silence costs less than its bitrate (sh_budget_audio_cost) and
+ * is kept while that is at most audio's usual share (12%), dropped below;
+ * music and UNKNOWN as sh_budget_audio.
  */
 void sh_budget_audio_kind(double total_bps, int src_channels, int kind, ShAudioBudget *out);
 

@@ -185,23 +185,33 @@ static void test_kind_speech_kept_to_half(void **state)
     assert_int_equal(audio_kind(50000, 0, SH_AUDIO_SPEECH).bitrate, 0);
 }
 
-/* Silence: the floor's bitrate, mono, but costed at what it spends; kept
- * while that is a third of the total. */
+/* Silence: the floor's bitrate, mono, but costed at what it spends (less);
+ * kept while that is at most 12% of the total (about where music keeps its
+ * audio too), dropped below: there is nothing to hear. */
 static void test_kind_silence_cheap(void **state)
 {
     ShAudioBudget b;
+    double cost;
     (void)state;
-    b = audio_kind(5000, 2, SH_AUDIO_SILENCE);
+    b = audio_kind(40000, 2, SH_AUDIO_SILENCE);
     assert_int_equal(b.bitrate, 6000);
     assert_int_equal(b.channels, 1);
     assert_int_equal(b.frame_ms, 120);
-    assert_true(sh_budget_audio_cost(&b) < 6000 && sh_budget_audio_cost(&b) <= 5000 / 3.0);
+    assert_int_equal(b.kind, SH_AUDIO_SILENCE);
+    cost = sh_budget_audio_cost(&b);
+    assert_true(cost > 1000 && cost < 3000);
     b = audio_kind(1e6, 2, SH_AUDIO_SILENCE);
     assert_int_equal(b.bitrate, 6000);
-    assert_int_equal(audio_kind(sh_budget_audio_cost(&b) * 3 - 1, 2, SH_AUDIO_SILENCE).bitrate, 0);
+    assert_true(sh_budget_audio_cost(&b) == cost);
+    assert_int_equal(audio_kind(cost / 0.12, 2, SH_AUDIO_SILENCE).bitrate, 6000);
+    b = audio_kind(cost / 0.12 - 1, 2, SH_AUDIO_SILENCE);
+    assert_int_equal(b.bitrate, 0);
+    assert_true(sh_budget_audio_cost(&b) == 0);
     /* Anything else costs its bitrate. */
     b = audio_kind(100000, 2, SH_AUDIO_MUSIC);
     assert_true(sh_budget_audio_cost(&b) == b.bitrate);
+    b = audio_kind(17100, 2, SH_AUDIO_SPEECH);
+    assert_true(sh_budget_audio_cost(&b) == 6000);
 }
 
 /* ---- sh_budget_overhead ------------------------------------------------- */
