@@ -6,7 +6,7 @@
  * silence; a steady tone (every frame has the same energy and about the
  * same zero crossings: LSTER and HZCRR 0); "syllables" (a voiced tone, an
  * unvoiced noise burst, a gap, 300 ms each: LSTER about a third, HZCRR
- * about a sixth); the -50 dBFS silence threshold from both sides; chunking
+ * about a sixth); gaps without hiss (not speech); the -50 dBFS silence threshold from both sides; chunking
  * that does not change anything; a break that drops a partial window.
  */
 #include <stdarg.h>
@@ -111,6 +111,29 @@ static void test_syllables_are_speech(void **state)
     free(x);
 }
 
+/* Gaps without hiss (sparse effects between quiet stretches, as Big Buck
+ * Bunny's 5.1 mix has): a 300 Hz tone, 200 ms on, 100 ms of a 100 Hz hum
+ * at -60 dBFS. Speech's LSTER, but no unvoiced sounds: music. */
+static void test_gaps_without_hiss_are_not_speech(void **state)
+{
+    int n = SECONDS(6);
+    float *x = tone(n, 300, -12), *hum = tone(n, 100, -60);
+    ShAudioFeatures f;
+    (void)state;
+    for (int i = 0; i < n; i++)
+        if (i % SECONDS(0.3) >= SECONDS(0.2))
+            x[i] = hum[i];
+    f = features(x, n);
+    assert_int_equal(f.windows, 6);
+    if (fabs(sh_audio_features_lster(&f) - 1.0 / 3) > 0.03)
+        fail_msg("LSTER %.3f, want about 0.333", sh_audio_features_lster(&f));
+    if (sh_audio_features_hzcrr(&f) > 0.05)
+        fail_msg("HZCRR %.3f, want under 0.05", sh_audio_features_hzcrr(&f));
+    assert_int_equal(sh_audio_features_kind(&f), SH_AUDIO_MUSIC);
+    free(x);
+    free(hum);
+}
+
 /* -50 dBFS RMS is the line: a tone 5 dB above is sound, 5 dB below is silence. */
 static void test_silence_threshold(void **state)
 {
@@ -178,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_silence),
         cmocka_unit_test(test_steady_tone_is_music),
         cmocka_unit_test(test_syllables_are_speech),
+        cmocka_unit_test(test_gaps_without_hiss_are_not_speech),
         cmocka_unit_test(test_silence_threshold),
         cmocka_unit_test(test_too_short),
         cmocka_unit_test(test_chunking),
