@@ -143,7 +143,9 @@ int sh_input_listen(const char *path, const ShInputInfo *info, int track, ShAudi
                 ret = hear(&e, f, (int)skip, &left);
             av_frame_unref(f);
             if (ret < 0) {
-                sh_log(SH_LOG_ERROR, path, "cannot resample the audio to listen to it: %s", av_err2str(ret));
+                /* Not the job's failure: the budget takes the sound for music. */
+                sh_log(SH_LOG_WARNING, path, "cannot resample the audio to listen to it (%s): taken for music",
+                       av_err2str(ret));
                 goto end;
             }
         }
