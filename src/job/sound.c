@@ -48,15 +48,16 @@ void sh_job_audio_reason(const Job *j, ShJobResult *r)
         snprintf(s, n, "--no-audio");
     else if (!j->plan.venc)
         return;       /* no plan (GIF fits its own, without sound) */
-    else if (j->plan.aenc && !r->audio)
+    else if (j->plan.aenc && !j->final_audio && j->final_rung.width && j->final_rung.width == j->plan.floor.width &&
+             j->final_rung.height == j->plan.floor.height && !av_cmp_q(j->final_rung.fps, j->plan.floor.fps))
         snprintf(s, n, "dropped: only the smallest file this solver makes, which has no audio, fits");
-    else if (r->audio && j->audio_fixed)
+    else if (j->plan.aenc && j->audio_fixed)
         snprintf(s, n, "kept at %s: --audio-bitrate", rate);
-    else if (r->audio && j->audio_kind == SH_AUDIO_SPEECH)
+    else if (j->plan.aenc && j->audio_kind == SH_AUDIO_SPEECH)
         snprintf(s, n, "speech: kept at %s %s, in Opus's voice mode", rate, a->channels == 1 ? "mono" : "stereo");
-    else if (r->audio && j->audio_kind == SH_AUDIO_SILENCE)
+    else if (j->plan.aenc && j->audio_kind == SH_AUDIO_SILENCE)
         snprintf(s, n, "silence: kept for about 2.2 kb/s (asked %s)", rate);
-    else if (r->audio)
+    else if (j->plan.aenc)
         snprintf(s, n, "%s%skept at %s, audio's share of the rate", kind ? kind : "", kind ? ": " : "", rate);
     else if (j->audio_kind == SH_AUDIO_SPEECH)
         snprintf(s, n, "speech: dropped: 6 kb/s, its least, would be more than half of the rate");
