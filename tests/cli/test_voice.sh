@@ -8,9 +8,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 . "$(dirname "$0")/lib.sh"
 
-DUR=20
+DUR=12
 RATE=20000                                   # b/s, the issue's budget
-TARGET=$(( RATE * DUR / 8 ))                 # 50000 bytes
+TARGET=$(( RATE * DUR / 8 ))                 # 30000 bytes
 TEXT="Welcome to this tutorial. First, open the settings window and choose the network tab. \
 Then type the address of your server, and press the connect button. If the light turns green, \
 you are done. Otherwise, check the cable, and try again. In the next part, we will share a folder."
