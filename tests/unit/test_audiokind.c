@@ -134,6 +134,31 @@ static void test_gaps_without_hiss_are_not_speech(void **state)
     free(hum);
 }
 
+/* The decision on the measured tracks' own totals (docs/SOLVER.md). */
+static ShAudioKind decide(int windows, int speechlike, double mean_hzcrr)
+{
+    ShAudioFeatures f;
+    memset(&f, 0, sizeof(f));
+    f.frames = windows * SH_AK_WINDOW;
+    f.windows = windows;
+    f.speech_windows = speechlike;
+    f.hzcrr_sum = mean_hzcrr * windows;
+    f.lster_sum = 0.4 * windows;
+    return sh_audio_features_kind(&f);
+}
+
+static void test_decision(void **state)
+{
+    (void)state;
+    assert_int_equal(decide(44, 27, 0.171), SH_AUDIO_SPEECH);   /* EBU channel id: 61% */
+    assert_int_equal(decide(9, 5, 0.147), SH_AUDIO_SPEECH);     /* liveportrait: 56% */
+    assert_int_equal(decide(16, 15, 0.138), SH_AUDIO_SPEECH);   /* a voice over a music bed 17 dB under: 94% */
+    assert_int_equal(decide(45, 23, 0.126), SH_AUDIO_MUSIC);    /* Big Buck Bunny 5.1: gaps, no hiss */
+    assert_int_equal(decide(16, 10, 0.104), SH_AUDIO_MUSIC);    /* the same bed 8 dB under the voice: 62% */
+    assert_int_equal(decide(46, 13, 0.121), SH_AUDIO_MUSIC);    /* Sintel's trailer: 28% */
+    assert_int_equal(decide(46, 13, 0.2), SH_AUDIO_MUSIC);      /* hiss without the gaps */
+}
+
 /* -50 dBFS RMS is the line: a tone 5 dB above is sound, 5 dB below is silence. */
 static void test_silence_threshold(void **state)
 {
@@ -202,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_steady_tone_is_music),
         cmocka_unit_test(test_syllables_are_speech),
         cmocka_unit_test(test_gaps_without_hiss_are_not_speech),
+        cmocka_unit_test(test_decision),
         cmocka_unit_test(test_silence_threshold),
         cmocka_unit_test(test_too_short),
         cmocka_unit_test(test_chunking),
