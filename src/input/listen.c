@@ -3,7 +3,8 @@
  * range like the solver's video samples, downmixed and resampled by
  * libswresample to what the features want (mono, 16 kHz, float), into
  * metrics/audiokind.c. Only the audio is decoded; a seek costs the audio
- * back to the video keyframe before it, which the demuxer lands on.
+ * back to the video keyframe before it, which the demuxer lands on. A file
+ * that cannot seek is judged on the stretches heard before.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <string.h>
@@ -118,11 +119,17 @@ int sh_input_listen(const char *path, const ShInputInfo *info, int track, ShAudi
              av_rescale_q(ts, tb, AV_TIME_BASE_Q) - av_rescale_q(pos, info->audio_tb, AV_TIME_BASE_Q) >
              LISTEN_READ_ON_S * AV_TIME_BASE)) {
             /* The seek finds the video's keyframe, so the demuxer must see the
-             * video (MPEG-TS reads its timestamps). Not seekable: read on. */
+             * video (MPEG-TS reads its timestamps). Not seekable: what was heard
+             * says it (reading on could decode a film's whole sound). */
             sh_input_want_video(in, 1);
-            if (sh_input_seek(in, ts) < 0)
-                sh_log(SH_LOG_DEBUG, path, "listening: cannot seek; reading on");
+            ret = sh_input_seek(in, ts);
             sh_input_want_video(in, 0);
+            if (ret < 0) {
+                sh_log(SH_LOG_VERBOSE, path, "listening: cannot seek (%s); %d of %d stretches heard", av_err2str(ret),
+                       i, n);
+                ret = 0;
+                break;
+            }
         }
         sh_audio_features_break(feat);
         swr_free(&e.swr);

@@ -19,6 +19,7 @@
  * info's range (range_start, duration: as the job's input describes it),
  * downmixed to mono 16 kHz, into *feat (zeroed first), and say the kind
  * (UNKNOWN when under 2 s of audio could be read). Video is not decoded.
+ * Where the file cannot seek, the stretches heard up to there decide.
  * Returns 0 or a negative error (logged); an input without audio is 0 and
  * UNKNOWN.
  */

@@ -145,6 +145,11 @@ assert c["audio_kind"] == "speech", c["audio_kind"]
 assert c["audio_reason"].startswith("speech: kept"), c["audio_reason"]
 assert c["audio"]["channels"] == 1 and c["audio"]["bitrate"] == 6000, c["audio"]
 EOF
+# A trimmed range is listened to where it is (a seek into the file).
+run_shrink "$src" --start 3 --target "$TARGET" --speed fast --no-search --plan --json
+expect_rc 0
+python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["chosen"]; sys.exit(c["audio_kind"] != "speech")' "$OUT" ||
+    err "--start 3: $(head -c 300 "$OUT")"
 [ ! -e "$CASE_DIR/speech.shrunk.mp4" ] || err "--plan wrote an output"
 case_end
 
