@@ -49,6 +49,7 @@ typedef struct ShJobPlan {
     int audio_frame_ms;
     int audio_sample_rate;    /* Hz */
     int audio_fixed;          /* the user fixed the bitrate: the floor keeps the audio */
+    int audio_kind;           /* what the sound is: 0 not measured, 1 speech, 2 music, 3 silence */
     int64_t overhead_bytes;   /* container, estimated */
     /* the solver's prediction for the output (0: unknown) */
     double predicted_ssim, predicted_tssim, predicted_psnr;

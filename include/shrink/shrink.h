@@ -170,6 +170,8 @@ typedef struct ShJobResult {
     const char *audio_codec;
     int audio_bitrate;        /* bits per second requested */
     int audio_channels;
+    const char *audio_kind;   /* what the source's sound is: "speech", "music", "silence"; NULL: not measured */
+    char audio_reason[128];   /* why the output has its audio or not, one sentence ("" when not said) */
     int64_t video_bitrate;    /* bits per second of the final attempt */
     int attempts;             /* second-pass encodes run (1 = no correction) */
     double predicted_ssim;    /* the solver's prediction for the output; 0 = unknown */

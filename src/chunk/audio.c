@@ -118,6 +118,7 @@ int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *pa
     budget.bitrate = a->bitrate;
     budget.channels = a->channels;
     budget.frame_ms = a->frame_ms;
+    budget.kind = a->kind;
     if ((ret = sh_audio_path_open(&c.enc, &c.rs, desc, &budget, 48000, info->audio_tb,
                                   av_rescale_q(a->origin, info->video_tb, info->audio_tb),
                                   (int64_t)ceil((a->end_pts - a->origin) * av_q2d(info->video_tb) * 48000),

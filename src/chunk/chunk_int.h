@@ -14,6 +14,7 @@ typedef struct ShInput ShInput;
 typedef struct ShChunkAudioArgs {
     ShInput *in;              /* the film, its audio track and range chosen, nothing read yet */
     int bitrate, channels, frame_ms;
+    int kind;                 /* ShAudioKind: what the sound is (speech: Opus's voice mode) */
     int64_t origin;           /* video_tb: becomes sample 0 (the film's start) */
     int64_t end_pts;          /* video_tb: the video's end; audio stops there */
     const char *output;       /* replaced */

@@ -429,6 +429,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
         aa.bitrate = res->audio_bitrate;
         aa.channels = res->audio_channels;
         aa.frame_ms = ab.frame_ms;
+        aa.kind = jp.audio_kind;
         aa.origin = origin;
         aa.end_pts = end;
         aa.output = audio_out;

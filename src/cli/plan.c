@@ -113,6 +113,10 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
                r->audio_channels);
     else
         printf("null");
+    printf(",\"audio_kind\":");
+    json_string(r->audio_kind);
+    printf(",\"audio_reason\":");
+    json_string(r->audio_reason[0] ? r->audio_reason : NULL);
     printf(",\"preset\":\"%s\",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
            "\"predicted_psnr\":%.3f,\"expected_seconds\":%.1f},\"decode_seconds\":%.2f,\"time_budget\":%.1f}\n",
            r->quick_preset ? "quick" : "final", (long long)oc->target, r->predicted_ssim, r->predicted_tssim,
@@ -181,6 +185,8 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("%s %d b/s %s", r->audio_codec, r->audio_bitrate, r->audio_channels == 1 ? "mono" : "stereo");
     else
         printf("no audio");
+    if (r->audio_reason[0])
+        printf(" (%s)", r->audio_reason);
     if (r->predicted_ssim > 0 && r->predicted_tssim > 0 && r->predicted_psnr > 0)
         printf("; predicted SSIM %.4f, temporal SSIM %.4f, PSNR %.2f dB", r->predicted_ssim, r->predicted_tssim,
                r->predicted_psnr);

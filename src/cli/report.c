@@ -163,6 +163,11 @@ static void print_json(const Cli *cli, const Outcome *oc)
     } else {
         fputs("null", stdout);
     }
+    /* What the sound is and why the output has it or not (docs/SOLVER.md). */
+    json_key("audio_kind");
+    json_string(r ? r->audio_kind : NULL);
+    json_key("audio_reason");
+    json_string(r && r->audio_reason[0] ? r->audio_reason : NULL);
     json_count("video_bitrate", r ? r->video_bitrate : 0);
     json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_tssim : 0, r ? r->predicted_psnr : 0);
     json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_tssim : 0, r ? r->measured_psnr : 0);
@@ -210,7 +215,7 @@ static void print_text(const Outcome *oc)
             printf(", %s %d kb/s %s", r->audio_codec, r->audio_bitrate / 1000,
                    r->audio_channels == 1 ? "mono" : "stereo");
         else
-            printf(", no audio");
+            printf(", no audio%s%s%s", r->audio_reason[0] ? " (" : "", r->audio_reason, r->audio_reason[0] ? ")" : "");
         printf(", %d encode%s, %.1f s", r->attempts, r->attempts == 1 ? "" : "s", r->seconds);
         /* Measured (--report, or an output short of the target): what it shows. */
         if (r->measured_ssim > 0)

@@ -70,6 +70,7 @@ typedef struct ShEncoderConfig {
     int sample_rate, channels;
     enum AVSampleFormat sample_fmt;
     int frame_ms;             /* audio frame duration */
+    int audio_kind;           /* ShAudioKind (metrics/audiokind.h): speech is encoded as speech */
 } ShEncoderConfig;
 
 typedef struct ShEncoder ShEncoder;

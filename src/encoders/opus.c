@@ -5,12 +5,15 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "encoders/encoder.h"
+#include "metrics/audiokind.h"
 
 static int opus_configure(AVCodecContext *c, AVDictionary **opts, const ShEncoderConfig *cfg)
 {
     (void)c;
     av_dict_set_int(opts, "frame_duration", cfg->frame_ms > 0 ? cfg->frame_ms : 20, 0);
-    av_dict_set(opts, "application", "audio", 0);
+    /* Speech: libopus's voice mode (SILK at low rates, tuned for
+     * intelligibility); anything else, faithfulness to the input. */
+    av_dict_set(opts, "application", cfg->audio_kind == SH_AUDIO_SPEECH ? "voip" : "audio", 0);
     /* Constrained VBR: the file gets the bitrate the plan gave the audio.
      * libopus's free VBR spent 60.8 kb/s when asked for 47.5 (Big Buck
      * Bunny's music), and the job gives the video only what the audio

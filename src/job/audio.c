@@ -20,6 +20,7 @@ int sh_audio_path_open(ShEncoder **enc, ShStage **resample, const ShEncoderDesc 
     ec.sample_fmt = desc->sample_fmt;
     ec.frame_ms = budget->frame_ms;
     ec.bitrate = budget->bitrate;
+    ec.audio_kind = budget->kind;
     ec.qp = -1;
     if ((ret = sh_encoder_open(enc, desc, &ec)) < 0) {
         sh_log(SH_LOG_ERROR, who, "cannot open the %s encoder: %s", desc->name, av_err2str(ret));

@@ -223,6 +223,7 @@ static void fill_result(const Job *j, ShJobResult *r)
     r->audio_codec = r->audio && j->plan.aenc ? j->plan.aenc->codec : NULL;
     r->audio_bitrate = r->audio ? j->plan.audio.bitrate : 0;
     r->audio_channels = r->audio ? j->plan.audio.channels : 0;
+    sh_job_audio_reason(j, r);
 }
 
 /*

@@ -105,6 +105,9 @@ int sh_job_solve(Job *j)
     so.start = opt->start;
     so.no_search = opt->no_search;
     so.interrupted = sh_job_interrupted;
+    if ((ret = sh_job_listen(j)) < 0)
+        return ret;
+    so.audio_kind = j->audio_kind;
     if ((ret = time_budget(j, &so)) < 0 || (ret = solve(j, &so)) < 0)
         return ret;
     j->fast_preset = j->plan.fast_preset;
@@ -158,6 +161,7 @@ int sh_job_take_plan(Job *j, const ShJobPlan *g)
     j->search.predicted_tssim = g->predicted_tssim;
     j->search.predicted_psnr = g->predicted_psnr;
     j->audio_fixed = g->audio_fixed;
+    j->audio_kind = g->audio_kind;
     if (g->start == o->start && g->end == o->end && g->target_bytes == o->target_bytes && !(o->no_audio && aenc)) {
         /* What it was made for: the plan as it is. */
         ShPlan *p = &j->plan;
@@ -177,6 +181,7 @@ int sh_job_take_plan(Job *j, const ShJobPlan *g)
             p->audio.bitrate = g->audio_bitrate;
             p->audio.channels = g->audio_channels;
             p->audio.frame_ms = g->audio_frame_ms;
+            p->audio.kind = g->audio_kind;
         }
         p->audio_rate = g->audio_sample_rate;
         p->video_bitrate = g->video_bitrate;
@@ -192,6 +197,7 @@ int sh_job_take_plan(Job *j, const ShJobPlan *g)
     so.codec = venc->name;
     so.no_audio = o->no_audio || !aenc;
     so.audio_bitrate = aenc ? g->audio_bitrate : 0;
+    so.audio_kind = g->audio_kind;
     so.height = g->display_height;
     so.fps = (double)g->fps_num / g->fps_den;
     so.start = o->start;
@@ -253,6 +259,7 @@ void sh_job_export_plan(const Job *j, ShJobPlan *out)
     out->audio_frame_ms = p->aenc ? p->audio.frame_ms : 0;
     out->audio_sample_rate = p->audio_rate;
     out->audio_fixed = j->audio_fixed;
+    out->audio_kind = j->audio_kind;
     out->overhead_bytes = p->overhead_bytes;
     out->predicted_ssim = j->search.predicted_ssim;
     out->predicted_tssim = j->search.predicted_tssim;

@@ -60,6 +60,7 @@ typedef struct Job {
     ShRung final_rung;       /* what the output has */
     int final_audio;
     int audio_fixed;         /* the audio bitrate was fixed (--audio-bitrate): the floor keeps the audio */
+    int audio_kind;          /* ShAudioKind: what the sound is (sound.c; a given plan's) */
     int time_scale;          /* see sh_job_time_scale() */
     int64_t origin;          /* video_tb pts that becomes 0 in the output */
     int64_t end_pts;         /* video_tb: end of the last frame */
@@ -99,6 +100,13 @@ void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes);
 /* crop.c: the plan's crop (given), the user's or the bars found, set on j->in.
  * SH_ERROR_BAD_OPTION (logged) for a crop outside the picture. */
 int sh_job_crop(Job *j, const ShJobPlan *given);
+
+/* sound.c: what the sound track is (speech, music, silence) into j->audio_kind,
+ * unless there is no audio to keep; a failure to listen is said and leaves
+ * it unknown (the budget for music). Errors: ENOMEM, SH_ERROR_INTERRUPTED. */
+int sh_job_listen(Job *j);
+/* Why the output has or has not its audio: r->audio_kind, r->audio_reason. */
+void sh_job_audio_reason(const Job *j, ShJobResult *r);
 
 /* paths.c: the output's path and format from the options, refusals, room to write it. */
 int sh_job_check_paths(Job *j);

@@ -8,16 +8,23 @@
 
 #include <libavutil/error.h>
 
+#include "metrics/audiokind.h"
 #include "solver/plan.h"
 #include "stages/stage.h"
 
 #define SH_AUDIO_MIN_BPS 6000
 #define SH_AUDIO_MAX_BPS 128000
 #define SH_AUDIO_MAX_BPS_PER_CHANNEL 64000
+/* What a silent track costs in MP4 at 120 ms frames, whatever the bitrate
+ * asked: libopus's smallest packet, 27 B (1.8 kb/s; FFmpeg 5.1's wrapper has
+ * no DTX), and the container's ~6 B each (docs/SOLVER.md). */
+#define SH_AUDIO_SILENCE_BPS 2200
+/* Audio's usual share of the rate (sh_budget_audio). */
+#define SH_AUDIO_SHARE 0.12
 
 void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
 {
-    double a = total_bps * 0.12;
+    double a = total_bps * SH_AUDIO_SHARE;
     memset(out, 0, sizeof(*out));
     if (src_channels <= 0 || total_bps <= 0)
         return;
@@ -32,6 +39,31 @@ void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out)
         a = SH_AUDIO_MAX_BPS_PER_CHANNEL * out->channels;
     out->bitrate = (int)(a / 500) * 500;
     out->frame_ms = out->bitrate < 12000 ? 120 : out->bitrate < 32000 ? 60 : out->bitrate < 64000 ? 40 : 20;
+}
+
+/* Speech is kept while its floor is at most this share of the total: the
+ * picture keeps at least as much as the voice (docs/SOLVER.md). */
+#define SH_AUDIO_SPEECH_MAX_SHARE 0.5
+
+void sh_budget_audio_kind(double total_bps, int src_channels, int kind, ShAudioBudget *out)
+{
+    sh_budget_audio(total_bps, src_channels, out);
+    if (src_channels > 0 && total_bps > 0) {
+        if (kind == SH_AUDIO_SPEECH && !out->bitrate && SH_AUDIO_MIN_BPS <= total_bps * SH_AUDIO_SPEECH_MAX_SHARE)
+            sh_budget_audio_fixed(SH_AUDIO_MIN_BPS, 1, out);
+        else if (kind == SH_AUDIO_SILENCE && SH_AUDIO_SILENCE_BPS <= total_bps * SH_AUDIO_SHARE)
+            /* Nothing to hear: the floor's bitrate (a sound the samples missed
+             * still gets it), priced at what silence spends. */
+            sh_budget_audio_fixed(SH_AUDIO_MIN_BPS, 1, out);
+        else if (kind == SH_AUDIO_SILENCE)
+            memset(out, 0, sizeof(*out));
+    }
+    out->kind = kind;
+}
+
+double sh_budget_audio_cost(const ShAudioBudget *b)
+{
+    return b->kind == SH_AUDIO_SILENCE ? FFMIN(b->bitrate, SH_AUDIO_SILENCE_BPS) : b->bitrate;
 }
 
 /*
@@ -69,7 +101,7 @@ double sh_plan_video_bps(const ShPlan *p, double fps)
 {
     int64_t frames = (int64_t)(p->duration * fps) + 1;
     int64_t apk = p->audio.bitrate ? (int64_t)(p->duration * 1000 / p->audio.frame_ms) + 1 : 0;
-    return (p->target_bytes - sh_budget_overhead(frames, apk)) * 8.0 / p->duration - p->audio.bitrate;
+    return (p->target_bytes - sh_budget_overhead(frames, apk)) * 8.0 / p->duration - sh_budget_audio_cost(&p->audio);
 }
 
 static double source_fps(const ShInputInfo *info, AVRational *base)
@@ -240,7 +272,9 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
         else if (src_fps * dur < 1.5)
             budget_audio_still(total_bps, dur, info->audio_channels, &p->audio);
         else
-            sh_budget_audio(total_bps, info->audio_channels, &p->audio);
+            sh_budget_audio_kind(total_bps, info->audio_channels, opt->audio_kind, &p->audio);
+        /* Speech is encoded as speech (Opus's voice mode) at any bitrate. */
+        p->audio.kind = opt->audio_kind;
     }
     if (!p->audio.bitrate)
         p->aenc = NULL;

@@ -35,6 +35,7 @@ typedef struct ShAudioBudget {
     int bitrate;              /* bits per second; 0 = no audio */
     int channels;
     int frame_ms;
+    int kind;                 /* ShAudioKind (metrics/audiokind.h): what it was budgeted as, kept or not */
 } ShAudioBudget;
 
 /* A picture size and frame rate. */
@@ -55,6 +56,7 @@ typedef struct ShSolverOptions {
     double fps;               /* exact frame rate */
     double min_fps;
     int audio_bitrate;        /* bits per second */
+    int audio_kind;           /* ShAudioKind: what the sound is (input/listen.h); 0: not measured */
     double start;             /* seconds into the input where the output starts */
     int no_search;            /* the rule alone: no sampling */
     int (*interrupted)(void); /* nonzero: stop the search, SH_ERROR_INTERRUPTED (NULL: never) */
@@ -150,6 +152,19 @@ typedef struct ShPlan {
  * take more than a third of the total: below that the picture needs every bit.
  */
 void sh_budget_audio(double total_bps, int src_channels, ShAudioBudget *out);
+
+/*
+ * The same by what the sound is (ShAudioKind; docs/SOLVER.md, "Audio's
+ * share"): speech is kept, mono at the 6 kb/s floor, while the picture keeps
+ * at least as much (audio up to half the total), and is encoded in Opus's
+ * voice mode; silence costs less than its bitrate (sh_budget_audio_cost) and
+ * is kept while that is at most audio's usual share (12%), dropped below;
+ * music and UNKNOWN as sh_budget_audio.
+ */
+void sh_budget_audio_kind(double total_bps, int src_channels, int kind, ShAudioBudget *out);
+
+/* What a budget's audio is expected to cost, bits per second (silence: less than its bitrate). */
+double sh_budget_audio_cost(const ShAudioBudget *b);
 
 /* Audio at a bitrate the user chose (at least 6 kb/s); channels and frames as above. */
 void sh_budget_audio_fixed(int bitrate, int src_channels, ShAudioBudget *out);

@@ -55,6 +55,8 @@ def check_one(o, i):
     want("audio", nullable(lambda v: isinstance(v, dict) and isinstance(v.get("codec"), str)
                            and all(k in v for k in ("bitrate", "channels"))),
          "null or {codec, bitrate, channels}")
+    want("audio_kind", lambda v: v in (None, "speech", "music", "silence"), "null, speech, music or silence")
+    want("audio_reason", nullable(lambda v: isinstance(v, str) and v), "a sentence or null")
     for k in ("predicted", "measured"):
         want(k, nullable(lambda v: isinstance(v, dict) and set(v) == {"ssim", "temporal_ssim", "psnr"}
                          and all(x is None or isinstance(x, NUM) for x in v.values())),
