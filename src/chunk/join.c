@@ -557,7 +557,7 @@ int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunk
         goto end;
     }
     {
-        ShVerifyExpect e = { 0 };
+        ShVerifyExpect e = { .subtitles = -1 };   /* (the audio file's, whatever it carries) */
         e.video_codec = p->codec;
         e.width = p->width;
         e.height = p->height;
