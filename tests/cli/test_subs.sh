@@ -326,4 +326,46 @@ no_leftovers "$CASE_DIR"
 case_end
 done
 
+# Scale-out (--jobs: a plan, chunks, the join): the tracks, cues, chapters and title ride in the
+# plan's audio file to the join; no chunk carries them.
+case_begin scale_out_jobs
+in="$CASE_DIR/in.mp4"
+cp "$MP4" "$in"
+out="$CASE_DIR/out.mp4"
+run_shrink "$in" -o "$out" --target 300k --jobs 2 --start 5 --json
+expect_rc 0
+if [ -s "$out" ]; then
+    check_trimmed "$out" 300000 11
+    expect_lines "subtitle streams" "$(sub_streams "$out")" "mov_text,eng
+mov_text,fre"
+    expect_lines "English cues after --start 5" "$(cues "$out" 0)" "0.000-1.000 Four to six
+7.000-9.000 Twelve"
+    expect_lines "chapters after --start 5" "$(chapters "$out")" "0.000-1.000 Opening
+1.000-5.000 Middle
+5.000-11.000 End"
+    expect_lines "title" "$(title "$out")" "The Compression War"
+    [ "$(jl get "$OUT" 0 subtitles)" = 2 ] || err "JSON subtitles: $(jl get "$OUT" 0 subtitles), expected 2"
+fi
+no_leftovers "$CASE_DIR"
+case_end
+
+# WebM takes WebVTT only: converted (full tier: a VP9 encode).
+if ! full_tier webm_webvtt; then
+    case_begin webm_webvtt
+    in="$CASE_DIR/in.mp4"
+    cp "$MP4" "$in"
+    out="$CASE_DIR/out.webm"
+    run_shrink "$in" -o "$out" --target 200k --end 5 --no-search --json
+    expect_rc 0
+    if [ -s "$out" ]; then
+        check_trimmed "$out" 200000 5
+        expect_lines "subtitle streams" "$(sub_streams "$out")" "webvtt,eng
+webvtt,fre"
+        expect_lines "English cues to 5 s" "$(cues "$out" 0)" "1.000-3.000 One
+4.000-5.000 Four to six"
+    fi
+    no_leftovers "$CASE_DIR"
+    case_end
+fi
+
 script_done
