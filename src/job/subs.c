@@ -24,6 +24,9 @@
 /* Packet bytes kept at most, over every track: text subtitles of a long
  * film are a few hundred KB; a stream of many MB is not text to read. */
 #define SH_SUBS_MAX_BYTES ((int64_t)32 << 20)
+/* Cues a track keeps at most (a two-hour film has one or two thousand): each
+ * is a packet in memory, so a stream of tiny ones is bounded too. */
+#define SH_SUBS_MAX_CUES 100000
 /* What one converted cue may take. */
 #define SH_SUBS_CUE_BYTES (1 << 20)
 /* Container bytes, estimated: a track's headers (with MP4's sample
@@ -110,9 +113,13 @@ static int is_text(enum AVCodecID id)
 
 static int keep_packet(ShSubs *s, Track *t, AVPacket *p)
 {
-    if (s->bytes + p->size > SH_SUBS_MAX_BYTES) {
-        sh_log(SH_LOG_ERROR, s->path, "subtitle track %d: more than %lld MB of text, not subtitles to keep "
-               "(--subs none leaves them out)", t->number, (long long)(SH_SUBS_MAX_BYTES >> 20));
+    if (s->bytes + p->size > SH_SUBS_MAX_BYTES || t->npkt >= SH_SUBS_MAX_CUES) {
+        if (t->npkt >= SH_SUBS_MAX_CUES)
+            sh_log(SH_LOG_ERROR, s->path, "subtitle track %d: more than %d cues, not subtitles to keep "
+                   "(--subs none leaves them out)", t->number, SH_SUBS_MAX_CUES);
+        else
+            sh_log(SH_LOG_ERROR, s->path, "subtitle track %d: more than %lld MB of text, not subtitles to keep "
+                   "(--subs none leaves them out)", t->number, (long long)(SH_SUBS_MAX_BYTES >> 20));
         return AVERROR_INVALIDDATA;
     }
     if (t->npkt == t->alloc) {
