@@ -9,7 +9,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 . "$(dirname "$0")/lib.sh"
 
-# Two SubRip tracks (English, French), three chapters and a title on 16 s of video.
+# Two SubRip tracks (English, French), three chapters and a title on 16 s of small video (160x90 at
+# 10 fps: the cases are about the subtitles, and the quick tier's CPU is a budget).
 SUBDIR="$CLIP_DIR/subs"
 mkdir -p "$SUBDIR"
 cat > "$SUBDIR/en.srt" <<'EOF'
@@ -63,7 +64,7 @@ with_subs() {
     local out=$1 audio=$2 scodec=$3 base langs=(eng fre ger) i=0 n
     shift 3
     [ -s "$out" ] && return 0
-    base=$(make_clip subs_base.mp4 size=320x180 rate=25 dur=16 audio="$audio") || return 1
+    base=$(make_clip subs_base.mp4 size=160x90 rate=10 dur=16 audio="$audio") || return 1
     local -a cmd=(ffmpeg -nostdin -v error -y -i "$base")
     for s in "$@"; do cmd+=(-i "$s"); done
     n=$(( $# + 1 ))
@@ -112,6 +113,7 @@ title() { ffprobe -v error -show_entries format_tags=title -of csv=p=0 "$1"; }
 # expect_lines WHAT GOT WANT: GOT (lines) is WANT (lines), times ("A-B text") within 10 ms (under a
 # frame; a Matroska output's Opus pre-skip moves its chapters against its video by 7 ms)
 expect_lines() {
+    [ "$2" = "$3" ] && return 0     # (most do, exactly: no python3 to start)
     python3 -c '
 import re, sys
 got, want = sys.argv[1].split("\n"), sys.argv[2].split("\n")
@@ -123,14 +125,14 @@ def same(a, b):
 sys.exit(0 if len(got) == len(want) and all(same(a, b) for a, b in zip(got, want)) else 1)' "$2" "$3" ||
         err "$1: got [$(_oneline "$2")], expected [$(_oneline "$3")]"
 }
-# check_trimmed OUT TARGET SECONDS: under the target, video of that length (within a frame)
+# check_trimmed OUT TARGET SECONDS: under the target, video of that length (within a frame: 0.1 s)
 check_trimmed() {
     local d
     [ "$(fsize "$1")" -le "$2" ] || err "$(basename "$1"): $(fsize "$1") bytes, over the target $2"
     d=$(ffprobe -v error -select_streams v:0 -show_entries stream=duration -of csv=p=0 "$1")
     # (Matroska keeps no stream duration: the file's, which the video ends, the cues cut to it)
     [ "$d" = N/A ] && d=$(fmt_duration "$1")
-    python3 -c "import sys; sys.exit(abs(float(sys.argv[1] or 0) - float(sys.argv[2])) > 0.041)" "$d" "$3" ||
+    python3 -c "import sys; sys.exit(abs(float(sys.argv[1] or 0) - float(sys.argv[2])) > 0.101)" "$d" "$3" ||
         err "$(basename "$1"): video lasts $d s, expected $3"
 }
 
@@ -168,20 +170,20 @@ $scodec,fre"
 }
 
 # MKV with SubRip to MP4: converted to mov_text. MP4 with mov_text to MKV: converted to SubRip.
-subs_case mkv_to_mp4 "$MKV" mp4 mov_text 300000 no --no-search
-subs_case mp4_to_mkv "$MP4" mkv subrip 300000 yes --no-search --codec x264
+subs_case mkv_to_mp4 "$MKV" mp4 mov_text 100000 no --no-search
+subs_case mp4_to_mkv "$MP4" mkv subrip 100000 yes --no-search --codec x264
 # The solver's search prices them too (the default path); the sound interleaved with them.
-subs_case mp4_to_mp4_search "$MP4" mp4 mov_text 250000 yes --speed fast
+subs_case mp4_to_mp4_search "$MP4" mp4 mov_text 90000 yes --speed fast
 
 # A trim: cues and chapters cut to 5-13 s and moved to start at 0; a cue across the start opens the output.
 case_begin trim_mkv
 in="$CASE_DIR/in.mkv"
 cp "$MKV" "$in"
 out="$CASE_DIR/out.mkv"
-run_shrink "$in" -o "$out" --target 250k --start 5 --end 13 --no-search --codec x264 --json
+run_shrink "$in" -o "$out" --target 90k --start 5 --end 13 --no-search --codec x264 --json
 expect_rc 0
 if [ -s "$out" ]; then
-    check_trimmed "$out" 250000 8
+    check_trimmed "$out" 90000 8
     expect_lines "subtitle streams" "$(sub_streams "$out")" "subrip,eng
 subrip,fre"
     expect_lines "English cues after --start 5 --end 13" "$(cues "$out" 0)" "0.000-1.000 Four to six
@@ -198,10 +200,10 @@ case_begin trim_mp4
 in="$CASE_DIR/in.mp4"
 cp "$MP4" "$in"
 out="$CASE_DIR/out.mp4"
-run_shrink "$in" -o "$out" --target 250k --start 5 --no-search --json
+run_shrink "$in" -o "$out" --target 90k --start 5 --no-search --json
 expect_rc 0
 if [ -s "$out" ]; then
-    check_trimmed "$out" 250000 11
+    check_trimmed "$out" 90000 11
     expect_lines "English cues after --start 5" "$(cues "$out" 0)" "0.000-1.000 Four to six
 7.000-9.000 Twelve"
     expect_lines "chapters after --start 5" "$(chapters "$out")" "0.000-1.000 Opening
@@ -215,17 +217,17 @@ case_end
 case_begin subs_none_and_n
 in="$CASE_DIR/in.mkv"
 cp "$MKV" "$in"
-run_shrink "$in" -o "$CASE_DIR/none.mp4" --target 250k --subs none --no-search --json
+run_shrink "$in" -o "$CASE_DIR/none.mp4" --target 90k --subs none --no-search --json
 expect_rc 0 "--subs none"
 if [ -s "$CASE_DIR/none.mp4" ]; then
     expect_lines "subtitle streams with --subs none" "$(sub_streams "$CASE_DIR/none.mp4")" ""
     [ "$(jl get "$OUT" 0 subtitles)" = 0 ] || err "JSON subtitles: $(jl get "$OUT" 0 subtitles), expected 0"
     [ "$(chapters "$CASE_DIR/none.mp4" | wc -l)" = 3 ] || err "--subs none lost the chapters"
 fi
-run_shrink "$in" -o "$CASE_DIR/two.mp4" --target 250k --subs 2 --no-search --json
+run_shrink "$in" -o "$CASE_DIR/two.mp4" --target 90k --subs 2 --no-search --json
 expect_rc 0 "--subs 2"
 if [ -s "$CASE_DIR/two.mp4" ]; then
-    check_output "$CASE_DIR/two.mp4" "$in" 250000 --json "$OUT" --audio no
+    check_trimmed "$CASE_DIR/two.mp4" 90000 16
     expect_lines "subtitle streams with --subs 2" "$(sub_streams "$CASE_DIR/two.mp4")" "mov_text,fre"
     expect_lines "the French cues" "$(cues "$CASE_DIR/two.mp4" 0)" "2.000-3.500 Deux
 12.500-13.500 Douze et demi"
@@ -237,12 +239,12 @@ case_end
 case_begin subs_errors
 in="$CASE_DIR/in.mkv"
 cp "$MKV" "$in"
-run_shrink "$in" --target 250k --subs 3
+run_shrink "$in" --target 90k --subs 3
 expect_rc 3 "--subs 3"
 expect_one_line "has no subtitle track 3 (it has 2)"
 grep -qF "in.mkv" "$ERR" || err "the message does not name the file: $(stderr_text)"
 for a in 0 x -1 1.5 ""; do
-    run_shrink "$in" --target 250k --subs "$a"
+    run_shrink "$in" --target 90k --subs "$a"
     expect_rc 2 "--subs '$a'"
     grep -qF -- "--subs" "$ERR" || err "--subs '$a': the message does not name the option: $(stderr_text)"
 done
@@ -255,12 +257,12 @@ case_end
 case_begin subs_undecodable
 in="$CASE_DIR/latin1.mkv"
 cp "$BAD" "$in"
-run_shrink "$in" --target 250k --no-search
+run_shrink "$in" --target 90k --no-search
 expect_rc 3
 expect_one_line "subtitle track 1"
 grep -qF "latin1.mkv" "$ERR" || err "the message does not name the file: $(stderr_text)"
 [ -e "$CASE_DIR/latin1.shrunk.mp4" ] && err "an output was written"
-run_shrink "$in" --target 250k --no-search --subs none
+run_shrink "$in" --target 90k --no-search --subs none
 expect_rc 0 "--subs none"
 no_leftovers "$CASE_DIR"
 case_end
@@ -283,7 +285,7 @@ out="$CASE_DIR/out.mp4"
 run_shrink "$in" -o "$out" --target 120k --no-search --json -v
 expect_rc 0
 if [ -s "$out" ]; then
-    check_output "$out" "$in" 120000 --json "$OUT" --audio any
+    check_trimmed "$out" 120000 16
     n=$(cues "$out" 0 | wc -l)
     [ "$n" = 480 ] || err "$n cues in the output, expected 480"
 fi
@@ -307,11 +309,11 @@ case_begin "long_stretches_${src##*.}"
 in="$CASE_DIR/in.${src##*.}"
 cp "$src" "$in"
 out="$CASE_DIR/out.mp4"
-SHRINK_STRETCH=4 run_shrink "$in" -o "$out" --target 250k --codec x264 --height 180 --fps 25 --start 1 --json -v
+SHRINK_STRETCH=4 run_shrink "$in" -o "$out" --target 90k --codec x264 --height 90 --fps 10 --start 1 --json -v
 expect_rc 0
 grep -q "verbose: joined [0-9]* stretches" "$ERR" || err "not joined from stretches: $(grep -m1 'long film' "$ERR")"
 if [ -s "$out" ]; then
-    check_trimmed "$out" 250000 15
+    check_trimmed "$out" 90000 15
     expect_lines "subtitle streams" "$(sub_streams "$out")" "mov_text,eng
 mov_text,fre"
     expect_lines "English cues after --start 1" "$(cues "$out" 0)" "0.000-2.000 One
@@ -332,10 +334,10 @@ case_begin scale_out_jobs
 in="$CASE_DIR/in.mp4"
 cp "$MP4" "$in"
 out="$CASE_DIR/out.mp4"
-run_shrink "$in" -o "$out" --target 300k --jobs 2 --start 5 --json
+run_shrink "$in" -o "$out" --target 100k --jobs 2 --start 5 --json
 expect_rc 0
 if [ -s "$out" ]; then
-    check_trimmed "$out" 300000 11
+    check_trimmed "$out" 100000 11
     expect_lines "subtitle streams" "$(sub_streams "$out")" "mov_text,eng
 mov_text,fre"
     expect_lines "English cues after --start 5" "$(cues "$out" 0)" "0.000-1.000 Four to six
@@ -355,10 +357,10 @@ if ! full_tier webm_webvtt; then
     in="$CASE_DIR/in.mp4"
     cp "$MP4" "$in"
     out="$CASE_DIR/out.webm"
-    run_shrink "$in" -o "$out" --target 200k --end 5 --no-search --json
+    run_shrink "$in" -o "$out" --target 80k --end 5 --no-search --json
     expect_rc 0
     if [ -s "$out" ]; then
-        check_trimmed "$out" 200000 5
+        check_trimmed "$out" 80000 5
         expect_lines "subtitle streams" "$(sub_streams "$out")" "webvtt,eng
 webvtt,fre"
         expect_lines "English cues to 5 s" "$(cues "$out" 0)" "1.000-3.000 One
