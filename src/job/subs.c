@@ -204,6 +204,21 @@ static int flush_pending(ShSubs *s, Track *t, int64_t end)
     return ret;
 }
 
+/* Whether a plain-text cue is UTF-8, as text subtitle decoders require (an old rip's Latin-1 is not). */
+static int is_utf8(const uint8_t *p, int n)
+{
+    for (int i = 0; i < n; ) {
+        int c = p[i], k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (k < 0 || i + k >= n + (k ? 0 : 1))
+            return 0;
+        for (int j = 1; j <= k; j++)
+            if ((p[i + j] & 0xc0) != 0x80)
+                return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
 /* One packet of a kept track: decoded (checked), then copied or converted. */
 static int take_packet(ShSubs *s, Track *t, AVPacket *pkt, AVRational tb)
 {
@@ -217,9 +232,17 @@ static int take_packet(ShSubs *s, Track *t, AVPacket *pkt, AVRational tb)
         return 0;    /* a cue with no time cannot be placed */
     ret = avcodec_decode_subtitle2(t->dec, &sub, &got, pkt);
     if (ret < 0) {
-        sh_log(SH_LOG_ERROR, s->path, "subtitle track %d (%s): the cue at %.3f s does not decode: %s "
-               "(--subs none leaves the subtitles out)", t->number, avcodec_get_name(t->dec->codec_id),
-               pkt->pts * av_q2d(tb), av_err2str(ret));
+        enum AVCodecID id = t->dec->codec_id;
+        int plain = id == AV_CODEC_ID_SUBRIP || id == AV_CODEC_ID_ASS || id == AV_CODEC_ID_SSA ||
+                    id == AV_CODEC_ID_WEBVTT || id == AV_CODEC_ID_TEXT;
+        if (plain && !is_utf8(pkt->data, pkt->size))
+            sh_log(SH_LOG_ERROR, s->path, "subtitle track %d (%s): the cue at %.3f s is not UTF-8 text (an older "
+                   "encoding such as Latin-1?); --subs none leaves the subtitles out", t->number,
+                   avcodec_get_name(id), pkt->pts * av_q2d(tb));
+        else
+            sh_log(SH_LOG_ERROR, s->path, "subtitle track %d (%s): the cue at %.3f s does not decode: %s "
+                   "(--subs none leaves the subtitles out)", t->number, avcodec_get_name(id),
+                   pkt->pts * av_q2d(tb), av_err2str(ret));
         return AVERROR_INVALIDDATA;
     }
     start = av_rescale_q(pkt->pts, tb, AV_TIME_BASE_Q);

@@ -259,7 +259,7 @@ in="$CASE_DIR/latin1.mkv"
 cp "$BAD" "$in"
 run_shrink "$in" --target 90k --no-search
 expect_rc 3
-expect_one_line "subtitle track 1"
+expect_one_line "subtitle track 1 (subrip): the cue at 1.000 s is not UTF-8 text"
 grep -qF "latin1.mkv" "$ERR" || err "the message does not name the file: $(stderr_text)"
 [ -e "$CASE_DIR/latin1.shrunk.mp4" ] && err "an output was written"
 run_shrink "$in" --target 90k --no-search --subs none
