@@ -438,7 +438,7 @@ static int choose_tracks(ShSubs *s, const AVFormatContext *fmt, int which)
                        (avcodec_descriptor_get(id)->props & AV_CODEC_PROP_BITMAP_SUB) ? "pictures" : "not text it can read");
                 return AVERROR_STREAM_NOT_FOUND;
             }
-            av_strlcatf(images, sizeof(images), "%s%d (%s%s%s)", images[0] ? ", " : "", n, avcodec_get_name(id),
+            av_strlcatf(images, sizeof(images), "%strack %d (%s%s%s)", images[0] ? ", " : "", n, avcodec_get_name(id),
                         lang ? ", " : "", lang ? lang->value : "");
             continue;
         }
@@ -451,10 +451,12 @@ static int choose_tracks(ShSubs *s, const AVFormatContext *fmt, int which)
         t->number = n;
         t->disposition = st->disposition & (AV_DISPOSITION_DEFAULT | AV_DISPOSITION_FORCED |
                                             AV_DISPOSITION_HEARING_IMPAIRED);
-        if (lang)
-            av_dict_set(&t->meta, "language", lang->value, 0);
-        if ((lang = av_dict_get(st->metadata, "title", NULL, 0)))
-            av_dict_set(&t->meta, "title", lang->value, 0);
+        {
+            const AVDictionaryEntry *title = av_dict_get(st->metadata, "title", NULL, 0);
+            if ((lang && av_dict_set(&t->meta, "language", lang->value, 0) < 0) ||
+                (title && av_dict_set(&t->meta, "title", title->value, 0) < 0))
+                return AVERROR(ENOMEM);
+        }
     }
     if (which > 0 && n < which) {
         if (n)
@@ -464,7 +466,7 @@ static int choose_tracks(ShSubs *s, const AVFormatContext *fmt, int which)
         return AVERROR_STREAM_NOT_FOUND;
     }
     if (images[0])
-        sh_log(SH_LOG_WARNING, s->path, "image subtitles left out (text subtitles only): track %s", images);
+        sh_log(SH_LOG_WARNING, s->path, "image subtitles left out (shrink keeps text subtitles only): %s", images);
     return 0;
 }
 
