@@ -59,9 +59,10 @@ typedef struct ShJobPlan {
  * Plan a job. Reads every field of opt that sh_job_run reads up to the
  * choice: input, output and format (the container; a directory or existing
  * output is not refused here: nothing is written), codec, speed, target_bytes,
- * no_audio, start, end, audio_track, height, max_height, fps, min_fps,
- * audio_bitrate, hdr, deinterlace, crop_mode and crop, no_search, progress
- * ("sampling").
+ * no_audio, start, end, audio_track, subs (the subtitle tracks kept, and
+ * the chapters and title, come off the budget first), height, max_height,
+ * fps, min_fps, audio_bitrate, hdr, deinterlace, crop_mode and crop,
+ * no_search, progress ("sampling").
  * opt->plan_only is implied. Writes *plan, and *res as sh_job_run with
  * plan_only would (the search's candidates, the choice, the prediction).
  * Opens the input read-only; writes no file. Returns 0 or a negative error
@@ -79,7 +80,9 @@ int sh_job_plan(const ShOptions *opt, ShJobPlan *plan, ShJobResult *res);
  * deinterlace, no_audio (drop the plan's audio), report, progress. The
  * plan decides the rest (opt's codec, speed, height, max_height, fps,
  * min_fps, audio_bitrate, crop_mode, crop, no_search and plan_only are not
- * read: the plan's crop is kept).
+ * read: the plan's crop is kept). It writes no subtitle tracks, chapters or
+ * title (opt's subs is not read): a plan's encodes are the chunks of a
+ * scale-out, whose join adds them once (sh_job_run keeps them).
  * When opt's start, end and target_bytes are the plan's (and no_audio does
  * not drop its audio), the plan is used as it is: plan then encode is
  * sh_job_run. Otherwise it is budgeted again for the new range and target
@@ -97,7 +100,8 @@ int sh_job_encode(const ShOptions *opt, const ShJobPlan *plan, ShJobResult *res)
 
 /*
  * Run one job: sh_job_plan then sh_job_encode over the same range and
- * target, on one opening of the input. With opt->plan_only it stops after
+ * target, on one opening of the input, keeping the text subtitle tracks
+ * opt->subs names, the chapters and the title. With opt->plan_only it stops after
  * the plan. Returns 0 or a negative error; on error nothing is left at the
  * output path and res->failed_phase says where it failed. The input is
  * opened read-only and never modified.

@@ -98,6 +98,10 @@ typedef struct ShCrop {
     int x, y;                 /* from the top left corner */
 } ShCrop;
 
+/* ShOptions.subs */
+#define SH_SUBS_ALL 0
+#define SH_SUBS_NONE (-1)
+
 typedef struct ShOptions {
     const char *input;
     const char *output;       /* NULL: STEM.shrunk.EXT beside the input, EXT from the format */
@@ -112,6 +116,8 @@ typedef struct ShOptions {
     double start;             /* seconds into the input */
     double end;               /* seconds into the input; 0 = to the end */
     int audio_track;          /* 0: the best audio stream; N >= 1: the N-th audio stream of the file */
+    int subs;                 /* SH_SUBS_ALL (0): every text subtitle track; SH_SUBS_NONE; N >= 1:
+                               * only the N-th subtitle stream of the file */
     /* solver constraints (0: free) */
     int height;               /* exact display height */
     int max_height;
@@ -172,6 +178,7 @@ typedef struct ShJobResult {
     int audio_channels;
     const char *audio_kind;   /* what the source's sound is: "speech", "music", "silence"; NULL: not measured */
     char audio_reason[128];   /* why the output has its audio or not, one sentence ("" when not said) */
+    int subtitles;            /* subtitle tracks in the output */
     int64_t video_bitrate;    /* bits per second of the final attempt */
     int attempts;             /* second-pass encodes run (1 = no correction) */
     double predicted_ssim;    /* the solver's prediction for the output; 0 = unknown */

@@ -6,6 +6,11 @@
  *
  *   input (audio alone) --> resample (video's start = sample 0)
  *                       --> Opus --> MP4 (temp file, output/mux.c) --> rename
+ *   the film's subtitle tracks, chapters, title (job/subs.c) --/
+ *
+ * The join copies every audio and subtitle stream of it, and its chapters
+ * and title, into the film's file: its size, which the budget takes off
+ * the top, counts them.
  *
  * The job's own pieces: the input's stream choice, trim and decode
  * (sh_input_want_video(0): no video is decoded), the job's audio path
@@ -28,6 +33,7 @@
 #include "input/input.h"
 #include "job/audio.h"
 #include "job/job.h"
+#include "job/subs.h"
 #include "output/mux.h"
 #include "stages/stage.h"
 
@@ -40,6 +46,8 @@ typedef struct AudioCtx {
     AVFrame *tmp;
     int64_t end;              /* encoder time base: packets from here on are past the video */
     int64_t packets;
+    const ShSubs *subs;
+    ShSubsCursor sc;
 } AudioCtx;
 
 static int write_packets(AudioCtx *c)
@@ -51,7 +59,9 @@ static int write_packets(AudioCtx *c)
             continue;          /* past the end of the video, as in the job */
         }
         c->packets++;
-        if ((ret = sh_mux_write(c->mx, 0, c->pkt)) < 0)
+        if ((ret = sh_subs_mux_until(c->subs, c->mx, &c->sc,
+                                     av_rescale_q(c->pkt->pts, c->enc->time_base, (AVRational){ 1, 1000 }))) < 0 ||
+            (ret = sh_mux_write(c->mx, 0, c->pkt)) < 0)
             return ret;
     }
     if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
@@ -87,7 +97,7 @@ static int push(AudioCtx *c, const AVFrame *f)
 int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *packets)
 {
     const ShInputInfo *info = sh_input_info(a->in);
-    AudioCtx c = { .path = info->path };
+    AudioCtx c = { .path = info->path, .subs = a->subs };
     AVFrame *frame = av_frame_alloc();
     const ShEncoderDesc *desc = sh_encoder_first(AVMEDIA_TYPE_AUDIO, "mp4");
     enum AVMediaType type;
@@ -132,7 +142,7 @@ int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *pa
     }
     if ((ret = sh_mux_open(&c.mx, tmp_path, "mp4")) < 0 ||
         (ret = sh_mux_add_stream(c.mx, c.enc->par, c.enc->time_base, NULL)) < 0 ||
-        (ret = sh_mux_write_header(c.mx)) < 0)
+        (ret = sh_subs_mux_setup(c.subs, c.mx, &c.sc)) < 0 || (ret = sh_mux_write_header(c.mx)) < 0)
         goto end;
 
     /* The frames before the film's start (from the keyframe the trim seeks to) the resampler drops. */
@@ -154,7 +164,7 @@ int sh_chunk_encode_audio(const ShChunkAudioArgs *a, int64_t *bytes, int64_t *pa
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
-    if ((ret = sh_mux_finish(c.mx)) < 0)
+    if ((ret = sh_subs_mux_until(c.subs, c.mx, &c.sc, INT64_MAX)) < 0 || (ret = sh_mux_finish(c.mx)) < 0)
         goto end;
     if (stat(tmp_path, &sb) < 0 || rename(tmp_path, a->output) < 0) {
         ret = AVERROR(errno);

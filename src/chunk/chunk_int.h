@@ -18,6 +18,7 @@ typedef struct ShChunkAudioArgs {
     int64_t origin;           /* video_tb: becomes sample 0 (the film's start) */
     int64_t end_pts;          /* video_tb: the video's end; audio stops there */
     const char *output;       /* replaced */
+    const struct ShSubs *subs; /* subtitle tracks, chapters, title to carry to the join (job/subs.h; may be NULL) */
 } ShChunkAudioArgs;
 
 /* The film's audio alone, read from a->in, into its own MP4 (audio.c). */

@@ -38,6 +38,7 @@ int sh_chunk_encode(const ShChunkPlan *p, int k, const char *input, const char *
     o.format = "mp4";
     o.target_bytes = c->budget;
     o.no_audio = 1;
+    o.subs = SH_SUBS_NONE;
     /* A rerun replaces the chunk: an engine retrying a task must not fail on its own earlier try. */
     o.force = 1;
     o.start = c->start_s;

@@ -38,9 +38,13 @@
 /* And a little more than the excess, so the second join lands under. */
 #define SH_REDO_MARGIN 1.002
 
+/* Streams of the audio file read at most (the audio, and a long film's subtitle tracks: job/subs.h). */
+#define SH_JOIN_SIDE_MAX 20
+
 typedef struct Source {
     AVFormatContext *fmt;
-    int st;
+    int st;                   /* the stream read; -1: every stream map names */
+    const int *map;           /* st -1: the output stream of each of the file's (-1: not read) */
     AVPacket *pkt;
     int have;                 /* pkt holds the next packet */
 } Source;
@@ -75,7 +79,8 @@ static int source_next(Source *s, const char *path)
 {
     int ret;
     while ((ret = av_read_frame(s->fmt, s->pkt)) >= 0) {
-        if (s->pkt->stream_index == s->st) {
+        if (s->pkt->stream_index == s->st ||
+            (s->st < 0 && s->pkt->stream_index < SH_JOIN_SIDE_MAX && s->map[s->pkt->stream_index] >= 0)) {
             s->have = 1;
             return 0;
         }
@@ -234,9 +239,10 @@ typedef struct Joiner {
     const ShChunkPlan *p;
     ShMuxer *mx;
     int64_t audio_block;      /* microseconds: audio is written up to here */
-    int vst, ast;
-    AVRational vtb, atb;      /* what packets are written in */
-    Source audio;
+    int vst;
+    AVRational vtb;           /* what video packets are written in */
+    Source audio;             /* the audio file: its audio, and its subtitle tracks, chapters, title */
+    int side_map[SH_JOIN_SIDE_MAX]; /* its streams' in the output (-1: none) */
     const char *audio_path;
     int64_t last_dts;
     int64_t fixed_dts;        /* packets whose dts had to move to keep them increasing */
@@ -253,13 +259,14 @@ static int write_audio_until(Joiner *j, int64_t dts, AVRational tb, ShChunkJoinR
     int ret;
     while (j->audio.have) {
         AVPacket *a = j->audio.pkt;
+        const AVStream *st = j->audio.fmt->streams[a->stream_index];
         int64_t adts = a->dts != AV_NOPTS_VALUE ? a->dts : a->pts;
-        if (tb.num && av_compare_ts(adts, j->atb, dts, tb) > 0)
+        if (tb.num && av_compare_ts(adts, st->time_base, dts, tb) > 0)
             return 0;
-        if ((ret = sh_mux_write(j->mx, j->ast, a)) < 0)
+        res->audio_packets += st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+        if ((ret = sh_mux_write(j->mx, j->side_map[a->stream_index], a)) < 0)
             return ret;
         av_packet_unref(a);
-        res->audio_packets++;
         if ((ret = source_next(&j->audio, j->audio_path)) < 0)
             return ret;
     }
@@ -354,10 +361,61 @@ end:
     return ret;
 }
 
+/* The audio file: every stream of it read (its audio, and a long film's subtitle tracks: long.c). */
+static int side_open(Joiner *j, const char *path)
+{
+    Source *s = &j->audio;
+    int ret;
+    for (int i = 0; i < SH_JOIN_SIDE_MAX; i++)
+        j->side_map[i] = -1;
+    s->st = -1;
+    s->map = j->side_map;
+    if (!(s->pkt = av_packet_alloc()))
+        return AVERROR(ENOMEM);
+    if ((ret = sh_media_open(&s->fmt, path, 0, NULL)) < 0)
+        return ret;
+    if ((ret = avformat_find_stream_info(s->fmt, NULL)) < 0) {
+        sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
+        return ret;
+    }
+    return 0;
+}
+
+/* Its audio and subtitle streams after the video, with their language and title; its chapters and title. */
+static int side_add(Joiner *j)
+{
+    const AVFormatContext *f = j->audio.fmt;
+    const AVDictionaryEntry *e;
+    int ret;
+    for (unsigned i = 0; i < f->nb_streams && i < SH_JOIN_SIDE_MAX; i++) {
+        const AVStream *st = f->streams[i];
+        static const char *const keys[] = { "language", "title" };
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO && st->codecpar->codec_type != AVMEDIA_TYPE_SUBTITLE)
+            continue;   /* (an MP4's chapter track is data: its chapters come below) */
+        if ((ret = j->side_map[i] = sh_mux_add_stream(j->mx, st->codecpar, st->time_base, NULL)) < 0)
+            return ret;
+        for (int k = 0; k < 2; k++)
+            if ((e = av_dict_get(st->metadata, keys[k], NULL, 0)) &&
+                (ret = sh_mux_set_tag(j->mx, j->side_map[i], keys[k], e->value)) < 0)
+                return ret;
+        sh_mux_set_disposition(j->mx, j->side_map[i], st->disposition & (AV_DISPOSITION_DEFAULT |
+                               AV_DISPOSITION_FORCED | AV_DISPOSITION_HEARING_IMPAIRED));
+    }
+    for (unsigned i = 0; i < f->nb_chapters; i++) {
+        const AVChapter *c = f->chapters[i];
+        e = av_dict_get(c->metadata, "title", NULL, 0);
+        if ((ret = sh_mux_add_chapter(j->mx, c->id, c->start, c->end, c->time_base, e ? e->value : NULL)) < 0)
+            return ret;
+    }
+    if ((e = av_dict_get(f->metadata, "title", NULL, 0)) && (ret = sh_mux_set_tag(j->mx, -1, "title", e->value)) < 0)
+        return ret;
+    return 0;
+}
+
 int sh_chunk_join_write(const ShChunkPlan *p, char *const *files, const char *audio_path, const char *path,
                         ShChunkJoinResult *res)
 {
-    Joiner j = { .p = p, .ast = -1, .audio_path = audio_path };
+    Joiner j = { .p = p, .audio_path = audio_path };
     Source first = { 0 };
     struct stat sb;
     int ret;
@@ -371,8 +429,7 @@ int sh_chunk_join_write(const ShChunkPlan *p, char *const *files, const char *au
     }
     if ((ret = check_chunks(p, (char **)files, j.h264, j.delta, res)) < 0)
         goto end;
-    if (audio_path && ((ret = source_open(&j.audio, audio_path, AVMEDIA_TYPE_AUDIO)) < 0 ||
-                       (ret = source_next(&j.audio, audio_path)) < 0))
+    if (audio_path && (ret = side_open(&j, audio_path)) < 0)
         goto end;
     if ((ret = source_open(&first, files[0], AVMEDIA_TYPE_VIDEO)) < 0)
         goto end;
@@ -395,12 +452,9 @@ int sh_chunk_join_write(const ShChunkPlan *p, char *const *files, const char *au
         if ((ret = j.vst = sh_mux_add_stream(j.mx, vs->codecpar, j.vtb, (const int32_t *)m)) < 0)
             goto end;
     }
-    if (j.audio.fmt) {
-        AVStream *as = j.audio.fmt->streams[j.audio.st];
-        j.atb = as->time_base;
-        if ((ret = j.ast = sh_mux_add_stream(j.mx, as->codecpar, j.atb, NULL)) < 0)
-            goto end;
-    }
+    /* (Its first packet only once every stream it has is mapped.) */
+    if (j.audio.fmt && ((ret = side_add(&j)) < 0 || (ret = source_next(&j.audio, audio_path)) < 0))
+        goto end;
     source_close(&first);
     if ((ret = sh_mux_write_header(j.mx)) < 0)
         goto end;
@@ -503,7 +557,7 @@ int sh_chunk_join(const ShChunkPlan *p, const char *plan_dir, char *const *chunk
         goto end;
     }
     {
-        ShVerifyExpect e = { 0 };
+        ShVerifyExpect e = { .subtitles = -1 };   /* (the audio file's, whatever it carries) */
         e.video_codec = p->codec;
         e.width = p->width;
         e.height = p->height;

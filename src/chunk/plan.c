@@ -35,6 +35,7 @@
 #include "input/input.h"
 #include "input/open.h"
 #include "job/job.h"
+#include "job/subs.h"
 #include "chunk/chunk_int.h"
 #include "shrink/job.h"
 #include "solver/plan.h"
@@ -319,6 +320,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
     ShOptions po = *opt;
     ShJobPlan jp;
     ShInput *in = NULL;
+    ShSubs *subs = NULL;
     const ShInputInfo *info;
     Frame *frames = NULL;
     int64_t nframes = 0, last_end, origin, end, audio_packets = 0;
@@ -420,6 +422,16 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
     if ((ret = cut(p, frames, nframes, origin, end, src_rate, nchunks)) < 0)
         goto end;
 
+    /* The subtitle tracks, chapters and title ride in the audio file to the
+     * join (counted in its size, off the budget's top); without sound there
+     * is no such file. (Read before the audio: the input is then at its end.) */
+    phase = SH_PHASE_INPUT;
+    if ((ret = sh_subs_open(&subs, in, info, opt->subs, "mp4")) < 0)
+        goto end;
+    if (!res->audio && sh_subs_tracks(subs))
+        sh_log(SH_LOG_WARNING, opt->input, "its subtitle tracks are left out: in chunks they are kept "
+               "only with the sound");
+    res->subtitles = res->audio ? sh_subs_tracks(subs) : 0;
     phase = SH_PHASE_ENCODE;
     if (res->audio) {
         ShAudioBudget ab;
@@ -433,6 +445,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
         aa.origin = origin;
         aa.end_pts = end;
         aa.output = audio_out;
+        aa.subs = subs;
         if ((ret = sh_chunk_encode_audio(&aa, &p->audio_bytes, &audio_packets)) < 0)
             goto end;
         p->audio_bitrate = res->audio_bitrate;
@@ -458,6 +471,7 @@ int sh_chunk_plan(const ShOptions *opt, const ShChunkOptions *so, const char *pl
 end:
     if (ret < 0 && res->failed_phase == SH_PHASE_NONE)
         res->failed_phase = phase;
+    sh_subs_free(&subs);
     sh_input_close(&in);
     av_free(frames);
     sh_chunk_plan_free(&p);

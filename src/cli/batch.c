@@ -308,7 +308,7 @@ static int other_extension(const char *input, const char *output)
 /* Anything asked of the content (a trim, a stream, a size, a rate) rules out a plain copy. */
 static int changes_content(const ShOptions *o)
 {
-    return o->start > 0 || o->end > 0 || o->audio_track > 0 || o->no_audio || o->height > 0 ||
+    return o->start > 0 || o->end > 0 || o->audio_track > 0 || o->no_audio || o->subs || o->height > 0 ||
            o->format || (o->codec && strcmp(o->codec, "auto")) ||
            o->max_height > 0 || o->fps > 0 || o->min_fps > 0 || o->audio_bitrate > 0 || o->plan_only ||
            o->report;

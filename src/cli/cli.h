@@ -151,6 +151,7 @@ enum {
     OPT_CODEC,
     OPT_SPEED,
     OPT_CROP,
+    OPT_SUBS,
     OPT_JOB_END,              /* a command's own options are numbered from here */
 };
 
@@ -163,6 +164,7 @@ enum {
     { "duration",      required_argument, NULL, OPT_DURATION },        \
     { "audio-track",   required_argument, NULL, OPT_AUDIO_TRACK },     \
     { "no-audio",      no_argument,       NULL, OPT_NO_AUDIO },        \
+    { "subs",          required_argument, NULL, OPT_SUBS },            \
     { "height",        required_argument, NULL, OPT_SOLVER },          \
     { "max-height",    required_argument, NULL, OPT_SOLVER },          \
     { "fps",           required_argument, NULL, OPT_SOLVER },          \

@@ -144,6 +144,8 @@ static void usage(FILE *f)
 "      --audio-track N   use the N-th audio stream of the file, from 1\n"
 "                        (default: the best one)\n"
 "      --no-audio        drop the audio whatever the budget\n"
+"      --subs WHICH      text subtitle tracks to keep: all (default), none, or\n"
+"                        N, the N-th subtitle stream of the file, from 1\n"
 "\n"
 "Picture and sound (default: the solver measures samples and chooses):\n"
 "      --height N        output display height in pixels (2 to 16384)\n"

@@ -93,6 +93,20 @@ int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
         return 1;
     }
     case OPT_NO_AUDIO: o->no_audio = 1; return 1;
+    case OPT_SUBS: {
+        char *end;
+        long n;
+        if (!strcmp(arg, "all") || !strcmp(arg, "none")) {
+            o->subs = arg[0] == 'a' ? SH_SUBS_ALL : SH_SUBS_NONE;
+            return 1;
+        }
+        errno = 0;
+        n = strtol(arg, &end, 10);
+        if (arg[0] < '1' || arg[0] > '9' || *end || errno || n > 1000)
+            return usage_error("--subs '%s': all, none, or a number from 1 (the first subtitle stream)", arg), -1;
+        o->subs = (int)n;
+        return 1;
+    }
     case OPT_NO_SEARCH: o->no_search = 1; return 1;
     case OPT_SOLVER:
         return solver_option(name, arg, o) < 0 ? -1 : 1;

@@ -168,6 +168,8 @@ static void print_json(const Cli *cli, const Outcome *oc)
     json_string(r ? r->audio_kind : NULL);
     json_key("audio_reason");
     json_string(r && r->audio_reason[0] ? r->audio_reason : NULL);
+    json_key("subtitles");
+    printf("%d", r ? r->subtitles : 0);
     json_count("video_bitrate", r ? r->video_bitrate : 0);
     json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_tssim : 0, r ? r->predicted_psnr : 0);
     json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_tssim : 0, r ? r->measured_psnr : 0);

@@ -218,6 +218,7 @@ void sh_input_warn_index(const ShInput *in)
                (long long)info->index_size, info->has_audio ? "" : " (no audio is left)");
 }
 const ShInputStats *sh_input_stats(const ShInput *in) { return &in->stats; }
+const AVFormatContext *sh_input_format(const ShInput *in) { return in->fmt; }
 
 void sh_input_want_audio(ShInput *in, int want)
 {

@@ -85,6 +85,13 @@ const ShInputStats *sh_input_stats(const ShInput *in);
  */
 void sh_input_warn_index(const ShInput *in);
 
+/*
+ * The demuxer's view of the file, read-only: its streams, chapters and
+ * metadata, for what the job keeps besides the picture and sound (subtitle
+ * tracks, chapters, the title: job/subs.c). Never read packets through it.
+ */
+const struct AVFormatContext *sh_input_format(const ShInput *in);
+
 /* Decode audio too (default: video only). Call before the first read. */
 void sh_input_want_audio(ShInput *in, int want);
 /*

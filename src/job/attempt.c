@@ -124,6 +124,8 @@ struct ShEncodeRun {
     int64_t nframes, frames_alloc;
     int64_t origin, end_pts;  /* video_tb: what becomes 0 in the file; where its last frame ends */
     int audio;
+    const ShSubs *subs;       /* the subtitle tracks, chapters, title (NULL: none in this file) */
+    ShSubsCursor subc;
 };
 
 /* Audio packets up to time t (video_tb, rebased), or all of them. */
@@ -177,6 +179,8 @@ static int write_video_packets(Job *j, ShEncodeRun *e)
         e->pkt->dts -= e->origin;
         e->video_bytes += e->pkt->size;
         if ((ret = write_audio_until(j, e, e->pkt->dts, 0)) < 0 ||
+            (ret = sh_subs_mux_until(e->subs, e->mx, &e->subc,
+                                     av_rescale_q(e->pkt->dts, j->info->video_tb, (AVRational){ 1, 1000 }))) < 0 ||
             (ret = sh_mux_write(e->mx, e->vst, e->pkt)) < 0) {
             j->output_failed = 1;
             return ret;
@@ -264,6 +268,10 @@ int sh_job_run_open(Job *j, ShEncodeRun **run, Attempt *at, const ShRung *rung, 
     e->origin = origin;
     e->end_pts = j->end_pts;
     e->audio = audio && j->apar;
+    /* In every output, the floor's too (their bytes came off the budget
+     * first); not in a first pass, nor in a long film's stretches (the join
+     * adds them once: long.c). */
+    e->subs = pass != 1 && !j->in_stretches ? j->subs : NULL;
     e->pkt = av_packet_alloc();
     e->apkt = av_packet_alloc();
     e->held = av_frame_alloc();
@@ -283,6 +291,8 @@ int sh_job_run_open(Job *j, ShEncodeRun **run, Attempt *at, const ShRung *rung, 
                                           j->info->has_display_matrix ? j->info->display_matrix : NULL)) < 0)
         return ret;
     if (e->audio && (ret = e->ast = sh_mux_add_stream(e->mx, j->apar, j->atb, NULL)) < 0)
+        return ret;
+    if ((ret = sh_subs_mux_setup(e->subs, e->mx, &e->subc)) < 0)
         return ret;
     if ((ret = sh_mux_write_header(e->mx)) < 0)
         return ret;
@@ -309,7 +319,7 @@ int sh_job_run_finish(Job *j, ShEncodeRun *e, Attempt *at, int64_t end_pts)
     int ret;
     e->end_pts = end_pts;
     if ((ret = sink_encode(j, NULL, e)) < 0 || (ret = write_audio_until(j, e, 0, 1)) < 0 ||
-        (ret = sh_job_check_interrupt()) < 0)
+        (ret = sh_subs_mux_until(e->subs, e->mx, &e->subc, INT64_MAX)) < 0 || (ret = sh_job_check_interrupt()) < 0)
         return ret;
     j->output_failed = 1;
     if ((ret = sh_mux_finish(e->mx)) < 0)

@@ -224,6 +224,7 @@ static void fill_result(const Job *j, ShJobResult *r)
     r->audio_bitrate = r->audio ? j->plan.audio.bitrate : 0;
     r->audio_channels = r->audio ? j->plan.audio.channels : 0;
     sh_job_audio_reason(j, r);
+    r->subtitles = sh_subs_tracks(j->subs);
 }
 
 /*
@@ -319,6 +320,10 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
             goto end;
         }
     }
+    /* Before the plan: their bytes come off the budget first. Not in a
+     * scale-out chunk (a plan given): the film's join writes its container. */
+    if (!given && (ret = sh_subs_open(&j->subs, j->in, j->info, opt->subs, j->format->muxer)) < 0)
+        goto end;
     phase = SH_PHASE_PLAN;
     if (given) {
         ret = sh_job_take_plan(j, given);
@@ -393,6 +398,7 @@ end:
     res->failed_phase = ret < 0 ? phase : SH_PHASE_NONE;
     res->seconds = sh_now() - t0;
     sh_spool_free(&j->audio);
+    sh_subs_free(&j->subs);
     avcodec_parameters_free(&j->apar);
     sh_source_free(&j->source);
     sh_source_free(&j->floor_source);

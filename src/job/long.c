@@ -156,7 +156,7 @@ static int64_t stretch_budget(const Long *L, double a, double b, int last)
               : (int64_t)(j->plan.audio.bitrate * dur / 8);
     }
     frames = (int64_t)((L->frames + 1.0) * dur / FFMAX(b, 1e-3));
-    left = (int64_t)(j->plan.target_bytes * SH_LONG_AIM) - audio -
+    left = (int64_t)(j->plan.target_bytes * SH_LONG_AIM) - audio - sh_subs_bytes(j->subs) -
            join_overhead(j, frames, j->plan.aenc ? (int64_t)(dur * 1000 / FFMAX(j->plan.audio.frame_ms, 1)) : 0) -
            L->video_bytes;
     for (int k = L->n + 1; !last && k < L->nplanned; k++)
@@ -190,7 +190,8 @@ static int64_t projected_bytes(const Long *L)
 {
     const Job *j = L->j;
     int64_t apk = j->audio ? sh_spool_count(j->audio) : 0;
-    return L->video_bytes + (j->audio ? sh_spool_bytes(j->audio) : 0) + join_overhead(j, L->frames, apk);
+    return L->video_bytes + (j->audio ? sh_spool_bytes(j->audio) : 0) + sh_subs_bytes(j->subs) +
+           join_overhead(j, L->frames, apk);
 }
 
 /*
@@ -411,29 +412,36 @@ static int long_video(void *arg, AVFrame *decoded, AVFrame *tmp)
 
 /* ---- the join ---- */
 
-/* The kept audio packets into their own file for the join, cut at the video's end. */
+/* The kept audio packets into their own file for the join, cut at the video's end;
+ * the subtitle tracks, chapters and title (job/subs.c) with them. */
 static int write_audio(Job *j, const char *path)
 {
     ShMuxer *mx = NULL;
+    ShSubsCursor sc;
     AVPacket *pkt = av_packet_alloc();
-    int64_t end = av_rescale_q(j->end_pts - j->origin, j->info->video_tb, j->atb);
-    int ret, st;
+    int64_t end = j->apar ? av_rescale_q(j->end_pts - j->origin, j->info->video_tb, j->atb) : 0;
+    int ret, st = -1;
 
     if (!pkt) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if ((ret = sh_mux_open(&mx, path, "mp4")) < 0 || (ret = st = sh_mux_add_stream(mx, j->apar, j->atb, NULL)) < 0 ||
-        (ret = sh_mux_write_header(mx)) < 0 || (ret = sh_spool_rewind(j->audio)) < 0)
+    if ((ret = sh_mux_open(&mx, path, "mp4")) < 0 ||
+        (j->apar && (ret = st = sh_mux_add_stream(mx, j->apar, j->atb, NULL)) < 0) ||
+        (ret = sh_subs_mux_setup(j->subs, mx, &sc)) < 0 || (ret = sh_mux_write_header(mx)) < 0 ||
+        (j->apar && (ret = sh_spool_rewind(j->audio)) < 0))
         goto end;
-    for (int64_t i = 0; i < sh_spool_count(j->audio); i++) {
-        if ((ret = sh_spool_get(j->audio, pkt)) < 0)
+    for (int64_t i = 0; j->apar && i < sh_spool_count(j->audio); i++) {
+        if ((ret = sh_spool_get(j->audio, pkt)) < 0 ||
+            (ret = sh_subs_mux_until(j->subs, mx, &sc, av_rescale_q(pkt->pts, j->atb, (AVRational){ 1, 1000 }))) < 0)
             goto end;
         ret = pkt->pts < end ? sh_mux_write(mx, st, pkt) : 0;
         av_packet_unref(pkt);
         if (ret < 0)
             goto end;
     }
+    if ((ret = sh_subs_mux_until(j->subs, mx, &sc, INT64_MAX)) < 0)
+        goto end;
     ret = sh_mux_finish(mx);
 end:
     if (ret < 0)
@@ -503,7 +511,8 @@ int sh_job_encode_long(Job *j, Attempt *best, int *attempts)
     if ((ret = sh_job_decode_pass(j, long_video, &L)) < 0 || (ret = sh_job_decoded(j, L.frames)) < 0)
         goto end;
     j->final_audio = j->apar != NULL;
-    if (j->apar) {
+    /* (Subtitle tracks ride with the audio: a file needs a stream for its chapters too.) */
+    if (j->apar || sh_subs_tracks(j->subs)) {
         if ((ret = sh_temp_create_beside(audio_path, sizeof(audio_path), j->output)) < 0 ||
             (ret = write_audio(j, audio_path)) < 0) {
             sh_log(SH_LOG_ERROR, j->output, "cannot write the audio beside it: %s", av_err2str(ret));
@@ -518,7 +527,7 @@ int sh_job_encode_long(Job *j, Attempt *best, int *attempts)
     }
     /* Over the target (the container's share was estimated): the last
      * stretch, whose pictures are still here, gives up the excess. */
-    for (int tries = 0; (ret = join(&L, best, j->apar ? audio_path : NULL)) == SH_ERROR_REDO; tries++) {
+    for (int tries = 0; (ret = join(&L, best, audio_path[0] ? audio_path : NULL)) == SH_ERROR_REDO; tries++) {
         Stretch *last = &L.s[L.n - 1];
         int64_t want = last->video_bytes - (best->bytes - (int64_t)(j->plan.target_bytes * SH_LONG_AIM));
         if (tries == SH_LONG_MAX_TRIES || want <= 0) {

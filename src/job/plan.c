@@ -104,6 +104,7 @@ int sh_job_solve(Job *j)
     so.audio_bitrate = opt->audio_bitrate;
     so.start = opt->start;
     so.no_search = opt->no_search;
+    so.fixed_bytes = sh_subs_bytes(j->subs);
     so.interrupted = sh_job_interrupted;
     if ((ret = sh_job_listen(j)) < 0)
         return ret;

@@ -26,6 +26,7 @@
 #include "input/spool.h"
 #include "job/disk.h"
 #include "job/source.h"
+#include "job/subs.h"
 #include "output/format.h"
 #include "shrink/shrink.h"
 #include "solver/plan.h"
@@ -78,6 +79,7 @@ typedef struct Job {
     ShCrop crop;             /* the input's crop (crop.c), kept past the input's closing for the plan */
     AVCodecParameters *apar;
     AVRational atb;
+    ShSubs *subs;            /* subtitle tracks, chapters, title kept (subs.h); NULL: none */
     char tmpdir[PATH_MAX];
     char stats[PATH_MAX];
     char stats_files[SH_MAX_STATS_FILES][PATH_MAX];

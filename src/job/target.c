@@ -43,7 +43,8 @@ int sh_job_encode_to_target(Job *j, Attempt *best, int *attempts)
      * container (estimated now, measured after the first attempt). */
     g.probed = j->pass1_bytes > 0 && !two_pass;
     g.fixed_bytes = sh_spool_bytes(j->audio) + sh_budget_overhead(sh_frame_cache_count(j->cache),
-                                                                   sh_spool_count(j->audio));
+                                                                   sh_spool_count(j->audio)) +
+                    sh_subs_bytes(j->subs);
     /* MP4 interleaved packet by packet: a chunk per packet of the rarer
      * stream, whose index is not in the estimate above (2.2% of the target
      * on an hour at 24 fps with 60 ms audio packets: output/overhead.c). */
@@ -116,6 +117,7 @@ int sh_job_finish_output(Job *j, Attempt *best)
     e.width = j->final_rung.width;
     e.height = j->final_rung.height;
     e.audio = j->final_audio;
+    e.subtitles = sh_subs_tracks(j->subs);
     e.duration = j->duration;
     /* "Within a frame": a video frame, or an audio frame where that is longer. */
     e.tolerance = FFMAX(frame_s, e.audio ? j->plan.audio.frame_ms / 1000.0 : 0) + 0.002;

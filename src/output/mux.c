@@ -20,7 +20,8 @@
 #include "output/mux.h"
 #include "shrink/shrink.h"
 
-#define SH_MAX_STREAMS 4
+/* Video, audio and the subtitle tracks kept (job/subs.h: 16 at most). */
+#define SH_MAX_STREAMS 20
 
 struct ShMuxer {
     AVFormatContext *fmt;
@@ -103,6 +104,44 @@ int sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time
     }
     mx->src_tb[st->index] = time_base;
     return st->index;
+}
+
+int sh_mux_set_tag(ShMuxer *mx, int stream, const char *key, const char *value)
+{
+    if (mx->is_gif)
+        return 0;
+    if (stream >= (int)mx->fmt->nb_streams)
+        return AVERROR(EINVAL);
+    return av_dict_set(stream < 0 ? &mx->fmt->metadata : &mx->fmt->streams[stream]->metadata, key, value, 0);
+}
+
+void sh_mux_set_disposition(ShMuxer *mx, int stream, int disposition)
+{
+    if (!mx->is_gif && stream >= 0 && stream < (int)mx->fmt->nb_streams)
+        mx->fmt->streams[stream]->disposition = disposition;
+}
+
+int sh_mux_add_chapter(ShMuxer *mx, int64_t id, int64_t start, int64_t end, AVRational tb, const char *title)
+{
+    AVChapter *ch, **a;
+    if (mx->is_gif)
+        return 0;
+    if (!(ch = av_mallocz(sizeof(*ch))))
+        return AVERROR(ENOMEM);
+    ch->id = id;
+    ch->time_base = tb;
+    ch->start = start;
+    ch->end = end;
+    if ((title && av_dict_set(&ch->metadata, "title", title, 0) < 0) ||
+        !(a = av_realloc_array(mx->fmt->chapters, mx->fmt->nb_chapters + 1, sizeof(*a)))) {
+        av_dict_free(&ch->metadata);
+        av_free(ch);
+        return AVERROR(ENOMEM);
+    }
+    /* avformat_free_context frees them, as its own. */
+    mx->fmt->chapters = a;
+    a[mx->fmt->nb_chapters++] = ch;
+    return 0;
 }
 
 void sh_mux_keep_order(ShMuxer *mx)
@@ -270,6 +309,15 @@ int sh_output_verify(const char *path, const ShVerifyExpect *e)
     if ((ai >= 0) != !!e->audio) {
         ret = verify_fail(path, "%s", e->audio ? "audio missing" : "unexpected audio");
         goto end;
+    }
+    if (e->subtitles >= 0) {
+        int n = 0;
+        for (unsigned i = 0; i < fmt->nb_streams; i++)
+            n += fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_SUBTITLE;
+        if (n != e->subtitles) {
+            ret = verify_fail(path, "%d subtitle tracks, planned %d", n, e->subtitles);
+            goto end;
+        }
     }
     dur = fmt->duration > 0 ? fmt->duration / (double)AV_TIME_BASE : 0;
     if (fabs(dur - e->duration) > e->tolerance) {

@@ -16,6 +16,12 @@ int  sh_mux_open(ShMuxer **mx, const char *path, const char *format);
 /* display_matrix may be NULL. Returns the stream index or a negative error. */
 int  sh_mux_add_stream(ShMuxer *mx, const AVCodecParameters *par, AVRational time_base,
                        const int32_t *display_matrix);
+/* Metadata of the file (stream -1) or of a stream, and a stream's
+ * disposition (AV_DISPOSITION_*): before the header. Ignored for GIF. */
+int  sh_mux_set_tag(ShMuxer *mx, int stream, const char *key, const char *value);
+void sh_mux_set_disposition(ShMuxer *mx, int stream, int disposition);
+/* Chapter id from start to end (in tb), titled (may be NULL): before the header. */
+int  sh_mux_add_chapter(ShMuxer *mx, int64_t id, int64_t start, int64_t end, AVRational tb, const char *title);
 /*
  * Write packets in the order given (av_write_frame) rather than interleaved
  * by the muxer: for a caller that interleaves in runs itself. Interleaved
@@ -36,6 +42,7 @@ typedef struct ShVerifyExpect {
     const char *video_codec;  /* "h264" */
     int width, height;
     int audio;                /* 1: an audio stream must be there; 0: none */
+    int subtitles;            /* subtitle streams there must be (-1: not checked) */
     double duration;          /* seconds */
     double tolerance;         /* seconds */
     int64_t max_bytes;

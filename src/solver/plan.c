@@ -101,7 +101,8 @@ double sh_plan_video_bps(const ShPlan *p, double fps)
 {
     int64_t frames = (int64_t)(p->duration * fps) + 1;
     int64_t apk = p->audio.bitrate ? (int64_t)(p->duration * 1000 / p->audio.frame_ms) + 1 : 0;
-    return (p->target_bytes - sh_budget_overhead(frames, apk)) * 8.0 / p->duration - sh_budget_audio_cost(&p->audio);
+    return (p->target_bytes - p->fixed_bytes - sh_budget_overhead(frames, apk)) * 8.0 / p->duration -
+           sh_budget_audio_cost(&p->audio);
 }
 
 static double source_fps(const ShInputInfo *info, AVRational *base)
@@ -243,6 +244,7 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
 
     memset(p, 0, sizeof(*p));
     p->target_bytes = opt->target_bytes;
+    p->fixed_bytes = opt->fixed_bytes;
     p->duration = dur;
     p->container = opt->container ? opt->container : "mp4";
     /* The first available encoder of each kind that writes the container
@@ -265,7 +267,7 @@ int sh_plan_rule(ShPlan *p, const ShInputInfo *info, const ShSolverOptions *opt)
         return AVERROR_ENCODER_NOT_FOUND;
 
     /* Audio first: its share comes off the top. */
-    total_bps = (opt->target_bytes - sh_budget_overhead((int64_t)(dur * fmin(src_fps, 30)) + 1, 0)) * 8.0 / dur;
+    total_bps = (opt->target_bytes - opt->fixed_bytes - sh_budget_overhead((int64_t)(dur * fmin(src_fps, 30)) + 1, 0)) * 8.0 / dur;
     if (info->has_audio && !opt->no_audio && p->aenc) {
         if (opt->audio_bitrate > 0)
             sh_budget_audio_fixed(opt->audio_bitrate, info->audio_channels, &p->audio);

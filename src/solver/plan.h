@@ -59,6 +59,7 @@ typedef struct ShSolverOptions {
     int audio_kind;           /* ShAudioKind: what the sound is (input/listen.h); 0: not measured */
     double start;             /* seconds into the input where the output starts */
     int no_search;            /* the rule alone: no sampling */
+    int64_t fixed_bytes;      /* kept before audio and video: subtitles, chapters, title */
     int (*interrupted)(void); /* nonzero: stop the search, SH_ERROR_INTERRUPTED (NULL: never) */
     /* Time as part of the choice (long inputs): one decode of the film,
      * measured, and the wall time the whole job should take, search
@@ -139,6 +140,7 @@ typedef struct ShPlan {
     int audio_rate;              /* Hz */
     int64_t video_bitrate;       /* first estimate; the job refines it */
     int64_t overhead_bytes;      /* container estimate */
+    int64_t fixed_bytes;         /* ShSolverOptions.fixed_bytes */
     double duration;             /* seconds, from the probe */
     int64_t target_bytes;
     int fast_preset;             /* the encoder's quick preset for every encode (the time budget) */

@@ -40,6 +40,7 @@ int __wrap_batch_run(Cli *cli, char *const *args, int nargs)
     CHECK(o->end == 0 || o->end - o->start >= TRIM_MIN_SECONDS);
     CHECK(o->audio_track >= 0 && o->audio_track <= 1000);
     CHECK(!(o->audio_track && o->no_audio));
+    CHECK(o->subs >= SH_SUBS_NONE && o->subs <= 1000);
     CHECK(!(o->force && cli->skip_existing));
     /* solver constraints: 0 is "free", anything else within what --help says */
     CHECK(o->height == 0 || (o->height >= 2 && o->height <= 16384));
