@@ -132,6 +132,7 @@ int sh_input_detect_crop(const char *path, const ShInputInfo *info, ShCrop *c)
     }
     if ((ret = sh_input_open(&in, path)) < 0)
         goto end;
+    sh_input_want_audio(in, 0);   /* pictures only: the sound is not decoded for this */
     for (int i = 0; i < n; i++) {
         double t = info->duration * SH_CROP_SKIP + span * (i + 0.5) / n;
         int64_t ts = info->range_start + av_rescale_q(llrint(t * AV_TIME_BASE), AV_TIME_BASE_Q, tb);
