@@ -56,7 +56,8 @@ static void source_close(Source *s)
     s->have = 0;
 }
 
-static int source_open(Source *s, const char *path, enum AVMediaType type)
+/* The file opened (shrink's own way) and its streams probed. */
+static int file_open(Source *s, const char *path)
 {
     int ret;
     if (!(s->pkt = av_packet_alloc()))
@@ -67,6 +68,14 @@ static int source_open(Source *s, const char *path, enum AVMediaType type)
         sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
         return ret;
     }
+    return 0;
+}
+
+static int source_open(Source *s, const char *path, enum AVMediaType type)
+{
+    int ret;
+    if ((ret = file_open(s, path)) < 0)
+        return ret;
     if ((s->st = av_find_best_stream(s->fmt, type, -1, -1, NULL, 0)) < 0) {
         sh_log(SH_LOG_ERROR, path, "no %s stream", type == AVMEDIA_TYPE_VIDEO ? "video" : "audio");
         return AVERROR_INVALIDDATA;
@@ -365,20 +374,11 @@ end:
 static int side_open(Joiner *j, const char *path)
 {
     Source *s = &j->audio;
-    int ret;
     for (int i = 0; i < SH_JOIN_SIDE_MAX; i++)
         j->side_map[i] = -1;
     s->st = -1;
     s->map = j->side_map;
-    if (!(s->pkt = av_packet_alloc()))
-        return AVERROR(ENOMEM);
-    if ((ret = sh_media_open(&s->fmt, path, 0, NULL)) < 0)
-        return ret;
-    if ((ret = avformat_find_stream_info(s->fmt, NULL)) < 0) {
-        sh_log(SH_LOG_ERROR, path, "cannot read it: %s", av_err2str(ret));
-        return ret;
-    }
-    return 0;
+    return file_open(s, path);
 }
 
 /* Its audio and subtitle streams after the video, with their language and title; its chapters and title. */

@@ -114,6 +114,19 @@ static void *job_worker(void *arg)
     }
 }
 
+void sh_solver_final_job(RungJob *jb, const Search *s, const ShCandidate *c, int quick, int timed)
+{
+    memset(jb, 0, sizeof(*jb));
+    jb->s = s;
+    jb->enc = c->enc;
+    jb->rung = c->rung;
+    jb->c = *c;
+    jb->crf = sh_solver_crf_at(s, c);
+    jb->final = 1;
+    jb->quick = quick;
+    jb->timed = timed;
+}
+
 /* Sample encodes run this many at a time at most: each holds an encoder. */
 #define SH_SEARCH_THREADS 4
 /* Above this many pixels a candidate's encoder is big enough (SVT-AV1 at

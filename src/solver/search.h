@@ -94,6 +94,9 @@ double sh_solver_crf_at(const Search *s, const ShCandidate *c);
 ShRung sh_solver_rung_at(const ShInputInfo *info, int display_h, AVRational fps);
 
 /* rungs.c */
+/* One encode of candidate c at the setting that gives its budget (calibration):
+ * the final preset, or the quick one; timed: alone, its speed measured. */
+void sh_solver_final_job(RungJob *jb, const Search *s, const ShCandidate *c, int quick, int timed);
 /* Run the jobs, on up to one thread per core. */
 void sh_solver_run_jobs(RungJob *jobs, int n);
 /*

@@ -323,14 +323,7 @@ static int calibrate(Search *s, int *best)
         } else if (!sh_solver_better(c, c->pred, &rep->cand[cand_of[k]], rep->cand[cand_of[k]].pred)) {
             continue;
         }
-        memset(&jobs[k], 0, sizeof(jobs[k]));
-        jobs[k].s = s;
-        jobs[k].enc = c->enc;
-        jobs[k].rung = c->rung;
-        jobs[k].c = *c;
-        jobs[k].crf = sh_solver_crf_at(s, c);
-        jobs[k].final = 1;
-        jobs[k].timed = s->timed;
+        sh_solver_final_job(&jobs[k], s, c, 0, s->timed);
         cand_of[k] = i;
     }
     sh_solver_run_jobs(jobs, nj);

@@ -116,15 +116,7 @@ static int measure_times(Search *s, const int *w, int nw)
         for (int p = 0; p < 2 && nj < SH_SEARCH_BATCH; p++) {
             if (c->spf[p] > 0)
                 continue;
-            memset(&jobs[nj], 0, sizeof(jobs[nj]));
-            jobs[nj].s = s;
-            jobs[nj].enc = c->enc;
-            jobs[nj].rung = c->rung;
-            jobs[nj].c = *c;
-            jobs[nj].crf = sh_solver_crf_at(s, c);
-            jobs[nj].final = 1;
-            jobs[nj].quick = p;
-            jobs[nj].timed = 1;
+            sh_solver_final_job(&jobs[nj], s, c, p, 1);
             cand_of[nj] = w[k];
             preset_of[nj++] = p;
         }
