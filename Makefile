@@ -19,10 +19,23 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L -pthread $(WARN) $(CFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lgif -lgomp -lm   # giflib has no pkg-config file; libgomp: see stages/palette.c
 
+# Faces (src/faces/): dlib's HOG detector when dlib is installed (tests/deps.sh installs it),
+# else a build without a detector, which says faces are off. FACES=none forces the latter.
+CXX     ?= c++
+FACES   ?= $(if $(shell pkg-config --exists dlib-1 2>/dev/null && echo y),dlib,none)
+ALL_CXXFLAGS = -std=c++14 -pthread $(WARN) $(CFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
+ifeq ($(FACES),dlib)
+DLIB_LIBS := $(shell pkg-config --libs dlib-1 2>/dev/null)
+FACES_OBJ := $(BUILD)/src/faces/dlib.o $(BUILD)/src/faces/model.o
+LDLIBS  += $(DLIB_LIBS) -lstdc++
+else
+FACES_OBJ := $(BUILD)/src/faces/none.o
+endif
+
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
                              src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c src/gif/*.c \
-                             src/chunk/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+                             src/chunk/*.c src/faces/track.c src/faces/score.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FACES_OBJ)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -42,6 +55,22 @@ $(BUILD)/shrink: $(CLI_OBJ) $(BUILD)/libshrink.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
+
+# dlib's face model as plain bytes, made at build time (src/faces/model_gen.cc says why).
+$(BUILD)/faces-model-gen: src/faces/model_gen.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=c++14 -O2 $(WARN) $(PKG_CFLAGS) -o $@ $< $(DLIB_LIBS)
+
+$(BUILD)/src/faces/model.c: $(BUILD)/faces-model-gen
+	@mkdir -p $(@D)
+	$< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/faces/model.o: $(BUILD)/src/faces/model.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libshrink.a
@@ -146,7 +175,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
 
 fuzz-build:
 	@tests/deps.sh fuzz
-	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	$(MAKE) BUILD=build-fuzz FACES=none CC=$(FUZZ_CC) CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	        LDFLAGS="$(FUZZ_SAN)" $(FUZZERS:%=build-fuzz/fuzz/fuzz_%)
 
 fuzz: fuzz-build

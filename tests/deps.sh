@@ -7,8 +7,8 @@
 # header for giflib, which has none), so a half-installed machine is completed, not trusted.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
-pkgs_pc="libavformat libavcodec libavfilter libswscale libswresample libavutil imagequant cmocka"
-debs="build-essential pkg-config libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
+pkgs_pc="libavformat libavcodec libavfilter libswscale libswresample libavutil imagequant cmocka dlib-1"
+debs="build-essential pkg-config libdlib-dev libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
 tools="cc pkg-config ffmpeg ffprobe python3 jq parallel"   # parallel: tests/cli/test_scale.sh
 case "${1:-}" in
     fuzz)     debs="$debs clang libclang-rt-14-dev"; tools="$tools clang" ;;

@@ -98,6 +98,13 @@ typedef struct ShCrop {
     int x, y;                 /* from the top left corner */
 } ShCrop;
 
+/* Faces and the bits (docs/FACES.md). */
+typedef enum ShRoi {
+    SH_ROI_AUTO = 0,          /* faces looked for; regions where the solver measures that they win */
+    SH_ROI_FACES,             /* regions wherever faces are found (an encoder that takes them) */
+    SH_ROI_OFF,               /* every pixel alike; no detector runs */
+} ShRoi;
+
 /* ShOptions.subs */
 #define SH_SUBS_ALL 0
 #define SH_SUBS_NONE (-1)
@@ -128,6 +135,7 @@ typedef struct ShOptions {
     ShDeinterlace deinterlace;
     ShCropMode crop_mode;
     ShCrop crop;              /* SH_CROP_MANUAL: the rectangle kept */
+    ShRoi roi;
     int plan_only;            /* choose and report, encode nothing */
     int report;               /* measure the result against the source (SSIM/PSNR) */
     int no_search;            /* the bits-per-pixel rule alone, no sampling: a chunk of a
@@ -158,6 +166,9 @@ typedef struct ShCandidateInfo {
      * wall time with each; the score with the quick preset. 0 = not measured. */
     double frame_seconds[2], expected_seconds[2];
     double quick_score_db;
+    /* Faces on the samples: SSIM dB inside them with the final preset,
+     * without [0] and with [1] regions (0: not measured). */
+    double face_db[2];
 } ShCandidateInfo;
 
 #define SH_MAX_CANDIDATES 48
@@ -207,6 +218,21 @@ typedef struct ShJobResult {
      * encoder's quick preset was chosen (or switched to) to fit the time. */
     double decode_seconds, time_budget, expected_seconds;
     int quick_preset;
+    /* Faces (docs/FACES.md). roi_mode: "auto", "faces", "off"; roi_faces: what
+     * the looks found, -1 not looked (off, no detector, the rule alone, a long
+     * film), else the looks with a face; roi_share: the regions' mean share of
+     * the picture where there were any; roi_strength > 0: the encoder was
+     * given them at that quality offset; roi_reason: why or why not, a
+     * sentence. Predicted at the budget on the samples (0 = not measured):
+     * SSIM dB inside the faces without [0] and with [1] the regions, and the
+     * whole picture's score likewise. measured_face_ssim (with report): the
+     * output inside the faces the job's own looks found (0: none). */
+    const char *roi_mode;
+    int roi_looks, roi_faces;
+    double roi_share, roi_strength, roi_detect_seconds;
+    char roi_reason[160];
+    double roi_face_db[2], roi_score_db[2];
+    double measured_face_ssim;
     double seconds;           /* wall time */
     ShPhase failed_phase;     /* SH_PHASE_NONE on success */
 } ShJobResult;
@@ -255,6 +281,9 @@ const char *sh_format_list(void);
 /* The name of the available video encoder whose output plays inline everywhere
  * (phones, browsers, chat apps): what a service's limit is encoded with. NULL: none. */
 const char *sh_codec_plays_everywhere(void);
+
+/* The face detector this build has ("dlib HOG"), or NULL: faces are off (docs/FACES.md). */
+const char *sh_faces_detector(void);
 
 /* Message for any error code, AVERROR or SH_ERROR_*. */
 const char *sh_strerror(int err, char *buf, size_t len);

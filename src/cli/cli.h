@@ -152,6 +152,7 @@ enum {
     OPT_SPEED,
     OPT_CROP,
     OPT_SUBS,
+    OPT_ROI,
     OPT_JOB_END,              /* a command's own options are numbered from here */
 };
 
@@ -174,6 +175,7 @@ enum {
     { "codec",         required_argument, NULL, OPT_CODEC },           \
     { "speed",         required_argument, NULL, OPT_SPEED },           \
     { "crop",          required_argument, NULL, OPT_CROP },            \
+    { "roi",           required_argument, NULL, OPT_ROI },             \
     { "quiet",         no_argument,       NULL, 'q' },                 \
     { "verbose",       no_argument,       NULL, 'v' }
 
@@ -234,5 +236,7 @@ int solver_option(const char *name, const char *arg, ShOptions *o);
 void print_plan(const Cli *cli, const Outcome *oc);
 /* report.c: ,"crop":{..} or ,"crop":null */
 void json_crop(const ShCrop *c);
+/* ,"roi":{..} (faces and the bits), or ,"roi":null */
+void json_roi(const ShJobResult *r);
 
 #endif

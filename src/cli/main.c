@@ -162,6 +162,10 @@ static void usage(FILE *f)
 "      --crop C          black bars: auto (default: found on frames spread over\n"
 "                        the film, cut before scaling), off, or W:H:X:Y (the\n"
 "                        W x H pixels at X,Y of the picture as shown)\n"
+"      --roi M           faces get the bits: auto (default: faces looked for on\n"
+"                        the samples, and given more of the bits where that\n"
+"                        measures better, faces weighed with the whole\n"
+"                        picture), faces (wherever found), off (docs/FACES.md)\n"
 "      --no-search       plan by the bits-per-pixel rule alone: no sample\n"
 "                        encodes, faster, the picture, rate and encoder the\n"
 "                        rule's (video formats; a GIF is always fitted)\n"
@@ -328,7 +332,10 @@ int main(int argc, char **argv)
                 return usage_error("--deinterlace '%s': auto, on or off", optarg);
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("shrink %s\n", SHRINK_VERSION); return EXIT_OK;
+        case 'V':
+            printf("shrink %s\nfaces: %s\n", SHRINK_VERSION,
+                   sh_faces_detector() ? sh_faces_detector() : "off (built without a face detector)");
+            return EXIT_OK;
         default:
             if ((ret = job_option(c, longopts[optidx].name, optarg, &cli, &ja)) > 0)
                 break;

@@ -112,6 +112,16 @@ int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
         return solver_option(name, arg, o) < 0 ? -1 : 1;
     case OPT_CODEC: o->codec = arg; return 1;
     case OPT_CROP: return parse_crop(arg, o) ? -1 : 1;
+    case OPT_ROI:
+        if (!strcmp(arg, "auto"))
+            o->roi = SH_ROI_AUTO;
+        else if (!strcmp(arg, "faces"))
+            o->roi = SH_ROI_FACES;
+        else if (!strcmp(arg, "off"))
+            o->roi = SH_ROI_OFF;
+        else
+            return usage_error("--roi '%s': auto, faces or off", arg), -1;
+        return 1;
     case OPT_SPEED:
         if (!strcmp(arg, "fast"))
             o->speed = SH_SPEED_FAST;

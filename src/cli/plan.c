@@ -93,6 +93,10 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
         if (c->final_ssim > 0)
             printf("\"final_score_db\":%.3f,\"final_ssim\":%.5f,\"final_temporal_ssim\":%.5f,\"final_psnr\":%.3f,",
                    c->final_score_db, c->final_ssim, c->final_tssim, c->final_psnr);
+        if (c->face_db[0] > 0)
+            printf("\"face_ssim_db\":%.3f,", c->face_db[0]);
+        if (c->face_db[1] > 0)
+            printf("\"face_ssim_db_regions\":%.3f,", c->face_db[1]);
         printf("\"samples\":[");
         for (int k = 0; k < c->measures; k++)
             printf("%s{\"crf\":%.2f,\"bitrate\":%.0f,\"ssim\":%.5f,\"temporal_ssim\":%.5f,\"psnr\":%.3f}",
@@ -118,9 +122,26 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
     printf(",\"audio_reason\":");
     json_string(r->audio_reason[0] ? r->audio_reason : NULL);
     printf(",\"preset\":\"%s\",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
-           "\"predicted_psnr\":%.3f,\"expected_seconds\":%.1f},\"decode_seconds\":%.2f,\"time_budget\":%.1f}\n",
+           "\"predicted_psnr\":%.3f,\"expected_seconds\":%.1f},\"decode_seconds\":%.2f,\"time_budget\":%.1f",
            r->quick_preset ? "quick" : "final", (long long)oc->target, r->predicted_ssim, r->predicted_tssim,
            r->predicted_psnr, r->expected_seconds, r->decode_seconds, r->time_budget);
+    json_roi(r);
+    printf("}\n");
+}
+
+/* What the faces are and whether they get the bits (docs/FACES.md). */
+static void print_faces(const ShJobResult *r)
+{
+    if (!r->roi_mode)
+        return;
+    printf("faces: ");
+    if (r->roi_looks > 0)
+        printf("%d of %d looks at the samples found a face%s", r->roi_faces, r->roi_looks, r->roi_faces ? "" : ";");
+    if (r->roi_looks > 0 && r->roi_faces > 0)
+        printf(" (%.0f%% of the picture), ", 100 * r->roi_share);
+    else if (r->roi_looks > 0)
+        printf(" ");
+    printf("regions %s\n", r->roi_reason[0] ? r->roi_reason : "off");
 }
 
 void print_plan(const Cli *cli, const Outcome *oc)
@@ -175,6 +196,7 @@ void print_plan(const Cli *cli, const Outcome *oc)
         }
         printf("\n");
     }
+    print_faces(r);
     printf("chosen: %s %dx%d at %.3g fps%s, ", r->encoder ? r->encoder : "?", r->width, r->height, r->fps,
            r->quick_preset ? " (quick preset)" : "");
     if (r->crop.width)

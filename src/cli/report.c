@@ -115,6 +115,37 @@ void json_crop(const ShCrop *c)
         fputs("null", stdout);
 }
 
+/* ,"roi":{...}: faces and the bits (docs/JSON.md). */
+void json_roi(const ShJobResult *r)
+{
+    fputs(",\"roi\":", stdout);
+    if (!r || !r->roi_mode) {
+        fputs("null", stdout);
+        return;
+    }
+    fputs("{\"mode\":", stdout);
+    json_string(r->roi_mode);
+    json_key("detector");
+    json_string(sh_faces_detector());
+    json_key("looks");
+    r->roi_looks >= 0 ? printf("%d", r->roi_looks) : fputs("null", stdout);
+    json_key("looks_with_faces");
+    r->roi_looks >= 0 ? printf("%d", r->roi_faces) : fputs("null", stdout);
+    json_real("share", "%.4f", r->roi_looks > 0 && r->roi_faces > 0 ? r->roi_share : 0);
+    json_key("regions");
+    fputs(r->roi_strength > 0 ? "true" : "false", stdout);
+    json_real("strength", "%.3f", r->roi_strength);
+    json_real("predicted_face_ssim_db", "%.3f", r->roi_face_db[r->roi_strength > 0]);
+    json_real("predicted_face_ssim_db_without", "%.3f", r->roi_face_db[0]);
+    json_real("predicted_score_db", "%.3f", r->roi_score_db[r->roi_strength > 0]);
+    json_real("predicted_score_db_without", "%.3f", r->roi_score_db[0]);
+    json_real("measured_face_ssim", "%.6f", r->measured_face_ssim);
+    json_real("detect_seconds", "%.3f", r->roi_looks >= 0 ? r->roi_detect_seconds : 0);
+    json_key("reason");
+    json_string(r->roi_reason[0] ? r->roi_reason : NULL);
+    putchar('}');
+}
+
 void json_name_bytes(const char *key, const char *s)
 {
     if (!s || sh_utf8_valid(s))
@@ -170,6 +201,7 @@ static void print_json(const Cli *cli, const Outcome *oc)
     json_string(r && r->audio_reason[0] ? r->audio_reason : NULL);
     json_key("subtitles");
     printf("%d", r ? r->subtitles : 0);
+    json_roi(r);
     json_count("video_bitrate", r ? r->video_bitrate : 0);
     json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_tssim : 0, r ? r->predicted_psnr : 0);
     json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_tssim : 0, r ? r->measured_psnr : 0);

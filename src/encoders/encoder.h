@@ -36,6 +36,10 @@
 #define SH_ENC_CAP_PALETTE     (1 << 8) /* takes palettised frames (PAL8) and its size is not a
                                          * bitrate: the solver chooses its knobs (colours,
                                          * palette, dither, lossiness, picture, rate) */
+#define SH_ENC_CAP_ROI         (1 << 9) /* honours AV_FRAME_DATA_REGIONS_OF_INTEREST (libx264 and
+                                         * libx265 with adaptive quantisation, measured; FFmpeg
+                                         * 5.1's libvpx at good quality, SVT-AV1 and libaom
+                                         * make the same bytes with or without: docs/FACES.md) */
 
 /* An encoder refused to open because the bitrate is under its floor for the
  * picture (the descriptor's rate_floor_msg was logged): the target is too small. */

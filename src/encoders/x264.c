@@ -83,7 +83,7 @@ const ShEncoderDesc sh_encoder_x264 = {
     .type = AVMEDIA_TYPE_VIDEO,
     .lavc_name = "libx264",
     .caps = SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_WHOLE_KBPS | SH_ENC_CAP_PLAYS_EVERYWHERE |
-            SH_ENC_CAP_JOINS_CHUNKS,
+            SH_ENC_CAP_JOINS_CHUNKS | SH_ENC_CAP_ROI,
     .containers = "mp4,mov,matroska",
     /* ratecontrol.c: "requested bitrate is too low. estimated minimum is N kbps" */
     .rate_floor_msg = "bitrate is too low",

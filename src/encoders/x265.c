@@ -75,7 +75,7 @@ const ShEncoderDesc sh_encoder_x265 = {
     .codec = "hevc",
     .type = AVMEDIA_TYPE_VIDEO,
     .lavc_name = "libx265",
-    .caps = SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_WHOLE_KBPS,
+    .caps = SH_ENC_CAP_TWO_PASS | SH_ENC_CAP_WHOLE_KBPS | SH_ENC_CAP_ROI,
     .containers = "mp4,mov,matroska",
     /* libx265 3.5 refuses a side under 16 px ("Image size is too small"):
      * the floor of a portrait film is 10x16. */

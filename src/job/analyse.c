@@ -173,6 +173,8 @@ static int sink_video_pass1(void *arg, AVFrame *f)
         return sh_tmp_write_failed("frame cache", ret);
     if (!a->venc)
         return 0;
+    if (f && (ret = sh_job_faces_attach(j, f)) < 0)
+        return ret;
     if ((ret = sh_encoder_send_frame(a->venc, f)) < 0)
         return sh_job_encoder_failed(j, a->venc, ret);
     return drain_encoder(j, a->venc, a->pkt, 0);
@@ -190,7 +192,9 @@ static int sink_floor(void *arg, AVFrame *f)
 static int analyse_video(void *arg, AVFrame *decoded, AVFrame *tmp)
 {
     AnalysisCtx *a = arg;
-    int ret = sh_chain_run(a->vchain, 2, decoded, tmp, a->j->input, sink_video_pass1, a);
+    int ret = sh_job_faces_frame(a->j, decoded);
+    if (ret >= 0)
+        ret = sh_chain_run(a->vchain, 2, decoded, tmp, a->j->input, sink_video_pass1, a);
     if (ret >= 0)
         ret = sh_chain_run(a->fchain, 2, decoded, tmp, a->j->input, sink_floor, a->j);
     return ret;

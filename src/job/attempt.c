@@ -212,6 +212,10 @@ static int send_one(Job *j, ShEncodeRun *e, AVFrame *f, int64_t dur)
     e->frame_pts[e->nframes] = f->pts;
     e->frame_dur[e->nframes++] = FFMAX(dur, 1);
     f->pict_type = AV_PICTURE_TYPE_NONE;
+    if ((ret = sh_job_faces_attach(j, f)) < 0) {
+        av_frame_unref(f);
+        return ret;
+    }
     ret = sh_encoder_send_frame(e->enc, f);
     av_frame_unref(f);
     if (ret < 0)

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/temp.h"
 #include "encoders/encoder.h"
+#include "faces/track.h"
 #include "job/job.h"
 #include "job/long.h"
 #include "job/rateloop.h"
@@ -128,12 +129,13 @@ static int run_palette_fit(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhas
 static int measure_result(Job *j, const char *path)
 {
     ShJobResult *res = j->res;
-    ShQuality q = { 0 };
+    ShQuality q = { 0 }, fq = { 0 };
     double t = 0;
     int w = j->search.eval_width, h = j->search.eval_height, ret;
     if (!w)
         sh_scale_dims(j->info->width, j->info->height, j->info->sar, j->info->rotation, 720, &w, &h);
-    ret = sh_report_measure(j->input, j->info, path, j->opt->start, j->duration, w, h, &q, &t);
+    ret = sh_report_measure(j->input, j->info, path, j->opt->start, j->duration, w, h, j->faces,
+                            j->search.roi_faces > 0, &q, &t, &fq);
     if (ret == AVERROR(ENOMEM))
         return ret;
     if ((ret = sh_job_check_interrupt()) < 0)
@@ -145,6 +147,7 @@ static int measure_result(Job *j, const char *path)
     res->measured_ssim = q.ssim;
     res->measured_tssim = t;
     res->measured_psnr = q.psnr;
+    res->measured_face_ssim = fq.ssim;
     res->visually_lossless = q.ssim >= SH_VISUALLY_LOSSLESS && t >= SH_VISUALLY_LOSSLESS;
     sh_log(SH_LOG_VERBOSE, j->input, "measured: SSIM %.5f, temporal SSIM %.5f, PSNR %.2f dB%s", q.ssim, t, q.psnr,
            res->visually_lossless ? ": visually lossless" : "");
@@ -189,6 +192,8 @@ static void fill_search(const ShSolverReport *sr, ShJobResult *r)
             o->expected_seconds[p] = c->seconds[p];
         }
         o->quick_score_db = c->quick_measured ? c->quick[SH_Q_SCORE] : 0;
+        o->face_db[0] = c->face_db[0];
+        o->face_db[1] = c->face_db[1];
     }
     r->eval_width = sr->eval_width;
     r->eval_height = sr->eval_height;
@@ -225,6 +230,7 @@ static void fill_result(const Job *j, ShJobResult *r)
     r->audio_channels = r->audio ? j->plan.audio.channels : 0;
     sh_job_audio_reason(j, r);
     r->subtitles = sh_subs_tracks(j->subs);
+    sh_job_faces_result(j, r);
 }
 
 /*
@@ -360,6 +366,8 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
     if (j->plan.venc->caps & SH_ENC_CAP_TWO_PASS && (ret = sh_job_stats_paths(j)) < 0)
         goto end;
 
+    if ((ret = sh_job_faces_open(j)) < 0)
+        goto end;
     if (sh_job_long_wanted(j)) {
         phase = SH_PHASE_INPUT;
         ret = sh_job_encode_long(j, &best, &res->attempts);
@@ -404,6 +412,7 @@ end:
     sh_source_free(&j->floor_source);
     sh_frame_cache_free(&j->cache);
     sh_frame_cache_free(&j->floor_cache);
+    sh_face_track_free(&j->faces);
     sh_input_close(&j->in);
     return ret;
 }

@@ -106,6 +106,7 @@ int sh_job_solve(Job *j)
     so.no_search = opt->no_search;
     so.fixed_bytes = sh_subs_bytes(j->subs);
     so.interrupted = sh_job_interrupted;
+    so.roi = opt->roi;
     if ((ret = sh_job_listen(j)) < 0)
         return ret;
     so.audio_kind = j->audio_kind;

@@ -1,9 +1,12 @@
 /*
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <string.h>
+
 #include <libavutil/mathematics.h>
 
 #include "common/log.h"
+#include "faces/score.h"
 #include "input/input.h"
 #include "job/report.h"
 #include "metrics/temporal.h"
@@ -73,10 +76,15 @@ static int side_to_eval(Side *s)
 }
 
 int sh_report_measure(const char *source, const ShInputInfo *like, const char *output, double start, double duration,
-                      int eval_w, int eval_h, ShQuality *q, double *tssim)
+                      int eval_w, int eval_h, const ShFaceTrack *faces, int look, ShQuality *q, double *tssim,
+                      ShQuality *face_q)
 {
     Side src = { 0 }, out = { 0 };
-    ShQualityAcc acc = { 0 };
+    ShQualityAcc acc = { 0 }, facc = { 0 };
+    ShFaceTrack *own = NULL;
+    ShFaceRegion r[SH_FACES_MAX];
+    int64_t pts;
+    int nr = 0;
     ShTemporalAcc tacc = { 0 };
     double ts, to = 0, half_frame;
     int ret, have_next = 0;
@@ -84,6 +92,11 @@ int sh_report_measure(const char *source, const ShInputInfo *like, const char *o
     if ((ret = side_open(&src, source, like, start, eval_w, eval_h)) < 0 ||
         (ret = side_open(&out, output, NULL, 0, eval_w, eval_h)) < 0)
         goto end;
+    memset(face_q, 0, sizeof(*face_q));
+    /* The job looked for none (regions off): look now, once a second, so the
+     * faces' quality is there to compare with a run that gave them the bits. */
+    if (!faces && look && sh_face_track_open(&own, src.info->video_tb, 1.0, src.info->rotation) >= 0)
+        faces = own;
     /* An output frame "is shown" from its time on; allow for timestamp rounding. */
     half_frame = src.info->frame_rate.num > 0 ? 0.5 / av_q2d(src.info->frame_rate) : 0.02;
     while ((ret = side_next(&src, &ts)) >= 0) {
@@ -110,6 +123,9 @@ int sh_report_measure(const char *source, const ShInputInfo *like, const char *o
                 goto end;
             have_next = 0;
         }
+        pts = src.frame->pts;
+        if (own && (ret = sh_face_track_frame(own, src.frame)) < 0)
+            goto end;
         if ((ret = side_to_eval(&src)) < 0)
             goto end;
         if (out.eval->buf[0]) {
@@ -118,17 +134,23 @@ int sh_report_measure(const char *source, const ShInputInfo *like, const char *o
                 (ret = sh_temporal_add(&tacc, src.eval, out.eval)) < 0)
                 goto end;
             sh_quality_acc_add(&acc, &fq);
+            if (faces && (nr = sh_face_track_at(faces, pts, r, SH_FACES_MAX)) > 0 &&
+                !sh_quality_regions(src.eval, out.eval, r, nr, &fq))
+                sh_quality_acc_add(&facc, &fq);
         }
     }
     if (ret < 0 && ret != AVERROR_EOF)
         goto end;
     if ((ret = sh_quality_acc_result(&acc, q)) < 0)
         goto end;
+    if (facc.frames)
+        sh_quality_acc_result(&facc, face_q);
     /* One frame has no difference to compare: nothing moved. */
     if (sh_temporal_result(&tacc, tssim) < 0)
         *tssim = 1;
 end:
     sh_temporal_free(&tacc);
+    sh_face_track_free(&own);
     side_close(&src);
     side_close(&out);
     return ret;

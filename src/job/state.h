@@ -91,6 +91,8 @@ typedef struct Job {
     int fast_preset;           /* the encoder's quick preset for every encode (the time budget) */
     double decode_seconds;     /* one decode of the film, measured before the search (long films; 0: not) */
     double time_budget;        /* the job's wall time it is planned against (long films; 0: none) */
+    struct ShFaceTrack *faces; /* the film's faces (faces.c), looked for in the decode pass; NULL: none */
+    double roi_strength;       /* > 0: the regions go to the encoder at this offset */
 } Job;
 
 /* job.c */
@@ -109,6 +111,14 @@ int sh_job_crop(Job *j, const ShJobPlan *given);
 int sh_job_listen(Job *j);
 /* Why the output has or has not its audio: r->audio_kind, r->audio_reason. */
 void sh_job_audio_reason(const Job *j, ShJobResult *r);
+
+/* faces.c: the film's faces, when the plan gives them the bits (j->faces,
+ * j->roi_strength); each decoded frame to the track; the regions on a frame
+ * for the encoder; the result's roi fields. */
+int sh_job_faces_open(Job *j);
+int sh_job_faces_frame(Job *j, const AVFrame *decoded);
+int sh_job_faces_attach(const Job *j, AVFrame *f);
+void sh_job_faces_result(const Job *j, ShJobResult *r);
 
 /* paths.c: the output's path and format from the options, refusals, room to write it. */
 int sh_job_check_paths(Job *j);

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "faces/score.h"
 #include "input/spool.h"
 #include "metrics/temporal.h"
 #include "solver/measure.h"
@@ -28,7 +29,8 @@ static int drain(ShEncoder *enc, AVPacket *pkt, ShPacketSpool *l)
 
 /* Encode the sample at the rung: master -> fps -> scale -> encoder -> packets. */
 static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
-                         double crf, int fast, ShPacketSpool *out, AVCodecParameters *par, ShMeasure *m)
+                         double crf, int fast, double roi, ShPacketSpool *out, AVCodecParameters *par,
+                         ShMeasure *m)
 {
     ShStreamInfo si = { .type = AVMEDIA_TYPE_VIDEO, .time_base = s->time_base, .width = s->master_w,
                         .height = s->master_h, .pix_fmt = AV_PIX_FMT_YUV420P, .sar = { 1, 1 } };
@@ -103,6 +105,12 @@ static int encode_sample(const ShSample *s, const ShEncoderDesc *desc, const ShR
                 while (seg < s->segments && h->pts >= s->seg_start[seg])
                     seg++;
             }
+            if (roi > 0 && s->faces) {
+                ShFaceRegion r[SH_FACES_MAX];
+                int n = sh_face_track_at(s->faces, h->pts, r, SH_FACES_MAX);
+                if ((ret = sh_face_regions_attach(h, r, n, roi)) < 0)
+                    goto end;
+            }
             ret = sh_encoder_send_frame(enc, h);
             av_frame_unref(h);
             m->enc_frames++;
@@ -134,9 +142,17 @@ typedef struct Scorer {
     AVFrame *ref, *tmp;
     int64_t next_ref;         /* the sample is shared: each scorer keeps its own place */
     int seg;                  /* the segment of the last reference frame scored */
-    ShQualityAcc acc;
+    ShQualityAcc acc, facc;
     ShTemporalAcc tacc;
 } Scorer;
+
+/* Inside the faces on ref: 0 and the quality, or 1 when ref has none to score. */
+static int score_faces(const Scorer *sc, ShQuality *fq)
+{
+    ShFaceRegion r[SH_FACES_MAX];
+    int n = sc->s->faces ? sh_face_track_at(sc->s->faces, sc->ref->pts, r, SH_FACES_MAX) : 0;
+    return n ? sh_quality_regions(sc->ref, sc->shown, r, n, fq) : 1;
+}
 
 /* Score reference frames up to (not including) time `until` against the shown picture. */
 static int score_until(Scorer *sc, int64_t until)
@@ -164,6 +180,8 @@ static int score_until(Scorer *sc, int64_t until)
                 (ret = sh_temporal_add(&sc->tacc, sc->ref, sc->shown)) < 0)
                 return ret;
             sh_quality_acc_add(&sc->acc, &q);
+            if (!score_faces(sc, &q))
+                sh_quality_acc_add(&sc->facc, &q);
         }
         av_frame_unref(sc->ref);
     }
@@ -219,7 +237,7 @@ static int64_t film_bytes(const ShSample *s, const ShPacketSpool *pl)
 }
 
 int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShRung *rung,
-                         double crf, int fast, ShMeasure *m)
+                         double crf, int fast, double roi, ShMeasure *m)
 {
     ShPacketSpool *pl = NULL;
     AVPacket *pkt = av_packet_alloc();
@@ -245,7 +263,7 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
     }
     /* A sample's packets stay in memory: a few hundred frames at most. */
     if ((ret = sh_spool_open(&pl, SIZE_MAX)) < 0 ||
-        (ret = encode_sample(s, desc, rung, crf, fast, pl, par, m)) < 0)
+        (ret = encode_sample(s, desc, rung, crf, fast, roi, pl, par, m)) < 0)
         goto end;
     codec = avcodec_find_decoder(par->codec_id);
     if (!codec || !(dec = avcodec_alloc_context3(codec))) {
@@ -280,6 +298,9 @@ int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *desc, const ShR
     if ((ret = score_until(&sc, INT64_MAX)) < 0 ||
         (ret = sh_quality_acc_result(&sc.acc, &m->q)) < 0)
         goto end;
+    m->face_frames = sc.facc.frames;
+    if (sc.facc.frames)
+        sh_quality_acc_result(&sc.facc, &m->face);
     /* A sample of single frames has no differences: nothing moves, nothing judders. */
     if (sh_temporal_result(&sc.tacc, &m->tssim) < 0)
         m->tssim = 1;

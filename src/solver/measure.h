@@ -24,10 +24,17 @@ typedef struct ShMeasure {
      * nothing else ran beside it (the solver's time-aware choice). */
     double enc_seconds;
     int64_t enc_frames;
+    /* Inside the faces the sample's track found (ShSample.faces): luma SSIM
+     * and PSNR over the regions of the frames that have any, the regions of
+     * a frame weighted by their area. face_frames = 0: none scored. */
+    ShQuality face;
+    int64_t face_frames;
 } ShMeasure;
 
-/* fast: the quick preset (the search); else the final encode's preset (calibration). */
+/* fast: the quick preset (the search); else the final encode's preset (calibration).
+ * roi > 0: the sample's face regions go to the encoder with that strength
+ * (sh_face_regions_attach). */
 int sh_measure_candidate(const ShSample *s, const ShEncoderDesc *enc, const ShRung *rung,
-                         double crf, int fast, ShMeasure *m);
+                         double crf, int fast, double roi, ShMeasure *m);
 
 #endif

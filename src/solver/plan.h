@@ -66,6 +66,7 @@ typedef struct ShSolverOptions {
      * included (0: time is not weighed). */
     double decode_seconds;
     double time_budget;
+    int roi;                  /* ShRoi */
 } ShSolverOptions;
 
 /*
@@ -98,6 +99,12 @@ typedef struct ShCandidate {
     int quick_measured;
     double quick[SH_Q_N];
     double seconds[2];
+    /* Faces (roi.c): SSIM dB inside them at video_bps with the final preset,
+     * without regions [0] and with them [1] at roi_strength; roi_cal: the
+     * whole picture with them. 0: not measured. */
+    double face_db[2];
+    double roi_cal[SH_Q_N];
+    double roi_strength;
 } ShCandidate;
 
 /* As many as the public result can carry. */
@@ -121,6 +128,14 @@ typedef struct ShSolverReport {
     double expected_seconds;  /* the job's predicted wall time (0: not predicted) */
     double time_budget;       /* what it was chosen against (0: time not weighed) */
     int quick_preset;         /* the chosen encoder's quick preset, to fit the time */
+    /* Faces on the samples (roi.c): looks (-1: none made), looks that found
+     * one, their regions' mean share of the picture, the detector's time;
+     * the chosen candidate's face and whole-picture scores at the budget
+     * without [0] and with [1] regions; why regions are on or off. */
+    int roi_looks, roi_faces;
+    double roi_share, roi_seconds;
+    double roi_face_db[2], roi_score_db[2];
+    char roi_reason[160];
 } ShSolverReport;
 
 typedef struct ShPlan {
@@ -144,6 +159,7 @@ typedef struct ShPlan {
     double duration;             /* seconds, from the probe */
     int64_t target_bytes;
     int fast_preset;             /* the encoder's quick preset for every encode (the time budget) */
+    double roi_strength;         /* > 0: face regions go to the encoder at this quality offset */
 } ShPlan;
 
 /*

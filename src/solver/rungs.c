@@ -35,7 +35,7 @@ static void run_rung_job(RungJob *jb)
     int keep[2] = { 0, 1 };
 
     if (jb->final) {
-        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, jb->quick, &jb->m[0])) >= 0)
+        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, jb->quick, jb->roi, &jb->m[0])) >= 0)
             jb->nm = 1;
         return;
     }
@@ -43,7 +43,7 @@ static void run_rung_job(RungJob *jb)
     for (int k = 0; k < 3; k++) {
         ShMeasure *m = &jb->m[k];
         double next;
-        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, 1, m)) < 0)
+        if ((jb->ret = sh_measure_candidate(jb->s->sample, jb->enc, &jb->rung, crf, 1, 0, m)) < 0)
             return;
         jb->nm = k + 1;
         c->feasible = !(crf >= 51 && m->bps > want * 1.15);

@@ -6,6 +6,7 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 
+#include "faces/track.h"
 #include "common/log.h"
 #include "common/tmpspace.h"
 #include "solver/sample.h"
@@ -219,5 +220,6 @@ void sh_sample_free(ShSample **ps)
         return;
     sh_frame_cache_free(&s->master);
     sh_frame_cache_free(&s->ref);
+    sh_face_track_free(&s->faces);
     av_freep(ps);
 }

@@ -34,6 +34,9 @@ typedef struct ShSample {
     /* Polled at every frame of a sample encode: nonzero stops it with
      * SH_ERROR_INTERRUPTED (Ctrl-C during the search). NULL: never. */
     int (*interrupted)(void);
+    /* The faces on the sample's timeline (solver/roi.c), or NULL: scored
+     * apart by every measurement, and handed to encoders that take regions. */
+    struct ShFaceTrack *faces;
 } ShSample;
 
 /*

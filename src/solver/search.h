@@ -54,6 +54,7 @@ typedef struct RungJob {
     int final;                /* one encode at crf (calibration) with the final preset, */
     int quick;                /* ... or the quick one */
     int timed;                /* alone, so that its speed is measured (no other job beside it) */
+    double roi;               /* > 0: the sample's face regions to the encoder at this strength */
     ShCandidate c;
     ShMeasure m[3];
     int nm;

@@ -19,12 +19,14 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "solver/roi.h"
 #include "solver/search.h"
 #include "stages/stage.h"
 
@@ -340,6 +342,7 @@ static int calibrate(Search *s, int *best)
         if (jobs[k].timed && m->enc_frames > 0)
             c->spf[0] = m->enc_seconds / m->enc_frames;
         sh_solver_at_budget(c, m, slope, c->cal);
+        c->face_db[0] = sh_solver_face_at_budget(c, m, slope);
         if (pick < 0 || sh_solver_better(c, c->cal, &rep->cand[pick], rep->cand[pick].cal))
             pick = cand_of[k];
     }
@@ -360,6 +363,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
 
     memset(rep, 0, sizeof(*rep));
     rep->chosen = -1;
+    rep->roi_looks = -1;
     if ((ret = sh_plan_rule(plan, info, opt)) < 0)
         return ret;
     /* Starved even at the floor, or asked not to, or nothing left to choose
@@ -380,6 +384,8 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     rep->sample_seconds = sample->seconds;
     rep->difficulty = sample->difficulty;
     rep->sample_frames = sh_frame_cache_count(sample->master);
+    if ((ret = sh_solver_find_faces(sample, info, opt, rep)) < 0)
+        goto done_err;
     s.sample = sample;
     s.enc = plan->venc;
     s.speed = opt->speed;
@@ -394,11 +400,15 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
     best = sh_solver_best_candidate(rep);
     if (best >= 0 && (ret = calibrate(&s, &best)) < 0)
         goto done_err;
+    /* Regions are weighed where time is not: a long film's stretches take none (docs/FACES.md). */
+    if (best >= 0 && !s.timed && (ret = sh_solver_choose_roi(&s, opt, &best)) < 0)
+        goto done_err;
     if (best >= 0 && s.timed && (ret = sh_solver_fit_time(&s, opt, t0, &best)) < 0)
         goto done_err;
     if (best >= 0) {
         ShCandidate *c = &rep->cand[best];
-        const double *q = rep->quick_preset ? c->quick : c->calibrated ? c->cal : c->pred;
+        const double *q = rep->quick_preset ? c->quick : c->roi_strength > 0 ? c->roi_cal :
+                          c->calibrated ? c->cal : c->pred;
         int swap = info->rotation == 90 || info->rotation == 270;
         rep->chosen = best;
         plan->venc = c->enc;
@@ -407,6 +417,7 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         plan->display_height = swap ? c->rung.width : c->rung.height;
         plan->fps = c->rung.fps;
         plan->fast_preset = rep->quick_preset;
+        plan->roi_strength = c->roi_strength;
         plan->video_bitrate = (int64_t)c->video_bps;
         plan->bpp = c->video_bps / ((double)c->rung.width * c->rung.height * av_q2d(c->rung.fps));
         rep->predicted_ssim = sh_ssim_from_db(q[SH_Q_SSIM]);
@@ -414,6 +425,13 @@ int sh_solver_plan(ShPlan *plan, const char *path, const ShInputInfo *info,
         rep->predicted_psnr = q[SH_Q_PSNR];
     }
 done:
+    /* Nothing measured: --roi faces still gives found faces the bits, at the
+     * strength the measurements on the shared clips favour. */
+    if (!rep->searched && opt->roi == SH_ROI_FACES && plan->venc &&
+        (plan->venc->caps & SH_ENC_CAP_ROI)) {
+        plan->roi_strength = SH_ROI_STRENGTH_UNMEASURED;
+        snprintf(rep->roi_reason, sizeof(rep->roi_reason), "on: --roi faces (not measured: no search)");
+    }
     ret = 0;
 done_err:
     if (ret < 0 && ret != AVERROR(ENOMEM) && ret != SH_ERROR_INTERRUPTED) {

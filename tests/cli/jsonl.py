@@ -23,6 +23,11 @@ def load(path):
     return [json.loads(l) for l in text.split("\n") if l.strip()]
 
 
+ROI_KEYS = ("mode", "detector", "looks", "looks_with_faces", "share", "regions", "strength",
+            "predicted_face_ssim_db", "predicted_face_ssim_db_without", "predicted_score_db",
+            "predicted_score_db_without", "measured_face_ssim", "detect_seconds", "reason")
+
+
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -70,6 +75,10 @@ def check_one(o, i):
     for k in ("decode_seconds", "time_budget", "expected_seconds"):
         want(k, nullable(lambda v: isinstance(v, NUM) and v > 0), "null or a number > 0")
     want("encoder_preset", lambda v: v in (None, "final", "quick"), "null, final or quick")
+    want("roi", nullable(lambda v: isinstance(v, dict) and v.get("mode") in ("auto", "faces", "off")
+                         and isinstance(v.get("regions"), bool) and isinstance(v.get("reason"), str)
+                         and all(k in v for k in ROI_KEYS)),
+         "null or {mode, regions, reason, ...}")
     want("exit", lambda v: is_int(v) and v >= 0, "an exit code")
     want("error", nullable(lambda v: isinstance(v, str) and v), "a message or null")
     if errs:
@@ -83,6 +92,18 @@ def check_one(o, i):
         e("time_budget %r without decode_seconds %r" % (o["time_budget"], o["decode_seconds"]))
     if o["expected_seconds"] is not None and o["time_budget"] is None:
         e("expected_seconds without a time budget")
+    r = o["roi"]
+    if r is not None:
+        if r["mode"] == "off" and (r["regions"] or r["looks"] is not None):
+            e("roi off, but regions %r and looks %r" % (r["regions"], r["looks"]))
+        if r["regions"] != (r["strength"] is not None and r["strength"] > 0):
+            e("roi regions %r but strength %r" % (r["regions"], r["strength"]))
+        if r["regions"] != r["reason"].startswith("on"):
+            e("roi regions %r but the reason says %r" % (r["regions"], r["reason"]))
+        if r["looks_with_faces"] is not None and not 0 <= r["looks_with_faces"] <= (r["looks"] or 0):
+            e("roi: %r looks with faces of %r" % (r["looks_with_faces"], r["looks"]))
+        if r["share"] is not None and not 0 < r["share"] <= 1:
+            e("roi share %r" % r["share"])
     if "min_bytes" in o and o["error"] != "target too small":
         e("min_bytes without 'target too small'")
     if o["action"] in ("shrunk", "copied"):
