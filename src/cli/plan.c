@@ -118,9 +118,14 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
     printf(",\"audio_reason\":");
     json_string(r->audio_reason[0] ? r->audio_reason : NULL);
     printf(",\"preset\":\"%s\",\"predicted_bytes\":%lld,\"predicted_ssim\":%.5f,\"predicted_temporal_ssim\":%.5f,"
-           "\"predicted_psnr\":%.3f,\"expected_seconds\":%.1f},\"decode_seconds\":%.2f,\"time_budget\":%.1f}\n",
+           "\"predicted_psnr\":%.3f,\"expected_seconds\":%.1f},\"decode_seconds\":%.2f,\"time_budget\":%.1f",
            r->quick_preset ? "quick" : "final", (long long)oc->target, r->predicted_ssim, r->predicted_tssim,
            r->predicted_psnr, r->expected_seconds, r->decode_seconds, r->time_budget);
+    /* --plan --report: the solver's picture (docs/SHOW.md). */
+    printf(",\"plot\":");
+    json_string(oc->plot);
+    json_name_bytes("plot", oc->plot);
+    printf("}\n");
 }
 
 void print_plan(const Cli *cli, const Outcome *oc)
@@ -198,4 +203,6 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("; expected time ~%.0f min (%.1f x one decode)", r->expected_seconds / 60,
                r->expected_seconds / r->decode_seconds);
     printf("\n");
+    if (oc->plot)
+        printf("plot: %s\n", sh_display(oc->plot));
 }
