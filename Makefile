@@ -5,6 +5,7 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DATADIR ?= $(PREFIX)/share
 CC      ?= cc
 PKGS    := libavformat libavcodec libavfilter libswscale libswresample libavutil imagequant
 BUILD   ?= build
@@ -34,7 +35,7 @@ endif
 
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
                              src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c src/gif/*.c \
-                             src/chunk/*.c src/faces/track.c src/faces/score.c))
+                             src/chunk/*.c src/show/*.c src/faces/track.c src/faces/score.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FACES_OBJ)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -52,6 +53,9 @@ $(BUILD)/libshrink.a: $(LIB_OBJ)
 
 $(BUILD)/shrink: $(CLI_OBJ) $(BUILD)/libshrink.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Where the installed services file is looked for (src/cli/services.c, docs/SERVICES.md).
+$(BUILD)/src/cli/services.o: ALL_CFLAGS += -DSH_DATADIR='"$(DATADIR)"'
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -130,13 +134,16 @@ asan: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SHRINK_TEST_TIER=quick tests/run.sh build-asan $(TESTS)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/shrink
 	install -m 755 $(BUILD)/shrink $(DESTDIR)$(BINDIR)/shrink
 	install -m 644 docs/shrink.1 $(DESTDIR)$(MANDIR)/man1/shrink.1
 	install -m 644 docs/shrink.bash-completion $(DESTDIR)$(BASHCOMPDIR)/shrink
+	install -m 644 data/services $(DESTDIR)$(DATADIR)/shrink/services
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/shrink $(DESTDIR)$(MANDIR)/man1/shrink.1 $(DESTDIR)$(BASHCOMPDIR)/shrink
+	rm -f $(DESTDIR)$(BINDIR)/shrink $(DESTDIR)$(MANDIR)/man1/shrink.1 $(DESTDIR)$(BASHCOMPDIR)/shrink \
+	      $(DESTDIR)$(DATADIR)/shrink/services
+	-rmdir $(DESTDIR)$(DATADIR)/shrink 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -325,6 +325,7 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
 {
     ShOptions o = cli->job;
     Outcome oc = { .input = it->path, .input_bytes = -1, .action = ACTION_FAILED };
+    ShowNames sn = { 0 };
     char output[PATH_MAX], ebuf[128];
     const char *hit;
     struct stat sb;
@@ -402,6 +403,11 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
         oc.exit_code = EXIT_OUTPUT;
         goto done;
     }
+    if (o.report && !copy && (oc.exit_code = show_prepare(cli, &b->inputs, it->path, output, &sn))) {
+        oc.err = SH_ERROR_EXISTS;
+        oc.error = "a file of its report is in the way";
+        goto done;
+    }
     if (dirlen) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%.*s", (int)dirlen, output);
@@ -434,6 +440,13 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
         if (!grow(&b->outputs, &b->outputs_alloc, b->noutputs, sizeof(*b->outputs)) &&
             (b->outputs[b->noutputs] = av_strdup(output)))
             b->noutputs++;
+        /* The output is there; pictures that cannot be written fail the item (6), not the output. */
+        if (o.report && !copy && (oc.err = show_write(cli, &o, res, oc.target, &sn)) < 0) {
+            oc.error = "the report's pictures could not be written";
+            oc.exit_code = EXIT_OUTPUT;
+        }
+        oc.sheet = sn.have_sheet ? sn.sheet : NULL;
+        oc.plot = sn.have_plot ? sn.plot : NULL;
     } else if (ret == SH_ERROR_TARGET_TOO_SMALL) {
         char tgt[32], min[32];
         if (res->min_bytes > 0)

@@ -178,8 +178,10 @@ static int cmd_plan(int argc, char **argv)
         return chunk_usage("%s", "shrink plan: -o PLAN.json is required");
     if (!!target == !!preset)
         return chunk_usage("%s", "shrink plan: give one of --target SIZE or --for SERVICE");
+    if (preset && services_load(ja.services) < 0)
+        return EXIT_USAGE;
     if (preset && !(cli.target.preset = preset_find(preset)))
-        return chunk_usage("--for '%s': not a service I know (see shrink --help)", preset);
+        return chunk_usage("--for '%s': not a service I know (see shrink --list-services)", preset);
     if (target && target_parse(target, &cli.target) < 0)
         return chunk_usage("--target '%s': not a size (e.g. 25MB, 8MiB, 500k, 30%%)", target);
     if (so.chunks && so.chunk_seconds > 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/protect.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "shrink/shrink.h"
@@ -36,12 +37,35 @@ typedef struct Preset {
     int64_t bytes;
     const char *limit;        /* the limit as the service states it */
     const char *basis;        /* why this many bytes: the margin taken, and where it comes from */
+    const char *checked;      /* the date it was last checked, YYYY-MM-DD */
+    const char *source;       /* the file it comes from (NULL: built in), and its line */
+    int line;
 } Preset;
 
-/* When the presets' limits were last checked against what is documented. */
+/* When the built-in presets' limits were last checked against what is documented. */
 #define PRESETS_CHECKED "2026-11-21"
 
-extern const Preset cli_presets[];    /* ends with a NULL name */
+/* ---- services.c: the table --for uses, as data (docs/SERVICES.md) ---- */
+
+/* A file the table was read from. */
+typedef struct ServiceSource {
+    const char *path;
+    const char *kind;         /* "installed", "user", "--services" */
+    int rows;                 /* services it gave; -1: not present */
+} ServiceSource;
+
+/*
+ * The table in force: the built-in services, then the installed file, the
+ * user's and file (--services; NULL: none), each adding services and
+ * replacing earlier ones of the same name. Once; later calls return the
+ * first's result. Returns 0, or -1 after one line on stderr naming the file
+ * and line at fault (exit with EXIT_USAGE).
+ */
+int services_load(const char *file);
+const Preset *services_table(int *n);
+const ServiceSource *services_sources(int *n);
+int services_builtin_count(void);
+/* A service of the table in force, by name (any case), or NULL. */
 const Preset *preset_find(const char *name);
 
 typedef struct Target {
@@ -93,6 +117,7 @@ typedef struct Cli {
     Target target;
     ShOptions job;            /* what every job shares; input, output and target are per file */
     Progress progress;
+    const char *report_dir;   /* --report-dir: the report's pictures go there (NULL: beside the output) */
 } Cli;
 
 /* The signal that stopped us (0: none yet); set by main.c's handler. */
@@ -126,6 +151,7 @@ typedef struct Outcome {
     const char *error;        /* message for err, when sh_strerror's is not the best */
     int exit_code;
     const ShJobResult *res;   /* NULL when no job ran */
+    const char *sheet, *plot; /* --report's pictures written (NULL: none) */
 } Outcome;
 
 int exit_code_for(int err, ShPhase phase);
@@ -153,6 +179,7 @@ enum {
     OPT_CROP,
     OPT_SUBS,
     OPT_ROI,
+    OPT_SERVICES,
     OPT_JOB_END,              /* a command's own options are numbered from here */
 };
 
@@ -160,6 +187,7 @@ enum {
 #define JOB_OPTIONS                                                     \
     { "target",        required_argument, NULL, 't' },                 \
     { "for",           required_argument, NULL, OPT_FOR },             \
+    { "services",      required_argument, NULL, OPT_SERVICES },        \
     { "start",         required_argument, NULL, OPT_START },           \
     { "end",           required_argument, NULL, OPT_END },             \
     { "duration",      required_argument, NULL, OPT_DURATION },        \
@@ -183,6 +211,7 @@ enum {
 typedef struct JobArgs {
     const char *target, *preset;
     double duration;          /* --duration: 0 when not given */
+    const char *services;     /* --services FILE */
 } JobArgs;
 
 /*
@@ -238,5 +267,19 @@ void print_plan(const Cli *cli, const Outcome *oc);
 void json_crop(const ShCrop *c);
 /* ,"roi":{..} (faces and the bits), or ,"roi":null */
 void json_roi(const ShJobResult *r);
+
+/* ---- show.c: --report's pictures ---- */
+
+typedef struct ShowNames {
+    char sheet[4096], plot[4096];
+    int want_sheet;           /* not for --plan: no output to show */
+    int have_sheet, have_plot;
+} ShowNames;
+
+/* Name them after output and check them before any work: never an input of
+ * the run, an existing file only with --force. Returns 0 or an exit code (said on stderr). */
+int show_prepare(const Cli *cli, const ProtectList *inputs, const char *input, const char *output, ShowNames *sn);
+/* Write them once the job is done. Returns 0 or a negative AVERROR (logged). */
+int show_write(const Cli *cli, const ShOptions *o, const ShJobResult *res, int64_t target, ShowNames *sn);
 
 #endif

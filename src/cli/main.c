@@ -101,9 +101,85 @@ static void print_wrapped(FILE *f, const char *s, int indent, int width)
     fputc('\n', f);
 }
 
-static void usage(FILE *f)
+/* The services of the table in force, as --help and --list-services show them. */
+static void print_services(FILE *f, int provenance)
 {
-    char size[32], codecs[256];
+    const Preset *p;
+    char size[32];
+    int n;
+    p = services_table(&n);
+    for (int i = 0; i < n; i++, p++) {
+        fprintf(f, "  %-9s %13s B, for a limit of %s", p->name, group_digits(size, sizeof(size), p->bytes), p->limit);
+        if (provenance)
+            fprintf(f, " (checked %s; %s%s", p->checked, p->source ? sh_display(p->source) : "built in",
+                    p->source ? "" : ")");
+        if (provenance && p->source)
+            fprintf(f, ":%d)", p->line);
+        fprintf(f, ":\n");
+        print_wrapped(f, sh_display(p->basis), 14, 79);
+    }
+}
+
+/* --list-services: the table in force and where each row came from (JSON with --json). */
+static int list_services(const char *file, int json)
+{
+    const ServiceSource *src;
+    const Preset *p;
+    int n, ns;
+    if (services_load(file) < 0)
+        return EXIT_USAGE;
+    p = services_table(&n);
+    src = services_sources(&ns);
+    if (json) {
+        fputs("{\"services\":[", stdout);
+        for (int i = 0; i < n; i++) {
+            printf("%s{\"name\":", i ? "," : "");
+            json_string(p[i].name);
+            printf(",\"bytes\":%lld,\"label\":", (long long)p[i].bytes);
+            json_string(p[i].limit);
+            fputs(",\"basis\":", stdout);
+            json_string(p[i].basis);
+            fputs(",\"checked\":", stdout);
+            json_string(p[i].checked);
+            fputs(",\"source\":", stdout);
+            json_string(p[i].source);
+            json_name_bytes("source", p[i].source);
+            if (p[i].source)
+                printf(",\"line\":%d}", p[i].line);
+            else
+                fputs(",\"line\":null}", stdout);
+        }
+        fputs("],\"sources\":[{\"kind\":\"built-in\",\"path\":null,\"rows\":", stdout);
+        printf("%d,\"checked\":\"%s\"}", services_builtin_count(), PRESETS_CHECKED);
+        for (int i = 0; i < ns; i++) {
+            printf(",{\"kind\":\"%s\",\"path\":", src[i].kind);
+            json_string(src[i].path);
+            json_name_bytes("path", src[i].path);
+            if (src[i].rows >= 0)
+                printf(",\"rows\":%d}", src[i].rows);
+            else
+                fputs(",\"rows\":null}", stdout);
+        }
+        fputs("]}\n", stdout);
+        return EXIT_OK;
+    }
+    printf("Services for --for, the table in force (each source adds services and replaces\n"
+           "earlier ones of the same name; format: docs/SERVICES.md):\n"
+           "  built in: %d services, checked %s\n", services_builtin_count(), PRESETS_CHECKED);
+    for (int i = 0; i < ns; i++)
+        if (src[i].rows >= 0)
+            printf("  %s: %s: %d service%s\n", src[i].kind, sh_display(src[i].path), src[i].rows,
+                   src[i].rows == 1 ? "" : "s");
+        else
+            printf("  %s: %s: not present\n", src[i].kind, sh_display(src[i].path));
+    printf("\n");
+    print_services(stdout, 1);
+    return EXIT_OK;
+}
+
+static void usage(FILE *f, const char *services)
+{
+    char codecs[256];
     fprintf(f,
 "Usage: shrink INPUT... (--target SIZE | --for SERVICE) [options]\n"
 "Fit videos into a size: each output is never larger than the target.\n"
@@ -117,6 +193,11 @@ static void usage(FILE *f)
 "                        or N%% of each input's size (30%%)\n"
 "      --for SERVICE     the target for a service's upload limit (see below), in\n"
 "                        H.264 unless --codec or --format says otherwise\n"
+"      --services FILE   more services, or other limits, for --for (after the\n"
+"                        installed file and ~/.config/shrink/services;\n"
+"                        docs/SERVICES.md)\n"
+"      --list-services   print the services in force, where each comes from,\n"
+"                        and exit\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE     where to write, for one input (default: INPUT's stem +\n"
@@ -174,7 +255,12 @@ static void usage(FILE *f)
 "      --report          after encoding, measure the output against the source:\n"
 "                        luma SSIM, temporal SSIM (of frame differences) and\n"
 "                        PSNR at the display size (at most 720p), as the solver\n"
-"                        predicts them (docs/SOLVER.md)\n"
+"                        predicts them (docs/SOLVER.md); and pictures: a\n"
+"                        contact sheet (OUTPUT.sheet.png: source and output at\n"
+"                        the same instants) and the solver's plot\n"
+"                        (OUTPUT.plot.svg; with --plan, the plot alone)\n"
+"      --report-dir DIR  write --report's pictures into DIR (created if\n"
+"                        missing; implies --report)\n"
 "\n"
 "Scale out: one film in chunks, for GNU parallel, Slurm, Kubernetes\n"
 "(docs/SCALE.md); --jobs N runs the same three steps on this machine:\n"
@@ -199,13 +285,12 @@ static void usage(FILE *f)
 "  -h, --help            this help\n"
 "  -V, --version         the version\n"
 "\n"
-"Services for --for (upload limits as commonly documented, checked %s):\n",
+"Services for --for (upload limits as commonly documented, checked %s;\n"
+"shrink --list-services says where each comes from):\n",
             sh_codec_names(codecs, sizeof(codecs)), PRESETS_CHECKED);
-    for (const Preset *p = cli_presets; p->name; p++) {
-        fprintf(f, "  %-9s %13s B, for a limit of %s:\n", p->name, group_digits(size, sizeof(size), p->bytes),
-                p->limit);
-        print_wrapped(f, p->basis, 14, 79);
-    }
+    /* A bad services file is said on stderr; --help still lists the built-in ones. */
+    services_load(services);
+    print_services(f, 0);
     fprintf(f,
 "\n"
 "Exit codes: 0 done; 1 other failure; 2 usage error (also a trim outside the\n"
@@ -247,6 +332,8 @@ enum {
     OPT_HDR,
     OPT_DEINTERLACE,
     OPT_JOBS,
+    OPT_REPORT_DIR,
+    OPT_LIST_SERVICES,
 };
 
 int main(int argc, char **argv)
@@ -267,6 +354,8 @@ int main(int argc, char **argv)
         { "hdr",           required_argument, NULL, OPT_HDR },
         { "deinterlace",   required_argument, NULL, OPT_DEINTERLACE },
         { "jobs",          required_argument, NULL, OPT_JOBS },
+        { "report-dir",    required_argument, NULL, OPT_REPORT_DIR },
+        { "list-services", no_argument,       NULL, OPT_LIST_SERVICES },
         { "help",          no_argument,       NULL, 'h' },
         { "version",       no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -277,6 +366,7 @@ int main(int argc, char **argv)
     const char *target, *preset;
     double duration;
     int progress = 0;         /* 1 --progress, -1 --no-progress */
+    int list = 0;             /* --list-services */
     int c, ret;
 
     int optidx = 0;
@@ -308,6 +398,13 @@ int main(int argc, char **argv)
         case OPT_NO_PROGRESS: progress = -1; break;
         case OPT_PLAN: o->plan_only = 1; break;
         case OPT_REPORT: o->report = 1; break;
+        case OPT_REPORT_DIR:
+            if (!*optarg)
+                return usage_error("--report-dir '': an empty directory name");
+            cli.report_dir = optarg;
+            o->report = 1;
+            break;
+        case OPT_LIST_SERVICES: list = 1; break;
         case OPT_FORMAT:
             /* The library's one list of formats, not a copy of it. */
             if (!(o->format = sh_format_canonical(optarg)))
@@ -331,7 +428,7 @@ int main(int argc, char **argv)
             else
                 return usage_error("--deinterlace '%s': auto, on or off", optarg);
             break;
-        case 'h': usage(stdout); return EXIT_OK;
+        case 'h': usage(stdout, ja.services); return EXIT_OK;
         case 'V':
             printf("shrink %s\nfaces: %s\n", SHRINK_VERSION,
                    sh_faces_detector() ? sh_faces_detector() : "off (built without a face detector)");
@@ -350,6 +447,11 @@ int main(int argc, char **argv)
     target = ja.target;
     preset = ja.preset;
     duration = ja.duration;
+    if (list)
+        return optind < argc ? usage_error("--list-services takes no input") : list_services(ja.services, cli.json);
+    /* A file given is checked even when --for does not need it: a mistake in it is said now. */
+    if ((preset || ja.services) && services_load(ja.services) < 0)
+        return EXIT_USAGE;
     if (optind >= argc)
         return usage_error("no input file");
     if (target && preset)
@@ -357,9 +459,12 @@ int main(int argc, char **argv)
     if (!target && !preset)
         return usage_error("--target SIZE or --for SERVICE is required (e.g. --target 25MB)");
     if (preset && !(cli.target.preset = preset_find(preset))) {
+        const Preset *p;
+        int n;
         fprintf(stderr, "shrink: error: --for '%s': not a service I know; these are:", sh_display(preset));
-        for (const Preset *p = cli_presets; p->name; p++)
-            fprintf(stderr, " %s", p->name);
+        p = services_table(&n);
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, " %s", p[i].name);
         fprintf(stderr, "\n");
         return EXIT_USAGE;
     }
@@ -404,6 +509,11 @@ int main(int argc, char **argv)
     if (cli.outdir && (ret = make_dirs(cli.outdir)) < 0) {
         fprintf(stderr, "shrink: %s: error: cannot create the output directory: %s\n", sh_display(cli.outdir),
                 av_err2str(ret));
+        return EXIT_OUTPUT;
+    }
+    if (cli.report_dir && (ret = make_dirs(cli.report_dir)) < 0) {
+        fprintf(stderr, "shrink: %s: error: cannot create the report's directory: %s\n",
+                sh_display(cli.report_dir), av_err2str(ret));
         return EXIT_OUTPUT;
     }
     return batch_run(&cli, argv + optind, argc - optind);

@@ -68,6 +68,11 @@ int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
     switch (c) {
     case 't': ja->target = arg; return 1;
     case OPT_FOR: ja->preset = arg; return 1;
+    case OPT_SERVICES:
+        if (!*arg)
+            return usage_error("--services '': an empty file name"), -1;
+        ja->services = arg;
+        return 1;
     case OPT_START:
         return parse_time("--start", arg, &o->start) < 0 ? -1 : 1;
     case OPT_END:

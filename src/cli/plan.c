@@ -126,6 +126,10 @@ static void plan_json(const Outcome *oc, const ShJobResult *r)
            r->quick_preset ? "quick" : "final", (long long)oc->target, r->predicted_ssim, r->predicted_tssim,
            r->predicted_psnr, r->expected_seconds, r->decode_seconds, r->time_budget);
     json_roi(r);
+    /* --plan --report: the solver's picture (docs/SHOW.md). */
+    printf(",\"plot\":");
+    json_string(oc->plot);
+    json_name_bytes("plot", oc->plot);
     printf("}\n");
 }
 
@@ -220,4 +224,6 @@ void print_plan(const Cli *cli, const Outcome *oc)
         printf("; expected time ~%.0f min (%.1f x one decode)", r->expected_seconds / 60,
                r->expected_seconds / r->decode_seconds);
     printf("\n");
+    if (oc->plot)
+        printf("plot: %s\n", sh_display(oc->plot));
 }

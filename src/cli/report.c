@@ -205,6 +205,13 @@ static void print_json(const Cli *cli, const Outcome *oc)
     json_count("video_bitrate", r ? r->video_bitrate : 0);
     json_quality("predicted", r ? r->predicted_ssim : 0, r ? r->predicted_tssim : 0, r ? r->predicted_psnr : 0);
     json_quality("measured", r ? r->measured_ssim : 0, r ? r->measured_tssim : 0, r ? r->measured_psnr : 0);
+    /* --report's pictures (docs/SHOW.md): null when none was written. */
+    json_key("sheet");
+    json_string(oc->sheet);
+    json_name_bytes("sheet", oc->sheet);
+    json_key("plot");
+    json_string(oc->plot);
+    json_name_bytes("plot", oc->plot);
     json_key("visually_lossless");
     fputs(r && r->visually_lossless ? "true" : "false", stdout);
     json_key("attempts");
@@ -257,6 +264,9 @@ static void print_text(const Outcome *oc)
                    r->measured_psnr);
         if (r->visually_lossless)
             printf("; visually lossless: more bytes would buy nothing");
+        if (oc->sheet || oc->plot)
+            printf("; pictures: %s%s%s", oc->sheet ? sh_display(oc->sheet) : "", oc->sheet && oc->plot ? ", " : "",
+                   oc->plot ? sh_display(oc->plot) : "");
         putchar('\n');
         break;
     case ACTION_COPIED:

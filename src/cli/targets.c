@@ -8,46 +8,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libavutil/error.h>
 
 #include "cli/cli.h"
 #include "shrink/size.h"
-
-/*
- * Upload limits, checked on PRESETS_CHECKED against what the services and
- * the usual references commonly document. Where a service may count in
- * binary units (MiB) or count encoded bytes, the byte count takes the
- * smaller reading, so the file passes either way. Keep this list short: a
- * preset is a promise that the file will go through.
- */
-const Preset cli_presets[] = {
-    { "discord",  10000000,   "10 MB",
-      "free accounts' upload limit; 10 MB read as decimal is under 10 MiB too" },
-    { "email",    18000000,   "25 MB",
-      "Gmail's 25 MB counts the message after base64 (x4/3, plus line breaks): 18 MB encodes "
-      "to about 24.7 MB; Outlook.com's 20 MB needs --target 14MB" },
-    { "whatsapp", 16000000,   "16 MB",
-      "videos sent as media (larger files go as documents); decimal, under 16 MiB too" },
-    { "mms",      600000,     "300 KB-1 MB",
-      "carrier-dependent: 600 KB passes most carriers; the strictest take 300 KB (--target 280k)" },
-    { "slack",    1000000000, "1 GB",
-      "per file; decimal, under 1 GiB too" },
-    { "telegram", 2000000000, "2 GB",
-      "per file for accounts without Premium; decimal, under 2 GiB too" },
-    { "floppy",   1457664,    "1.44 MB",
-      "a 3.5\" HD disk holds 1,474,560 bytes, of which FAT12 leaves 2847 sectors of 512 B for files" },
-    { NULL, 0, NULL, NULL },
-};
-
-const Preset *preset_find(const char *name)
-{
-    for (const Preset *p = cli_presets; p->name; p++)
-        if (!strcasecmp(p->name, name))
-            return p;
-    return NULL;
-}
 
 int target_parse(const char *s, Target *t)
 {

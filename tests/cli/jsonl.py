@@ -66,6 +66,8 @@ def check_one(o, i):
         want(k, nullable(lambda v: isinstance(v, dict) and set(v) == {"ssim", "temporal_ssim", "psnr"}
                          and all(x is None or isinstance(x, NUM) for x in v.values())),
              "null or {ssim, temporal_ssim, psnr}")
+    for k in ("sheet", "plot"):
+        want(k, nullable(lambda v: isinstance(v, str) and v), "a file name or null")
     want("visually_lossless", lambda v: isinstance(v, bool), "true or false")
     want("attempts", lambda v: is_int(v) and v >= 0, "an integer >= 0")
     want("seconds", nullable(lambda v: isinstance(v, NUM) and v >= 0), "a number >= 0 or null")

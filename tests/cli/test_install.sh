@@ -25,8 +25,10 @@ cmp -s "$dest/opt/sh/bin/shrink" "$SHRINK" || err "bin/shrink is not the binary 
 [ -f "$dest/opt/sh/share/bash-completion/completions/shrink" ] || err "no share/bash-completion/completions/shrink"
 [ "$(stat -c %a "$dest/opt/sh/share/man/man1/shrink.1" 2>/dev/null)" = 644 ] || err "the man page is not 644"
 "$dest/opt/sh/bin/shrink" --version | grep -q '^shrink ' || err "the installed binary does not run"
+[ "$(stat -c %a "$dest/opt/sh/share/shrink/services" 2>/dev/null)" = 644 ] || err "no share/shrink/services (644)"
+cmp -s "$dest/opt/sh/share/shrink/services" "$ROOT/data/services" || err "share/shrink/services is not data/services"
 n=$(find "$dest" -type f | wc -l)
-[ "$n" = 3 ] || err "$n files installed, expected 3: $(find "$dest" -type f | _words)"
+[ "$n" = 4 ] || err "$n files installed, expected 4: $(find "$dest" -type f | _words)"
 make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/opt/sh >/dev/null 2>&1 || err "make uninstall failed"
 n=$(find "$dest" -type f | wc -l)
 [ "$n" = 0 ] || err "uninstall left $(find "$dest" -type f | _words)"
