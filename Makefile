@@ -146,7 +146,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR)/shrink 2>/dev/null
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-nofaces
 
 # ---- reliability (docs/RELIABILITY.md): fuzzing and valgrind ----
 # tests/fuzz/fuzz_NAME.c is one libFuzzer harness. Each is built twice:
