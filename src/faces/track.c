@@ -208,12 +208,12 @@ static int look(ShFaceTrack *t, const AVFrame *f)
     return 0;
 }
 
-int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f)
+int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f, int now)
 {
     t->st.frames++;
     if (f->pts == AV_NOPTS_VALUE)
         return 0;
-    if (t->nlooks && f->pts < t->looks[t->nlooks - 1].pts + t->interval && f->pts >= t->looks[t->nlooks - 1].pts)
+    if (!now && t->nlooks && f->pts < t->looks[t->nlooks - 1].pts + t->interval && f->pts >= t->looks[t->nlooks - 1].pts)
         return 0;
     return look(t, f);
 }

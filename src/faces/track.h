@@ -38,8 +38,10 @@ typedef struct ShFaceTrack ShFaceTrack;
  */
 int sh_face_track_open(ShFaceTrack **t, AVRational tb, double interval, int rotation);
 
-/* A frame, in presentation order (any format libswscale reads). */
-int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f);
+/* A frame, in presentation order (any format libswscale reads): looked at
+ * when `interval` has passed since the last look, or now when now != 0 (a
+ * cut: the first frame of a sample's segment). */
+int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f, int now);
 
 /* The regions on at pts (the last look at or before it): their number, at most max. */
 int sh_face_track_at(const ShFaceTrack *t, int64_t pts, ShFaceRegion *out, int max);

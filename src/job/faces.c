@@ -48,7 +48,7 @@ int sh_job_faces_frame(Job *j, const AVFrame *decoded)
     int ret;
     if (!j->faces || !decoded)
         return 0;
-    if ((ret = sh_face_track_frame(j->faces, decoded)) < 0) {
+    if ((ret = sh_face_track_frame(j->faces, decoded, 0)) < 0) {
         if (ret == AVERROR(ENOMEM))
             return ret;
         /* A detector's failure costs the regions, not the film. */

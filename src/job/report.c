@@ -124,7 +124,7 @@ int sh_report_measure(const char *source, const ShInputInfo *like, const char *o
             have_next = 0;
         }
         pts = src.frame->pts;
-        if (own && (ret = sh_face_track_frame(own, src.frame)) < 0)
+        if (own && (ret = sh_face_track_frame(own, src.frame, 0)) < 0)
             goto end;
         if ((ret = side_to_eval(&src)) < 0)
             goto end;

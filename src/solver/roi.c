@@ -26,9 +26,11 @@
 #include "faces/track.h"
 #include "solver/roi.h"
 
-/* The sample is looked at twice a second of its timeline: its segments are
- * a few seconds each, and a look costs about 64 ms (faces/track.h). */
-#define SH_ROI_SAMPLE_INTERVAL 0.5
+/* The sample is looked at where each of its segments starts (a cut) and
+ * once a second after: its segments are a second or two each, and a look
+ * costs about 64 ms (faces/track.c), which keeps the looks under a tenth of
+ * a short clip's job. */
+#define SH_ROI_SAMPLE_INTERVAL 1.0
 /* How much the faces count beside the whole picture's score. */
 #define SH_ROI_FACE_WEIGHT 0.5
 /* The whole picture may lose at most this much (score dB) for the faces. */
@@ -61,14 +63,22 @@ int sh_solver_find_faces(ShSample *s, const ShInputInfo *info, const ShSolverOpt
         ret = ret == AVERROR(ENOMEM) ? ret : 0;
         goto end;
     }
-    for (int64_t i = 0;; i++) {
+    for (int64_t i = 0, seg = 0;; i++) {
+        int cut = 0;
         if (s->interrupted && s->interrupted()) {
             ret = SH_ERROR_INTERRUPTED;
             goto end;
         }
         if ((ret = sh_frame_cache_read(s->master, i, f)) == AVERROR_EOF)
             break;
-        if (ret < 0 || (ret = sh_face_track_frame(t, f)) < 0)
+        if (ret < 0)
+            goto end;
+        /* The first frame counted in a segment: what was on before is another place in the film. */
+        while (seg < s->segments && f->pts >= s->seg_measure[seg]) {
+            cut = 1;
+            seg++;
+        }
+        if ((ret = sh_face_track_frame(t, f, cut)) < 0)
             goto end;
         av_frame_unref(f);
     }
