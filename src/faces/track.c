@@ -41,6 +41,7 @@ struct ShFaceTrack {
     int sw, sh;               /* the small copy's size (coded orientation) */
     Look *looks;
     int nlooks, cap;
+    double budget, t_first;
     ShFaceTrackStats st;
 };
 
@@ -208,12 +209,21 @@ static int look(ShFaceTrack *t, const AVFrame *f)
     return 0;
 }
 
+void sh_face_track_set_budget(ShFaceTrack *t, double share)
+{
+    t->budget = share;
+}
+
 int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f, int now)
 {
-    t->st.frames++;
+    if (!t->st.frames++)
+        t->t_first = sh_now();
     if (f->pts == AV_NOPTS_VALUE)
         return 0;
     if (!now && t->nlooks && f->pts < t->looks[t->nlooks - 1].pts + t->interval && f->pts >= t->looks[t->nlooks - 1].pts)
+        return 0;
+    /* Over its share of the time: the faces found last stay on a while longer. */
+    if (t->nlooks && t->budget > 0 && t->st.seconds > t->budget * (sh_now() - t->t_first))
         return 0;
     return look(t, f);
 }

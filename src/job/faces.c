@@ -11,13 +11,16 @@
 #include "common/log.h"
 #include "faces/detect.h"
 #include "faces/track.h"
-#include "job/long.h"
 #include "job/state.h"
 
-/* Once a second of film, fewer on long ones: at most this many looks (64 ms
- * each on this machine kind, about a minute in all). */
+/* Once a second of film, fewer on long ones (at most this many looks, 64 ms
+ * each on this machine kind), and never more than SH_JOB_FACE_SHARE of the
+ * decode pass's time: a small picture's encode is quicker than the looks at
+ * its source (a ten-minute 240x240 talking head in x264: 27 s of looks in a
+ * job of 85 s before the bound). */
 #define SH_JOB_FACE_INTERVAL 1.0
 #define SH_JOB_FACE_MAX_LOOKS 900
+#define SH_JOB_FACE_SHARE 0.06
 
 int sh_job_faces_open(Job *j)
 {
@@ -26,11 +29,6 @@ int sh_job_faces_open(Job *j)
     j->roi_strength = 0;
     if (!(j->plan.roi_strength > 0) || !j->plan.venc || !(j->plan.venc->caps & SH_ENC_CAP_ROI))
         return 0;
-    if (sh_job_long_wanted(j)) {
-        snprintf(j->search.roi_reason, sizeof(j->search.roi_reason),
-                 "off: a film of ten minutes or more is encoded in stretches, without regions");
-        return 0;
-    }
     interval = FFMAX(SH_JOB_FACE_INTERVAL, j->info->duration / SH_JOB_FACE_MAX_LOOKS);
     if ((ret = sh_face_track_open(&j->faces, j->info->video_tb, interval, j->info->rotation)) < 0) {
         /* The samples' detector ran: this one should too. Without it, no regions. */
@@ -39,6 +37,7 @@ int sh_job_faces_open(Job *j)
         snprintf(j->search.roi_reason, sizeof(j->search.roi_reason), "off: the face detector did not start");
         return 0;
     }
+    sh_face_track_set_budget(j->faces, SH_JOB_FACE_SHARE);
     j->roi_strength = j->plan.roi_strength;
     return 0;
 }

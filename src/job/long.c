@@ -407,7 +407,8 @@ static int long_frame(void *arg, AVFrame *f)
 static int long_video(void *arg, AVFrame *decoded, AVFrame *tmp)
 {
     Long *L = arg;
-    return sh_chain_run(L->vchain, 2, decoded, tmp, L->j->input, long_frame, L);
+    int ret = sh_job_faces_frame(L->j, decoded);
+    return ret < 0 ? ret : sh_chain_run(L->vchain, 2, decoded, tmp, L->j->input, long_frame, L);
 }
 
 /* ---- the join ---- */
