@@ -97,13 +97,33 @@ static int measure(Detect *d, const ShInputInfo *info, AVFrame *f)
 }
 
 /* The union as pixels off each side, rounded inwards to even (a half-lit
- * edge line goes with the bar, as cropdetect's own rounding does); an
- * axis whose bars are too thin keeps its whole length. */
+ * edge line goes with the bar, as cropdetect's own rounding does). */
+static void sides(const Detect *d, const ShInputInfo *info, int *l, int *t, int *r, int *b)
+{
+    *l = (d->x1 + 1) & ~1;
+    *t = (d->y1 + 1) & ~1;
+    *r = info->full_width - ((d->x2 + 1) & ~1);
+    *b = info->full_height - ((d->y2 + 1) & ~1);
+}
+
+/* Whether the frames so far have lit every line but bars too thin to crop on
+ * both axes. The union only grows, so each side only shrinks: no later frame
+ * can make a crop of it, and the rest need not be decoded (a film without
+ * bars is known from its first frames, not from frames spread over it all). */
+static int settled(const Detect *d, const ShInputInfo *info)
+{
+    int l, t, r, b;
+    if (!d->lit)
+        return 0;
+    sides(d, info, &l, &t, &r, &b);
+    return l + r < info->full_width * SH_CROP_MIN_SHARE && t + b < info->full_height * SH_CROP_MIN_SHARE;
+}
+
+/* The crop of the union; an axis whose bars are too thin keeps its whole length. */
 static void result(const Detect *d, const ShInputInfo *info, ShCrop *c)
 {
-    int w = info->full_width, h = info->full_height;
-    int l = (d->x1 + 1) & ~1, t = (d->y1 + 1) & ~1;
-    int r = w - ((d->x2 + 1) & ~1), b = h - ((d->y2 + 1) & ~1);
+    int w = info->full_width, h = info->full_height, l, t, r, b;
+    sides(d, info, &l, &t, &r, &b);
     if (l + r < w * SH_CROP_MIN_SHARE || w - l - r < 2)
         l = r = 0;
     if (t + b < h * SH_CROP_MIN_SHARE || h - t - b < 2)
@@ -164,6 +184,8 @@ int sh_input_detect_crop(const char *path, const ShInputInfo *info, ShCrop *c)
             sh_log(SH_LOG_WARNING, path, "crop detection failed (%s): no crop", av_err2str(ret));
             goto end;
         }
+        if (settled(&d, info))
+            break;
     }
     /* Mostly black samples say little about where the picture ends. */
     if (d.lit && d.lit * 3 >= taken)

@@ -82,33 +82,25 @@ with_subs "$MKV" none srt "$SUBDIR/en.srt" "$SUBDIR/fr.srt"
 with_subs "$MP4" sine mov_text "$SUBDIR/en.srt" "$SUBDIR/fr.srt"
 with_subs "$BAD" none copy "$SUBDIR/latin1.srt"
 
+# facts FILE: the folder where subsfacts.py has put what these read of FILE (made once a
+# file: one ffprobe and one ffmpeg for all of it, not one or two for each question).
+facts() {
+    local d="$TEST_DIR/.facts/$(printf '%s' "$1" | md5sum | cut -c1-12)"
+    if [ ! -d "$d" ] || [ "$1" -nt "$d" ]; then
+        rm -rf "$d"
+        python3 "$CLI_DIR/subsfacts.py" "$1" "$d"
+    fi
+    printf '%s\n' "$d"
+}
+_fact() { local d; d=$(facts "$1") && [ -f "$d/$2" ] && cat "$d/$2"; return 0; }
 # sub_streams FILE: "codec,language" of each subtitle stream, one a line
-sub_streams() {
-    ffprobe -v error -select_streams s -show_entries stream=codec_name:stream_tags=language -of csv=p=0 "$1"
-}
-# vstart FILE: the video's start time (a Matroska output with Opus starts it at the pre-skip, ~7 ms)
-vstart() { ffprobe -v error -select_streams v:0 -show_entries stream=start_time -of csv=p=0 "$1"; }
+sub_streams() { _fact "$1" streams; }
 # cues FILE N: subtitle stream N's cues as "start-end text", seconds from the video's start
-cues() {
-    ffmpeg -nostdin -v error -i "$1" -map "0:s:$2" -f srt - | python3 -c '
-import re, sys
-v = float(sys.argv[1] or 0)
-t = lambda h, m, s, ms: int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 - v
-for block in sys.stdin.read().strip().split("\n\n"):
-    lines = block.strip().split("\n")
-    m = re.match(r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)", lines[1]) if len(lines) > 2 else None
-    if m:
-        g = m.groups()
-        print("%.3f-%.3f %s" % (t(*g[:4]), t(*g[4:]), " ".join(lines[2:])))' "$(vstart "$1")"
-}
+# (a Matroska output with Opus starts its video at the pre-skip, ~7 ms)
+cues() { _fact "$1" "cues.$2"; }
 # chapters FILE: "start-end title" of each chapter
-chapters() {
-    ffprobe -v error -show_chapters -of json "$1" | python3 -c '
-import json, sys
-for c in json.load(sys.stdin).get("chapters", []):
-    print("%.3f-%.3f %s" % (float(c["start_time"]), float(c["end_time"]), c.get("tags", {}).get("title", "")))'
-}
-title() { ffprobe -v error -show_entries format_tags=title -of csv=p=0 "$1"; }
+chapters() { _fact "$1" chapters; }
+title() { _fact "$1" title; }
 
 # expect_lines WHAT GOT WANT: GOT (lines) is WANT (lines), times ("A-B text") within 10 ms (under a
 # frame; a Matroska output's Opus pre-skip moves its chapters against its video by 7 ms)

@@ -15,11 +15,12 @@ TEXT="Welcome to this tutorial. First, open the settings window and choose the n
 Then type the address of your server, and press the connect button. If the light turns green, \
 you are done. Otherwise, check the cable, and try again. In the next part, we will share a folder."
 
-# voice_clip NAME AUDIO-LAVFI: DUR s of 320x180 at 30 fps with that sound, AAC (cached by name).
+# voice_clip NAME AUDIO-LAVFI: DUR s of 160x90 at 30 fps with that sound, AAC (cached by name): the
+# cases are about the sound, and a smaller picture is less to decode (the rate is the issue's).
 voice_clip() {
     local path="$CLIP_DIR/voice_$1"
     if [ ! -s "$path" ]; then
-        ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=320x180:rate=30" -f lavfi -i "$2" \
+        ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x90:rate=30" -f lavfi -i "$2" \
             -t "$DUR" -map 0:v -map 1:a -ac 1 -ar 44100 -c:v libx264 -preset ultrafast -crf 23 -pix_fmt yuv420p \
             -c:a aac "$path.tmp.mp4" && mv "$path.tmp.mp4" "$path" || { rm -f "$path.tmp.mp4"; return 1; }
     fi
