@@ -432,8 +432,8 @@ def main():
                           flush=True)
                 row = {"clip": clip, "faces": with_faces, "rate": rate, "target": target, "runs": {}}
                 if any(res[t][1] or not res[t][2] or not os.path.exists(res[t][0]) for t in "AB"):
-                    row["error"] = "; ".join("%s: exit %d %s" % (t, res[t][1], (res[t][2] or {}).get("error") or res[t][3])
-                                             for t in "AB" if res[t][1] or not res[t][2])
+                    row["error"] = " ".join("; ".join("%s: exit %d %s" % (t, res[t][1], (res[t][2] or {}).get("error") or res[t][3])
+                                             for t in "AB" if res[t][1] or not res[t][2]).split())
                     rows.append(row)
                     continue
                 dims = {}
