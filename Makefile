@@ -106,14 +106,21 @@ check-full: deps
 # BENCH_GIF_ARGS="--clips chaplin_bw_360p.mp4 --targets 500k".
 # Then the scaling table (docs/SCALE.md): a looped clip through plan/encode-chunk/join at 1 and
 # 2 workers, projected to 16 and 64. BENCH_SCALE=0 skips it; BENCH_SCALE_ARGS="--minutes 2" narrows it.
+# Then the faces table (issue 16, docs/BENCHMARKS.md): --roi auto against --roi off on clips with
+# and without faces, face regions found by OpenCV's cascade (tests/deps.sh bench installs
+# python3-opencv and opencv-data). BENCH_FACES=0 skips it; BENCH_FACES_ARGS="--rates 100" narrows it.
 # The long-input row is its own target (an hour-long film, about an hour of runs): make bench-long.
 BENCH_SCALE ?= 1
-bench: deps
+BENCH_FACES ?= 1
+bench:
+	@tests/deps.sh $(if $(filter 0,$(BENCH_FACES)),,bench)
 	$(MAKE) all
 	tests/bench/bench.py --shrink $(BUILD)/shrink --out docs/BENCHMARKS.md $(BENCH_ARGS)
 	tests/bench/bench_gif.py --shrink $(BUILD)/shrink --out docs/GIF.md $(BENCH_GIF_ARGS)
 	@if [ "$(BENCH_SCALE)" != 0 ]; then tests/bench/bench_scale.py --shrink $(BUILD)/shrink $(BENCH_SCALE_ARGS); \
 	 else echo "bench: scaling table skipped (BENCH_SCALE=0)"; fi
+	@if [ "$(BENCH_FACES)" != 0 ]; then tests/bench/bench_faces.py --shrink $(BUILD)/shrink --out docs/BENCHMARKS.md $(BENCH_FACES_ARGS); \
+	 else echo "bench: faces table skipped (BENCH_FACES=0)"; fi
 
 # Issue 20's row: an hour-long film looped from the shared clips (built once, cached in
 # BENCH_LONG_WORK), at 50 MB: shrink (default, --speed fast) beside the two-pass recipe, each

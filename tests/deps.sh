@@ -3,6 +3,8 @@
 #   tests/deps.sh            the build and the test suite (make demo, make check, make asan)
 #   tests/deps.sh fuzz       also clang and its sanitizer runtime (make fuzz)
 #   tests/deps.sh valgrind   also valgrind (make valgrind)
+#   tests/deps.sh bench      also OpenCV for Debian's python3 and its cascades (make bench's faces
+#                            table, tests/bench/bench_faces.py; make check and make demo need neither)
 # Every library is checked by the file the build needs from it (pkg-config's .pc file, or the
 # header for giflib, which has none), so a half-installed machine is completed, not trusted.
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,8 +15,9 @@ tools="cc pkg-config ffmpeg ffprobe python3 jq parallel"   # parallel: tests/cli
 case "${1:-}" in
     fuzz)     debs="$debs clang libclang-rt-14-dev"; tools="$tools clang" ;;
     valgrind) debs="$debs valgrind"; tools="$tools valgrind" ;;
+    bench)    debs="$debs python3-opencv opencv-data" ;;
     "") ;;
-    *) echo "usage: tests/deps.sh [fuzz|valgrind]" >&2; exit 2 ;;
+    *) echo "usage: tests/deps.sh [fuzz|valgrind|bench]" >&2; exit 2 ;;
 esac
 missing=0
 for t in $tools; do command -v "$t" >/dev/null 2>&1 || { missing=1; break; }; done
@@ -25,6 +28,11 @@ fi
 if [ $missing = 0 ] && [ "${1:-}" = fuzz ]; then
     # libFuzzer's runtime is a separate package from clang itself.
     ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing=1
+fi
+if [ $missing = 0 ] && [ "${1:-}" = bench ]; then
+    # Debian's own interpreter: a python3 earlier on PATH (pyenv, venv) may not see the package.
+    /usr/bin/python3 -c 'import cv2, numpy' >/dev/null 2>&1 || missing=1
+    [ -e /usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml ] || missing=1
 fi
 [ $missing = 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
