@@ -61,6 +61,9 @@ void sh_gif_chain_free(Chain *ch)
     av_frame_free(&ch->rgb);
     av_frame_free(&ch->pal8);
     av_frame_free(&ch->upright);
+    av_freep(&ch->weights);
+    ch->weights_size = 0;
+    ch->importance = NULL;
 }
 
 static int stage_failed(const ShStage *st, int ret)
@@ -98,7 +101,7 @@ int sh_gif_chain_scale(Chain *ch, const AVFrame *in)
         return stage_failed(ch->scale, ret);
     }
     if (!ch->rotation)
-        return 0;
+        return sh_gif_face_weights(ch, in->pts);
     av_frame_unref(u);
     u->width = swap ? ch->rgb->height : ch->rgb->width;
     u->height = swap ? ch->rgb->width : ch->rgb->height;
@@ -110,7 +113,7 @@ int sh_gif_chain_scale(Chain *ch, const AVFrame *in)
              u->data[0], u->linesize[0]);
     av_frame_unref(ch->rgb);
     av_frame_move_ref(ch->rgb, u);
-    return 0;
+    return sh_gif_face_weights(ch, in->pts);
 }
 
 /* pal8 <- the scaled frame in ch->rgb */
@@ -153,6 +156,7 @@ int sh_gif_chain_open(Chain *ch, const Config *c, int in_w, int in_h, AVRational
     }
     ch->colors = pa.colors = c->k.colors;
     pa.dither = c->k.dither;
+    pa.importance = &ch->importance;
     if (pal) {
         /* a palette of one colour is padded with black: GIF needs two */
         memcpy(ch->pal, pal, (size_t)npal * 3);
@@ -172,9 +176,10 @@ int sh_gif_chain_open(Chain *ch, const Config *c, int in_w, int in_h, AVRational
  * spread evenly over a cache (of in_w x in_h). Returns the colours made.
  */
 int sh_gif_clip_palette(ShFrameCache *cache, const int64_t *shown, const Config *c, int in_w, int in_h,
-                        AVRational tb, int max_frames, uint8_t *pal)
+                        AVRational tb, int max_frames, const ShFaceTrack *faces, int face_outside, uint8_t *pal)
 {
     AVFrame *frames[GIF_PALETTE_FRAMES] = { NULL };
+    uint8_t *weights[GIF_PALETTE_FRAMES] = { NULL };
     AVFrame *frame = av_frame_alloc();
     int64_t n = sh_frame_cache_count(cache), m = 0, step, i = 0;
     Chain tmp = { 0 };
@@ -192,8 +197,16 @@ int sh_gif_clip_palette(ShFrameCache *cache, const int64_t *shown, const Config 
     }
     if ((ret = sh_gif_chain_open(&tmp, &cc, in_w, in_h, tb, 0, NULL, 0)) < 0 || (ret = sh_frame_cache_rewind(cache)) < 0)
         goto end;
+    tmp.faces = faces;
+    tmp.face_outside = face_outside;
     for (int64_t k = 0; nf < max_frames && (ret = sh_frame_cache_get(cache, frame)) >= 0; k++) {
         if ((!shown || shown[k] >= 0) && i++ % step == 0 && (ret = sh_gif_chain_scale(&tmp, frame)) >= 0) {
+            /* the frame's weights go with it (none: every pixel alike) */
+            if (tmp.importance) {
+                weights[nf] = tmp.weights;
+                tmp.weights = NULL;
+                tmp.weights_size = 0;
+            }
             frames[nf++] = tmp.rgb;
             if (!(tmp.rgb = av_frame_alloc()))
                 ret = AVERROR(ENOMEM);
@@ -204,12 +217,14 @@ int sh_gif_clip_palette(ShFrameCache *cache, const int64_t *shown, const Config 
     }
     if (ret < 0 && ret != AVERROR_EOF)
         goto end;
-    ret = nf ? sh_gif_global_palette(frames, nf, c->k.colors, pal) : AVERROR(EINVAL);
+    ret = nf ? sh_gif_global_palette(frames, weights, nf, c->k.colors, pal) : AVERROR(EINVAL);
     if (ret == 1)
         memset(pal + 3, 0, 3);
 end:
-    for (int k = 0; k < nf; k++)
+    for (int k = 0; k < nf; k++) {
         av_frame_free(&frames[k]);
+        av_free(weights[k]);
+    }
     sh_gif_chain_free(&tmp);
     av_frame_free(&frame);
     return ret;

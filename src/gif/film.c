@@ -61,7 +61,8 @@ int sh_gif_decode_film(Fitter *f, AVRational cache_fps, int cache_height, Film *
         }
         /* fps -> scale -> cache: each stage holds one frame at most */
         while (ret >= 0 && (ret = sh_stage_receive(chain[0], tmp)) >= 0) {
-            if ((ret = sh_stage_send(chain[1], tmp)) >= 0 && (ret = sh_stage_receive(chain[1], tmp2)) >= 0)
+            if ((ret = sh_stage_send(chain[1], tmp)) >= 0 && (ret = sh_stage_receive(chain[1], tmp2)) >= 0 &&
+                (ret = sh_gif_faces_frame(f, tmp2)) >= 0)
                 ret = sh_frame_cache_put(film->cache, tmp2);
             av_frame_unref(tmp);
             av_frame_unref(tmp2);
@@ -162,13 +163,15 @@ int sh_gif_encode_film(Fitter *f, Film *film, const Config *c, char *path, size_
     if (c->k.global) {
         /* The clip palette from frames spread over those shown. */
         if ((ret = sh_gif_clip_palette(film->cache, shown, c, film->cache_w, film->cache_h, film->tb,
-                                GIF_PALETTE_FRAMES, pal)) < 0)
+                                GIF_PALETTE_FRAMES, f->faces, f->face_outside, pal)) < 0)
             goto end;
         npal = ret;
     }
     if ((ret = sh_gif_chain_open(&ch, c, film->cache_w, film->cache_h, film->tb, f->rotation,
                           c->k.global ? pal : NULL, npal)) < 0)
         goto end;
+    ch.faces = f->faces;
+    ch.face_outside = f->face_outside;
     *colors = ch.colors;
     ec.width = c->gif_w;
     ec.height = c->gif_h;

@@ -14,6 +14,7 @@
 #include <libavutil/frame.h>
 
 #include "encoders/encoder.h"
+#include "faces/track.h"
 #include "gif/gif.h"
 #include "input/cache.h"
 #include "solver/palette.h"
@@ -75,6 +76,8 @@ typedef struct Fitter {
     AVRational pal_fps;
     int whole;               /* the sample is the whole film, read straight through */
     struct SwsContext *to_eval;
+    ShFaceTrack *faces;      /* looked for on the decode pass (--roi auto|faces), or NULL */
+    int face_outside;        /* > 0: palettes weigh faces 255, the rest this (gif/faces.c) */
 } Fitter;
 
 /* A chain scale (to RGB24 at the config's size) -> palette. */
@@ -86,6 +89,12 @@ typedef struct Chain {
     int rotation;
     uint8_t pal[256 * 3];
     int colors;              /* the stream's: what the palette stage may use */
+    /* Faces weighed in the palettes: set by the caller after opening. */
+    const ShFaceTrack *faces;
+    int face_outside;        /* the weight outside them (inside: 255); 0: none */
+    uint8_t *weights;        /* the plane for ch->rgb */
+    size_t weights_size;
+    const uint8_t *importance;   /* what the palette stage reads: weights, or NULL for this frame */
 } Chain;
 
 typedef struct Film {
@@ -112,7 +121,7 @@ int sh_gif_chain_open(Chain *ch, const Config *c, int in_w, int in_h, AVRational
 int sh_gif_chain_scale(Chain *ch, const AVFrame *in);
 int sh_gif_chain_palette(Chain *ch);
 int sh_gif_clip_palette(ShFrameCache *cache, const int64_t *shown, const Config *c, int in_w, int in_h,
-                        AVRational tb, int max_frames, uint8_t *pal);
+                        AVRational tb, int max_frames, const ShFaceTrack *faces, int face_outside, uint8_t *pal);
 void sh_gif_choose_frames(const ShFrameCache *cache, int64_t from, int64_t to, AVRational tb, AVRational fps,
                           int64_t *shown);
 int64_t sh_gif_slot_cs(int64_t slot, AVRational fps);
@@ -124,6 +133,13 @@ int sh_gif_search(Fitter *f, Config *out, Eval *out_eval);
 void sh_gif_floor_config(const Fitter *f, Config *c);
 void sh_gif_rule_config(const Fitter *f, Config *c);
 void sh_gif_log_plan(const Fitter *f, const char *what, const Config *c, int colors);
+
+/* faces.c: faces weighed in the palettes */
+int sh_gif_faces_open(Fitter *f);
+int sh_gif_faces_frame(Fitter *f, const AVFrame *cached);
+void sh_gif_faces_decide(Fitter *f);
+int sh_gif_face_weights(Chain *ch, int64_t pts);
+void sh_gif_faces_free(Fitter *f);
 
 /* film.c */
 int sh_gif_decode_film(Fitter *f, AVRational cache_fps, int cache_height, Film *film);

@@ -158,8 +158,10 @@ enum { SH_DITHER_NONE = 0, SH_DITHER_ORDERED = 1, SH_DITHER_DIFFUSION = 2, SH_DI
 
 /*
  * One palette for many RGB24 frames (libimagequant's histogram): at most
- * `colors` RGB triplets into out; returns how many, or AVERROR.
+ * `colors` RGB triplets into out; returns how many, or AVERROR. weights:
+ * NULL, or per frame NULL or a weight plane (width x height, 1..255) by
+ * which its pixels count (the palette stage's importance).
  */
-int sh_gif_global_palette(AVFrame *const *rgb, int n, int colors, uint8_t *out);
+int sh_gif_global_palette(AVFrame *const *rgb, uint8_t *const *weights, int n, int colors, uint8_t *out);
 
 #endif

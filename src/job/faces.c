@@ -72,13 +72,14 @@ void sh_job_faces_result(const Job *j, ShJobResult *r)
     const ShSolverReport *sr = &j->search;
     static const char *const modes[] = { "auto", "faces", "off" };
     r->roi_mode = modes[j->opt->roi >= SH_ROI_AUTO && j->opt->roi <= SH_ROI_OFF ? j->opt->roi : 0];
+    /* GIF's fitter looks on its decode pass and weighs the faces in the
+     * palettes (gif/faces.c): its looks, its reason, strength 1 - outside/255. */
     int palette = j->plan.venc && (j->plan.venc->caps & SH_ENC_CAP_PALETTE);
-    /* GIF's fitter is not the solver: it looks for no faces. */
-    r->roi_looks = palette ? -1 : sr->roi_looks;
+    r->roi_looks = sr->roi_looks;
     r->roi_faces = r->roi_looks >= 0 ? sr->roi_faces : -1;
     r->roi_share = sr->roi_share;
     r->roi_detect_seconds = sr->roi_seconds;
-    r->roi_strength = j->faces ? j->roi_strength : j->opt->plan_only ? j->plan.roi_strength : 0;
+    r->roi_strength = j->faces ? j->roi_strength : j->opt->plan_only || palette ? j->plan.roi_strength : 0;
     for (int i = 0; i < 2; i++) {
         r->roi_face_db[i] = sr->roi_face_db[i];
         r->roi_score_db[i] = sr->roi_score_db[i];
@@ -93,9 +94,7 @@ void sh_job_faces_result(const Job *j, ShJobResult *r)
             r->roi_share = st->looks_with_faces ? st->share_sum / st->looks_with_faces : 0;
         }
     }
-    if (palette && j->opt->roi != SH_ROI_OFF)
-        snprintf(r->roi_reason, sizeof(r->roi_reason), "off: not for GIF");
-    else if (sr->roi_reason[0])
+    if (sr->roi_reason[0])
         snprintf(r->roi_reason, sizeof(r->roi_reason), "%s", sr->roi_reason);
     else if (j->opt->roi == SH_ROI_OFF)
         snprintf(r->roi_reason, sizeof(r->roi_reason), "off (--roi off)");

@@ -112,6 +112,13 @@ static int run_palette_fit(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhas
     j->search.eval_width = fc.eval_width;
     j->search.eval_height = fc.eval_height;
     j->search.predicted_ssim = fc.predicted_ssim;
+    /* faces weighed in the palettes (gif/faces.c): the JSON's roi */
+    j->search.roi_looks = fc.roi_looks;
+    j->search.roi_faces = fc.roi_faces;
+    j->search.roi_share = fc.roi_share;
+    j->search.roi_seconds = fc.roi_seconds;
+    j->plan.roi_strength = fc.roi_outside > 0 ? 1 - fc.roi_outside / 255.0 : 0;
+    snprintf(j->search.roi_reason, sizeof(j->search.roi_reason), "%s", fc.roi_reason);
     if (ret < 0 || j->opt->plan_only)
         return ret;
     snprintf(best->path, sizeof(best->path), "%s", fc.path);

@@ -301,15 +301,27 @@ int sh_palette_fit(const ShEncoderDesc *enc, ShPaletteJob *ctx)
     sh_gif_make_rates(f);
     sh_log(SH_LOG_VERBOSE, ctx->input, "audio: none (GIF has no sound)");
 
-    if ((ret = plan_fit(f, &plan, &at_floor)) < 0 || ctx->opt->plan_only)
+    ctx->roi_looks = -1;
+    if ((ret = plan_fit(f, &plan, &at_floor)) < 0)
+        goto end;
+    if (ctx->opt->plan_only) {
+        if (ctx->opt->roi != SH_ROI_OFF)
+            snprintf(ctx->roi_reason, sizeof(ctx->roi_reason), "not looked: a GIF's faces are looked for as the film is decoded");
+        goto end;
+    }
+    /* Faces are looked for on the decode pass and weigh in the film's
+     * palettes (gif/faces.c); the search on the samples is without them. */
+    if ((ret = sh_gif_faces_open(f)) < 0)
         goto end;
     cache_size(f, &plan, &cache_fps, &cache_h);
     if ((ret = sh_gif_decode_film(f, cache_fps, cache_h, &film)) < 0)
         goto end;
+    sh_gif_faces_decide(f);
     ctx->duration = film.duration;
     ret = encode_to_target(f, &film, &plan, at_floor);
 end:
     sh_frame_cache_free(&film.cache);
+    sh_gif_faces_free(f);
     sws_freeContext(f->to_eval);
     av_free(f->coded);
     av_frame_free(&f->eval_pic);

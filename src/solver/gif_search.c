@@ -134,7 +134,7 @@ static int sample_eval(Fitter *f, const Config *c, Eval *e)
                         av_cmp_q(f->pal_fps, c->fps))) {
         /* as many frames as the film's when the sample is the film: the same palette, the same bytes */
         if ((ret = sh_gif_clip_palette(s->master, shown, c, s->master_w, s->master_h, s->time_base,
-                                f->whole ? GIF_PALETTE_FRAMES : 24, f->pal)) < 0)
+                                f->whole ? GIF_PALETTE_FRAMES : 24, NULL, 0, f->pal)) < 0)
             goto end;
         f->pal_n = ret;
         f->pal_w = c->width_px;

@@ -45,6 +45,14 @@ typedef struct ShPaletteJob {
     double sample_seconds;
     int eval_width, eval_height;
     double predicted_ssim;        /* 0: unknown */
+    /* faces (gif/faces.c), for the JSON's roi: looks on the decode pass
+     * (-1: none made), looks that found one, their regions' mean share of
+     * the picture, the detector's seconds; roi_outside > 0: the palettes
+     * weighed the faces 255 and the rest this; why or why not */
+    int roi_looks, roi_faces;
+    double roi_share, roi_seconds;
+    int roi_outside;
+    char roi_reason[160];
 } ShPaletteJob;
 
 /* Fit the target with enc (SH_ENC_CAP_PALETTE). Returns 0, or

@@ -16,6 +16,12 @@
  * The nearest colour is looked up in a 15-bit table filled as colours occur
  * (the centre of a 5-bit cell stands for the cell: a denoiser that grainy
  * film compresses better through); for exact, in a cache of whole colours.
+ * A frame may come with an importance map (ShStageArgs.importance: weights
+ * per pixel, the caller's reasons): the palette is then made with the
+ * weighted pixels counting more (liq_image_set_importance_map). It takes the
+ * place of libimagequant's own map (flat areas over noisy ones). It weighs
+ * where the colours go, not how pixels take them: the mapping and the
+ * dither are the same everywhere.
  */
 #include <string.h>
 
@@ -41,6 +47,7 @@ void omp_set_num_threads(int n);
 typedef struct PalettePriv {
     int colors, dither;
     int fixed;                 /* the palette is the caller's, for every frame */
+    const uint8_t *const *importance;   /* the caller's slot: the next frame's weights, or NULL */
     uint8_t pal[256 * 3];
     int npal;
     int16_t lut[LUT_SIZE];     /* 5 bits a channel -> index; -1 not known yet */
@@ -126,6 +133,7 @@ static int palette_init(void *priv, const ShStreamInfo *in, ShStreamInfo *out, c
     omp_set_num_threads(1);
     p->colors = args->colors;
     p->dither = args->dither;
+    p->importance = args->importance;
     /* A finer palette needs less noise to hide its steps. */
     p->strength = av_clip((int)(96.0 / cbrt(p->colors)), 8, 48);
     if (!(p->attr = liq_attr_create()) || !(p->held = av_frame_alloc()))
@@ -240,7 +248,13 @@ static int palette_send(void *priv, const AVFrame *in)
         }
     }
     if (!p->fixed) {
-        liq_error e = liq_image_quantize(img, p->attr, &res);
+        liq_error e = LIQ_OK;
+        const uint8_t *map = p->importance ? *p->importance : NULL;
+        if (map)
+            e = liq_image_set_importance_map(img, (unsigned char *)map, (size_t)in->width * in->height,
+                                             LIQ_COPY_PIXELS);
+        if (e == LIQ_OK)
+            e = liq_image_quantize(img, p->attr, &res);
         if (e != LIQ_OK) {
             ret = liq_error_to_av(e);
             goto end;
@@ -317,7 +331,7 @@ const ShStageDesc sh_stage_palette = {
     .uninit    = palette_uninit,
 };
 
-int sh_gif_global_palette(AVFrame *const *rgb, int n, int colors, uint8_t *out)
+int sh_gif_global_palette(AVFrame *const *rgb, uint8_t *const *weights, int n, int colors, uint8_t *out)
 {
     liq_attr *attr = liq_attr_create();
     liq_histogram *hist = attr ? liq_histogram_create(attr) : NULL;
@@ -349,7 +363,11 @@ int sh_gif_global_palette(AVFrame *const *rgb, int n, int colors, uint8_t *out)
             e = LIQ_OUT_OF_MEMORY;
             break;
         }
-        e = liq_histogram_add_image(hist, attr, img);
+        /* the histogram counts each pixel by its weight */
+        if (weights && weights[k])
+            e = liq_image_set_importance_map(img, weights[k], (size_t)f->width * f->height, LIQ_COPY_PIXELS);
+        if (e == LIQ_OK)
+            e = liq_histogram_add_image(hist, attr, img);
         liq_image_destroy(img);
     }
     if (e == LIQ_OK)

@@ -49,6 +49,10 @@ typedef struct ShStageArgs {
     int dither;                 /* palette: 0 none, 1 ordered (Bayer), 2 error diffusion, 3 exact (gif.h) */
     const uint8_t *palette;     /* palette: a fixed one (RGB triplets, `colors` of them), or
                                  * NULL for one per frame */
+    const uint8_t *const *importance; /* palette: where the caller leaves, before each frame it
+                                 * sends, a weight plane for it (width x height bytes, 1..255:
+                                 * how much each pixel's colour counts when the palette is
+                                 * made), or NULL there for none; NULL: never any */
     int deint;                  /* deinterlace: 1 every frame, 2 only frames flagged interlaced */
     enum AVColorTransferCharacteristic color_trc; /* tonemap: the source's (PQ or HLG), for
                                  * frames that do not say */

@@ -456,6 +456,97 @@ static void test_palette_exact(void **state)
     av_frame_free(&out);
 }
 
+/* Two gradients side by side, red on the left and green on the right. */
+static AVFrame *two_gradients(void)
+{
+    AVFrame *f = av_frame_alloc();
+    f->width = 64;
+    f->height = 8;
+    f->format = AV_PIX_FMT_RGB24;
+    assert_int_equal(av_frame_get_buffer(f, 0), 0);
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 64; x++) {
+            uint8_t *d = f->data[0] + y * f->linesize[0] + 3 * x;
+            int v = (x % 32) * 8;
+            d[0] = x < 32 ? v : 0;
+            d[1] = x < 32 ? 0 : v;
+            d[2] = 0;
+        }
+    return f;
+}
+
+/* Mean absolute error of a palette (RGB triplets) on the left and right halves of two_gradients(). */
+static void halves_error(const AVFrame *f, const uint8_t *pal, int n, double *left, double *right)
+{
+    double e[2] = { 0, 0 };
+    for (int x = 0; x < 64; x++) {
+        const uint8_t *s = f->data[0] + 3 * x;
+        int best = INT32_MAX;
+        for (int i = 0; i < n; i++) {
+            int d = abs(pal[3 * i] - s[0]) + abs(pal[3 * i + 1] - s[1]) + abs(pal[3 * i + 2] - s[2]);
+            best = FFMIN(best, d);
+        }
+        e[x >= 32] += best / 32.0;
+    }
+    *left = e[0];
+    *right = e[1];
+}
+
+/* The importance map: weighted pixels get the colours. With the left half
+ * weighted 255 and the right 1, 6 colours go mostly to the left: its error
+ * falls below what it was unweighted and below the right's. Per frame (the
+ * stage) and for a clip palette (the histogram) alike. */
+static void test_palette_importance(void **state)
+{
+    AVFrame *f = two_gradients(), *out = av_frame_alloc();
+    uint8_t w[64 * 8], pal[6 * 3];
+    const uint8_t *slot = NULL;
+    double l[2], r[2];
+    ShStreamInfo in = { 0 };
+    ShStageArgs args = { 0 };
+    (void)state;
+    for (int i = 0; i < 64 * 8; i++)
+        w[i] = i % 64 < 32 ? 255 : 1;
+    in.type = AVMEDIA_TYPE_VIDEO;
+    in.time_base = (AVRational){ 1, 1000 };
+    in.width = 64;
+    in.height = 8;
+    in.pix_fmt = AV_PIX_FMT_RGB24;
+    args.colors = 6;
+    args.importance = &slot;
+    for (int k = 0; k < 2; k++) {
+        ShStage *st = NULL;
+        const uint32_t *argb;
+        slot = k ? w : NULL;
+        assert_int_equal(sh_stage_create(&st, "palette", &in, &args), 0);
+        assert_int_equal(sh_stage_send(st, f), 0);
+        assert_int_equal(sh_stage_receive(st, out), 0);
+        argb = (const uint32_t *)out->data[1];
+        for (int i = 0; i < 6; i++) {
+            pal[3 * i] = argb[i] >> 16 & 0xff;
+            pal[3 * i + 1] = argb[i] >> 8 & 0xff;
+            pal[3 * i + 2] = argb[i] & 0xff;
+        }
+        halves_error(f, pal, 6, &l[k], &r[k]);
+        av_frame_unref(out);
+        sh_stage_free(&st);
+    }
+    print_message("per frame: left %.1f -> %.1f, right %.1f -> %.1f\n", l[0], l[1], r[0], r[1]);
+    assert_true(l[1] < l[0] * 0.75);
+    assert_true(l[1] < r[1] * 0.75);
+    for (int k = 0; k < 2; k++) {
+        uint8_t *ws[1] = { k ? w : NULL };
+        int n = sh_gif_global_palette(&f, ws, 1, 6, pal);
+        assert_true(n >= 2 && n <= 6);
+        halves_error(f, pal, n, &l[k], &r[k]);
+    }
+    print_message("clip palette: left %.1f -> %.1f, right %.1f -> %.1f\n", l[0], l[1], r[0], r[1]);
+    assert_true(l[1] < l[0] * 0.75);
+    assert_true(l[1] < r[1] * 0.75);
+    av_frame_free(&f);
+    av_frame_free(&out);
+}
+
 /* ---- the encoder and the muxer, as the job drives them ---- */
 
 /*
@@ -582,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_encoder_packets_and_mux),
         cmocka_unit_test(test_palette_stage),
         cmocka_unit_test(test_palette_exact),
+        cmocka_unit_test(test_palette_importance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
