@@ -55,7 +55,7 @@ int sh_gif_faces_frame(Fitter *f, const AVFrame *cached)
     int ret;
     if (!f->faces)
         return 0;
-    if ((ret = sh_face_track_frame(f->faces, cached)) < 0) {
+    if ((ret = sh_face_track_frame(f->faces, cached, 0)) < 0) {
         if (ret == AVERROR(ENOMEM))
             return ret;
         /* A detector's failure costs the weights, not the GIF. */
