@@ -41,7 +41,8 @@ struct ShFaceTrack {
     int sw, sh;               /* the small copy's size (coded orientation) */
     Look *looks;
     int nlooks, cap;
-    double budget, t_first;
+    double budget, since;
+    int min_looks;
     ShFaceTrackStats st;
 };
 
@@ -134,6 +135,31 @@ double sh_face_regions_share(const ShFaceRegion *r, int n)
     return covered / 4096.0;
 }
 
+static Look *new_look(ShFaceTrack *t, int64_t pts)
+{
+    Look *l;
+    if (t->nlooks == t->cap) {
+        int cap = FFMAX(64, t->cap * 2);
+        Look *nl = av_realloc_array(t->looks, cap, sizeof(*nl));
+        if (!nl)
+            return NULL;
+        t->looks = nl;
+        t->cap = cap;
+    }
+    l = &t->looks[t->nlooks];
+    memset(l, 0, sizeof(*l));
+    l->pts = pts;
+    return l;
+}
+
+int sh_face_track_clear(ShFaceTrack *t, int64_t pts)
+{
+    if (!new_look(t, pts))
+        return AVERROR(ENOMEM);
+    t->nlooks++;
+    return 0;
+}
+
 static int look(ShFaceTrack *t, const AVFrame *f)
 {
     ShFaceBox box[SH_FACES_MAX];
@@ -167,18 +193,9 @@ static int look(ShFaceTrack *t, const AVFrame *f)
     if ((n = sh_face_detector_run(t->det, t->upright, uw, uw, uh, 1, box, SH_FACES_MAX)) < 0)
         return n;
 
-    if (t->nlooks == t->cap) {
-        int cap = FFMAX(64, t->cap * 2);
-        Look *nl = av_realloc_array(t->looks, cap, sizeof(*nl));
-        if (!nl)
-            return AVERROR(ENOMEM);
-        t->looks = nl;
-        t->cap = cap;
-    }
+    if (!(l = new_look(t, f->pts)))
+        return AVERROR(ENOMEM);
     prev = t->nlooks ? &t->looks[t->nlooks - 1] : NULL;
-    l = &t->looks[t->nlooks];
-    memset(l, 0, sizeof(*l));
-    l->pts = f->pts;
     for (int i = 0; i < n; i++) {
         float a0 = (box[i].x - MARGIN_SIDE * box[i].w) / uw, a1 = (box[i].x + (1 + MARGIN_SIDE) * box[i].w) / uw;
         float b0 = (box[i].y - MARGIN_TOP * box[i].h) / uh, b1 = (box[i].y + (1 + MARGIN_BOTTOM) * box[i].h) / uh;
@@ -209,21 +226,22 @@ static int look(ShFaceTrack *t, const AVFrame *f)
     return 0;
 }
 
-void sh_face_track_set_budget(ShFaceTrack *t, double share)
+void sh_face_track_set_budget(ShFaceTrack *t, double share, double since, int min_looks)
 {
     t->budget = share;
+    t->since = since;
+    t->min_looks = min_looks;
 }
 
 int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f, int now)
 {
-    if (!t->st.frames++)
-        t->t_first = sh_now();
+    t->st.frames++;
     if (f->pts == AV_NOPTS_VALUE)
         return 0;
     if (!now && t->nlooks && f->pts < t->looks[t->nlooks - 1].pts + t->interval && f->pts >= t->looks[t->nlooks - 1].pts)
         return 0;
     /* Over its share of the time: the faces found last stay on a while longer. */
-    if (t->nlooks && t->budget > 0 && t->st.seconds > t->budget * (sh_now() - t->t_first))
+    if (t->st.looks >= FFMAX(t->min_looks, 1) && t->budget > 0 && t->st.seconds > t->budget * (sh_now() - t->since))
         return 0;
     return look(t, f);
 }

@@ -43,9 +43,13 @@ int sh_face_track_open(ShFaceTrack **t, AVRational tb, double interval, int rota
  * cut: the first frame of a sample's segment). */
 int sh_face_track_frame(ShFaceTrack *t, const AVFrame *f, int now);
 
-/* Keep the looks under this share of the wall time since the first frame
- * (0: no bound): a due look waits while they are over it. */
-void sh_face_track_set_budget(ShFaceTrack *t, double share);
+/* No faces from pts on until the next look (a cut to a place not looked at). */
+int sh_face_track_clear(ShFaceTrack *t, int64_t pts);
+
+/* Keep the looks under this share of the wall time since `since` (sh_now()
+ * terms; 0: no bound) once min_looks are made: a due look waits while they
+ * are over it. */
+void sh_face_track_set_budget(ShFaceTrack *t, double share, double since, int min_looks);
 
 /* The regions on at pts (the last look at or before it): their number, at most max. */
 int sh_face_track_at(const ShFaceTrack *t, int64_t pts, ShFaceRegion *out, int max);

@@ -15,12 +15,15 @@
 
 /* Once a second of film, fewer on long ones (at most this many looks, 64 ms
  * each on this machine kind), and never more than SH_JOB_FACE_SHARE of the
- * decode pass's time: a small picture's encode is quicker than the looks at
+ * job's time: a small picture's encode is quicker than the looks at
  * its source (a ten-minute 240x240 talking head in x264: 27 s of looks in a
  * job of 85 s before the bound). */
 #define SH_JOB_FACE_INTERVAL 1.0
 #define SH_JOB_FACE_MAX_LOOKS 900
 #define SH_JOB_FACE_SHARE 0.06
+/* ... of the job's time so far, after the first few looks: a short clip's
+ * job is over before a second of looks. */
+#define SH_JOB_FACE_MIN_LOOKS 3
 
 int sh_job_faces_open(Job *j)
 {
@@ -37,7 +40,7 @@ int sh_job_faces_open(Job *j)
         snprintf(j->search.roi_reason, sizeof(j->search.roi_reason), "off: the face detector did not start");
         return 0;
     }
-    sh_face_track_set_budget(j->faces, SH_JOB_FACE_SHARE);
+    sh_face_track_set_budget(j->faces, SH_JOB_FACE_SHARE, j->t0, SH_JOB_FACE_MIN_LOOKS);
     j->roi_strength = j->plan.roi_strength;
     return 0;
 }

@@ -26,15 +26,24 @@
 #include "faces/track.h"
 #include "solver/roi.h"
 
-/* The sample is looked at where each of its segments starts (a cut) and
- * once a second after: its segments are a second or two each, and a look
- * costs about 64 ms (faces/track.c), which keeps the looks under a tenth of
- * a short clip's job. */
-#define SH_ROI_SAMPLE_INTERVAL 1.0
+/* The sample is looked at where its segments start (cuts: another place in
+ * the film), as many as the looks' time allows: at most SH_ROI_SAMPLE_SHARE
+ * of the time the samples took to decode, at least SH_ROI_SAMPLE_MIN looks,
+ * a second look a second into a segment when there is time for it. A look
+ * costs 30-70 ms here (faces/track.c); a small clip's whole job can be 3 s
+ * (tree_cinepak at 100 kb/s: 14 looks once a second were 15% of it). */
+#define SH_ROI_SAMPLE_SHARE 0.25
+#define SH_ROI_SAMPLE_MIN 3
+#define SH_ROI_SAMPLE_MAX 24
 /* How much the faces count beside the whole picture's score. */
 #define SH_ROI_FACE_WEIGHT 0.5
 /* The whole picture may lose at most this much (score dB) for the faces. */
 #define SH_ROI_MAX_LOSS_DB 0.2
+/* The most regions gave the whole picture's score at the same size on the
+ * shared clips (+0.30 dB, x264 on liveportrait): a candidate further behind
+ * the best than that and the loss allowed cannot catch up, and its four
+ * sample encodes with regions are not run. */
+#define SH_ROI_MAX_WHOLE_GAIN_DB 0.4
 /* Quality offsets tried (libavcodec's scale: x 51 quantiser steps in x264
  * and x265, so about -6 and -3 QP inside the faces): on the shared clips the
  * stronger one gains 1.4 dB in the faces for 0.14 dB of the whole picture
@@ -47,24 +56,28 @@ int sh_solver_find_faces(ShSample *s, const ShInputInfo *info, const ShSolverOpt
     ShFaceTrack *t = NULL;
     AVFrame *f = av_frame_alloc();
     const ShFaceTrackStats *st;
-    int ret;
+    uint8_t chosen[FF_ARRAY_ELEMS(s->seg_start)];
+    int ret, planned = 0;
 
     rep->roi_looks = -1;
     if (!f)
         return AVERROR(ENOMEM);
+    memset(chosen, 0, sizeof(chosen));
+    chosen[0] = 1;
     if (opt->roi == SH_ROI_OFF) {
         snprintf(rep->roi_reason, sizeof(rep->roi_reason), "off (--roi off)");
         ret = 0;
         goto end;
     }
-    if ((ret = sh_face_track_open(&t, s->time_base, SH_ROI_SAMPLE_INTERVAL, info->rotation)) < 0) {
+    /* Looks are asked for frame by frame below (the interval never comes due). */
+    if ((ret = sh_face_track_open(&t, s->time_base, 1e9, info->rotation)) < 0) {
         snprintf(rep->roi_reason, sizeof(rep->roi_reason), ret == AVERROR(ENOSYS) ?
                  "off: this build has no face detector" : "off: the face detector did not start");
         ret = ret == AVERROR(ENOMEM) ? ret : 0;
         goto end;
     }
-    for (int64_t i = 0, seg = 0;; i++) {
-        int cut = 0;
+    for (int64_t i = 0, seg = 0, next = INT64_MAX;; i++) {
+        int look = 0;
         if (s->interrupted && s->interrupted()) {
             ret = SH_ERROR_INTERRUPTED;
             goto end;
@@ -73,14 +86,41 @@ int sh_solver_find_faces(ShSample *s, const ShInputInfo *info, const ShSolverOpt
             break;
         if (ret < 0)
             goto end;
-        /* The first frame counted in a segment: what was on before is another place in the film. */
+        /* The first frame counted in a segment: a look, or no faces until one. */
         while (seg < s->segments && f->pts >= s->seg_measure[seg]) {
-            cut = 1;
+            look = chosen[seg] > 0;
+            if (!look && (ret = sh_face_track_clear(t, f->pts)) < 0)
+                goto end;
+            next = chosen[seg] > 1 ? s->seg_measure[seg] + (s->seg_end[seg] - s->seg_measure[seg]) / chosen[seg]
+                                   : INT64_MAX;
             seg++;
         }
-        if ((ret = sh_face_track_frame(t, f, cut)) < 0)
+        if (!look && seg >= 1 && chosen[seg - 1] > 1 && f->pts >= next) {
+            /* The segment's other looks, evenly through it. */
+            look = 1;
+            next += (s->seg_end[seg - 1] - s->seg_measure[seg - 1]) / chosen[seg - 1];
+        }
+        if (look && (ret = sh_face_track_frame(t, f, 1)) < 0)
             goto end;
         av_frame_unref(f);
+        if (look && !planned) {
+            /* The first look's cost says how many there is time for: one at
+             * each segment's start as far as they go (spread over the film),
+             * then more inside each, evenly. */
+            const ShFaceTrackStats *s0 = sh_face_track_stats(t);
+            int n = s->segments, allowed = s0->seconds > 0 ?
+                (int)(SH_ROI_SAMPLE_SHARE * rep->sampling_seconds / s0->seconds) : SH_ROI_SAMPLE_MAX;
+            allowed = av_clip(allowed, SH_ROI_SAMPLE_MIN, SH_ROI_SAMPLE_MAX);
+            memset(chosen, 0, sizeof(chosen));
+            for (int k = 0; k < FFMIN(allowed, n); k++)
+                chosen[FFMIN(allowed, n) > 1 ? (int)lrint((double)k * (n - 1) / (FFMIN(allowed, n) - 1)) : 0] = 1;
+            for (int k = 0; allowed > n && k < allowed - n; k++)
+                chosen[k % n]++;
+            planned = 1;
+            /* This segment's own further looks. */
+            if (seg >= 1 && chosen[seg - 1] > 1)
+                next = s->seg_measure[seg - 1] + (s->seg_end[seg - 1] - s->seg_measure[seg - 1]) / chosen[seg - 1];
+        }
     }
     st = sh_face_track_stats(t);
     rep->roi_looks = st->looks;
@@ -167,9 +207,11 @@ int sh_solver_choose_roi(Search *s, const ShSolverOptions *opt, int *best)
     sh_solver_slopes(rep, slope);
     /* Each calibrated encoder that takes regions, at each strength: first at
      * the setting that gives the budget without them, ... */
+    ref_rank = sh_solver_rank(b, b->cal);
     for (int i = 0; i < rep->ncandidates; i++) {
         const ShCandidate *c = &rep->cand[i];
-        if (!c->calibrated || !(c->enc->caps & SH_ENC_CAP_ROI))
+        if (!c->calibrated || !(c->enc->caps & SH_ENC_CAP_ROI) ||
+            (!forced && sh_solver_rank(c, c->cal) < ref_rank - SH_ROI_MAX_LOSS_DB - SH_ROI_MAX_WHOLE_GAIN_DB))
             continue;
         for (int k = 0; k < NSTRENGTHS && nj < SH_SEARCH_BATCH; k++) {
             sh_solver_final_job(&jobs[0][nj], s, c, 0, 0);
@@ -178,7 +220,12 @@ int sh_solver_choose_roi(Search *s, const ShSolverOptions *opt, int *best)
         }
     }
     if (!nj) {
-        snprintf(rep->roi_reason, sizeof(rep->roi_reason), "off: no encoder here takes regions (x264 and x265 do)");
+        int any = 0;
+        for (int i = 0; i < rep->ncandidates; i++)
+            any |= rep->cand[i].calibrated && (rep->cand[i].enc->caps & SH_ENC_CAP_ROI);
+        snprintf(rep->roi_reason, sizeof(rep->roi_reason), any ?
+                 "off: the encoders that take regions (x264, x265) are too far behind here to catch up with them" :
+                 "off: no encoder here takes regions (x264 and x265 do)");
         return 0;
     }
     sh_solver_run_jobs(jobs[0], nj);
@@ -218,7 +265,6 @@ int sh_solver_choose_roi(Search *s, const ShSolverOptions *opt, int *best)
                jobs[0][k].roi, m[0].bps, m[1].bps, c->video_bps, opts[nopt - 1].face, c->face_db[0],
                opts[nopt - 1].q[SH_Q_SCORE], c->cal[SH_Q_SCORE]);
     }
-    ref_rank = sh_solver_rank(b, b->cal);
     ref_face = b->face_db[0];
     for (int i = 0; i < nopt; i++) {
         const Option *o = &opts[i];
