@@ -26,6 +26,8 @@ CXX     ?= c++
 FACES   ?= $(if $(shell pkg-config --exists dlib-1 2>/dev/null && echo y),dlib,none)
 ALL_CXXFLAGS = -std=c++14 -pthread $(WARN) $(CFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
 ifeq ($(FACES),dlib)
+# Its .pc names libjpeg, BLAS and LAPACK by their development symlinks (the headers' templates
+# call LAPACK themselves): tests/deps.sh installs those too.
 DLIB_LIBS := $(shell pkg-config --libs dlib-1 2>/dev/null)
 FACES_OBJ := $(BUILD)/src/faces/dlib.o $(BUILD)/src/faces/model.o
 LDLIBS  += $(DLIB_LIBS) -lstdc++

@@ -10,7 +10,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 pkgs_pc="libavformat libavcodec libavfilter libswscale libswresample libavutil imagequant cmocka dlib-1"
-debs="build-essential pkg-config libdlib-dev libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
+debs="build-essential pkg-config libdlib-dev libjpeg-dev libpng-dev zlib1g-dev libblas-dev liblapack-dev libsqlite3-dev libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libgif-dev libimagequant-dev libcmocka-dev ffmpeg python3 jq man-db groff-base parallel"
 tools="cc pkg-config ffmpeg ffprobe python3 jq parallel"   # parallel: tests/cli/test_scale.sh
 case "${1:-}" in
     fuzz)     debs="$debs clang libclang-rt-14-dev"; tools="$tools clang" ;;
@@ -25,6 +25,12 @@ if [ $missing = 0 ]; then
     for p in $pkgs_pc; do pkg-config --exists "$p" || { missing=1; break; }; done
 fi
 [ $missing = 0 ] && [ ! -e /usr/include/gif_lib.h ] && missing=1
+# dlib's .pc names libraries by path (libjpeg, BLAS, LAPACK...), which libdlib-dev does not pull in.
+if [ $missing = 0 ]; then
+    for l in $(pkg-config --libs dlib-1); do
+        case "$l" in /*) [ -e "$l" ] || { missing=1; break; } ;; esac
+    done
+fi
 if [ $missing = 0 ] && [ "${1:-}" = fuzz ]; then
     # libFuzzer's runtime is a separate package from clang itself.
     ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing=1
