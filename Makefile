@@ -37,7 +37,7 @@ endif
 
 LIB_SRC := $(sort $(wildcard src/common/*.c src/input/*.c src/stages/*.c src/encoders/*.c \
                              src/output/*.c src/solver/*.c src/job/*.c src/metrics/*.c src/gif/*.c \
-                             src/chunk/*.c src/show/*.c src/faces/track.c src/faces/score.c))
+                             src/chunk/*.c src/show/*.c src/neural/*.c src/faces/track.c src/faces/score.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FACES_OBJ)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -138,6 +138,8 @@ typedef struct ShOptions {
     ShRoi roi;
     int plan_only;            /* choose and report, encode nothing */
     int report;               /* measure the result against the source (SSIM/PSNR) */
+    double time_limit;        /* seconds the learned codec may fit for (0: its default,
+                               * docs/NEURAL.md); the other encoders ignore it */
     int no_search;            /* the bits-per-pixel rule alone, no sampling: a chunk of a
                                * scale-out plan, whose picture and rate are pinned already */
     ShProgressFn progress;    /* NULL: none */

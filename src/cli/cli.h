@@ -179,6 +179,7 @@ enum {
     OPT_CROP,
     OPT_SUBS,
     OPT_ROI,
+    OPT_TIME_LIMIT,
     OPT_SERVICES,
     OPT_JOB_END,              /* a command's own options are numbered from here */
 };
@@ -204,6 +205,7 @@ enum {
     { "speed",         required_argument, NULL, OPT_SPEED },           \
     { "crop",          required_argument, NULL, OPT_CROP },            \
     { "roi",           required_argument, NULL, OPT_ROI },             \
+    { "time-limit",    required_argument, NULL, OPT_TIME_LIMIT },      \
     { "quiet",         no_argument,       NULL, 'q' },                 \
     { "verbose",       no_argument,       NULL, 'v' }
 
@@ -230,6 +232,9 @@ void install_signals(void);
 void option_error(char *const *argv, const char *shorts);
 /* An ShLogFn; opaque is the Cli. */
 void log_sink(void *opaque, ShLogLevel level, const char *file, const char *msg);
+
+/* ---- decode.c: shrink decode FILE -o OUT (docs/NEURAL.md) ---- */
+int decode_main(int argc, char **argv);
 
 /* ---- chunk.c: one film in chunks (docs/SCALE.md) ---- */
 

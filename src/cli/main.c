@@ -202,7 +202,8 @@ static void usage(FILE *f, const char *services)
 "Output:\n"
 "  -o, --output FILE     where to write, for one input (default: INPUT's stem +\n"
 "                        .shrunk.FORMAT, beside it); its extension sets the format\n"
-"      --format FORMAT   mp4 (default), mov, mkv, webm or gif\n"
+"      --format FORMAT   mp4 (default), mov, mkv, webm, gif, or shn (the learned\n"
+"                        codec's own file, experimental: docs/NEURAL.md)\n"
 "      --codec NAME      the video encoder (default: auto, the solver picks):\n"
 "                        %s\n"
 "      --speed SPEED     fast, balanced (default) or best: how long the encoders\n"
@@ -247,6 +248,10 @@ static void usage(FILE *f, const char *services)
 "                        the samples, and given more of the bits where that\n"
 "                        measures better, faces weighed with the whole\n"
 "                        picture), faces (wherever found), off (docs/FACES.md)\n"
+"      --time-limit T    the learned codec (--codec neural) fits for at most T\n"
+"                        (seconds or [HH:]MM:SS; default 60 s + 2 s a second\n"
+"                        of film, at most 30 minutes); 'shrink decode F -o\n"
+"                        OUT.mp4|.y4m' plays its file back\n"
 "      --no-search       plan by the bits-per-pixel rule alone: no sample\n"
 "                        encodes, faster, the picture, rate and encoder the\n"
 "                        rule's (video formats; a GIF is always fitted)\n"
@@ -373,6 +378,9 @@ int main(int argc, char **argv)
     /* shrink plan|encode-chunk|join: scale-out subcommands (chunk.c). */
     if (argc > 1 && is_chunk_command(argv[1]))
         return chunk_main(argc - 1, argv + 1);
+    /* shrink decode: the learned codec's file played back (decode.c). */
+    if (argc > 1 && !strcmp(argv[1], "decode"))
+        return decode_main(argc - 1, argv + 1);
     opterr = 0;     /* option_error says it */
     while ((c = getopt_long(argc, argv, "t:o:fqvhV", longopts, &optidx)) != -1) {
         switch (c) {

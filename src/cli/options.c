@@ -127,6 +127,13 @@ int job_option(int c, const char *name, const char *arg, Cli *cli, JobArgs *ja)
         else
             return usage_error("--roi '%s': auto, faces or off", arg), -1;
         return 1;
+    case OPT_TIME_LIMIT:
+        /* the learned codec's fit (docs/NEURAL.md): seconds, or [HH:]MM:SS */
+        if (parse_time("--time-limit", arg, &o->time_limit) < 0)
+            return -1;
+        if (!(o->time_limit >= 1 && o->time_limit <= 7 * 86400))
+            return usage_error("--time-limit '%s': from 1 second to 7 days", arg), -1;
+        return 1;
     case OPT_SPEED:
         if (!strcmp(arg, "fast"))
             o->speed = SH_SPEED_FAST;

@@ -40,6 +40,10 @@
                                          * libx265 with adaptive quantisation, measured; FFmpeg
                                          * 5.1's libvpx at good quality, SVT-AV1 and libaom
                                          * make the same bytes with or without: docs/FACES.md) */
+#define SH_ENC_CAP_WHOLE_FILM  (1 << 10) /* sees every frame before it writes a byte and returns
+                                          * the whole file as one packet, never over max_bytes
+                                          * (the learned codec: docs/NEURAL.md); the job feeds
+                                          * it and writes that packet as the output */
 
 /* An encoder refused to open because the bitrate is under its floor for the
  * picture (the descriptor's rate_floor_msg was logged): the target is too small. */
@@ -75,6 +79,14 @@ typedef struct ShEncoderConfig {
     enum AVSampleFormat sample_fmt;
     int frame_ms;             /* audio frame duration */
     int audio_kind;           /* ShAudioKind (metrics/audiokind.h): speech is encoded as speech */
+    /* whole-film encoders (SH_ENC_CAP_WHOLE_FILM) */
+    int64_t max_bytes;        /* the file's ceiling, its own header included */
+    double duration;          /* seconds of film the frames cover */
+    double deadline;          /* sh_now() by which it must have finished */
+    int threads;
+    int (*interrupted)(void); /* non-zero: stop (SH_ERROR_INTERRUPTED) */
+    void (*progress)(void *opaque, double fraction);
+    void *progress_opaque;
 } ShEncoderConfig;
 
 typedef struct ShEncoder ShEncoder;
@@ -124,6 +136,8 @@ struct ShEncoder {
     AVCodecParameters *par;   /* after open: what the muxer needs */
     AVRational time_base;     /* of the packets */
     int frame_size;           /* audio samples per frame, 0 = any */
+    int64_t min_bytes;        /* whole-film encoders, after SH_ERROR_TARGET_TOO_SMALL: the
+                               * smallest file they can make */
 };
 
 /* The registry. */

@@ -19,6 +19,7 @@ extern const ShEncoderDesc sh_encoder_svtav1;
 extern const ShEncoderDesc sh_encoder_aom;
 extern const ShEncoderDesc sh_encoder_opus;
 extern const ShEncoderDesc sh_encoder_gif;
+extern const ShEncoderDesc sh_encoder_neural;
 
 /* The most dependable first: where nothing else decides (a format and no
  * --codec), WebM gets VP9 (two-pass, any picture size) before SVT-AV1
@@ -32,6 +33,7 @@ static const ShEncoderDesc *const encoder_table[] = {
     &sh_encoder_aom,
     &sh_encoder_opus,
     &sh_encoder_gif,
+    &sh_encoder_neural,
     NULL,
 };
 

@@ -93,6 +93,17 @@ static const ShEncoderDesc *find_palette_encoder(const Job *j)
     return NULL;
 }
 
+/* Encoders that take the whole film at once (SH_ENC_CAP_WHOLE_FILM), for
+ * their container: neural.c runs them. */
+static const ShEncoderDesc *find_whole_film_encoder(const Job *j)
+{
+    for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d))
+        if ((d->caps & SH_ENC_CAP_WHOLE_FILM) && sh_encoder_supports_container(d, j->format->muxer) &&
+            (!j->opt->codec || !strcmp(j->opt->codec, "auto") || !strcmp(j->opt->codec, d->name)))
+            return d;
+    return NULL;
+}
+
 static int run_palette_fit(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhase *phase)
 {
     ShPaletteJob fc = { .input = j->input, .in = j->in, .info = j->info, .opt = j->opt,
@@ -314,13 +325,26 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
         (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0 ||
         /* GIF has no HDR: it is always tone-mapped. */
-        (ret = sh_input_set_picture(j->in, find_palette_encoder(j) ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0 ||
+        (ret = sh_input_set_picture(j->in, find_palette_encoder(j) || find_whole_film_encoder(j) ? SH_HDR_TONEMAP :
+                                    opt->hdr, opt->deinterlace)) < 0 ||
         (ret = sh_job_crop(j, given)) < 0)
         goto end;
     sh_input_warn_index(j->in);
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
 
+    {
+        const ShEncoderDesc *whole = find_whole_film_encoder(j);
+        if (whole) {
+            phase = SH_PHASE_PLAN;
+            if ((ret = sh_job_whole_film(j, whole, &best, &phase)) < 0 || opt->plan_only)
+                goto end;
+            res->bytes = best.bytes;
+            best.path[0] = 0;
+            phase = SH_PHASE_NONE;
+            goto end;
+        }
+    }
     {
         const ShEncoderDesc *fitter = find_palette_encoder(j);
         if (fitter) {

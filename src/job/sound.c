@@ -48,6 +48,8 @@ void sh_job_audio_reason(const Job *j, ShJobResult *r)
         snprintf(s, n, "--no-audio");
     else if (!j->plan.venc)
         return;       /* no plan (GIF fits its own, without sound) */
+    else if (j->plan.venc->caps & SH_ENC_CAP_WHOLE_FILM)
+        snprintf(s, n, "dropped: the %s format carries no sound", j->plan.venc->name);
     else if (j->plan.aenc && !j->final_audio && j->final_rung.width && j->final_rung.width == j->plan.floor.width &&
              j->final_rung.height == j->plan.floor.height && !av_cmp_q(j->final_rung.fps, j->plan.floor.fps))
         snprintf(s, n, "dropped: only the smallest file this solver makes, which has no audio, fits");

@@ -120,6 +120,10 @@ int sh_job_faces_frame(Job *j, const AVFrame *decoded);
 int sh_job_faces_attach(const Job *j, AVFrame *f);
 void sh_job_faces_result(const Job *j, ShJobResult *r);
 
+/* neural.c: a whole-film encoder (SH_ENC_CAP_WHOLE_FILM) from the opened
+ * input to the output in place; *phase follows where it is. */
+int sh_job_whole_film(Job *j, const ShEncoderDesc *desc, Attempt *best, ShPhase *phase);
+
 /* paths.c: the output's path and format from the options, refusals, room to write it. */
 int sh_job_check_paths(Job *j);
 /* The pass log and the files the encoder writes beside it, in a new temporary directory. */

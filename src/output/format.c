@@ -17,6 +17,7 @@ static const ShFormat formats[] = {
     { "mkv",  "matroska", "mkv"  },
     { "webm", "webm",     "webm" },
     { "gif",  "gif",      "gif"  },
+    { "shn",  "shn",      "shn"  },   /* the learned codec's own file (docs/NEURAL.md) */
 };
 
 static const struct { const char *alias, *name; } aliases[] = {
@@ -36,7 +37,7 @@ const ShFormat *sh_format_find(const char *name)
 
 const char *sh_format_names(void)
 {
-    return "mp4 mov mkv webm gif";
+    return "mp4 mov mkv webm gif shn";
 }
 
 const char *sh_format_canonical(const char *name)
