@@ -204,3 +204,8 @@ valgrind:
 	tests/valgrind.sh $(BUILD)/shrink
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# The learned codec's trainer (docs/NEURAL.md): its loops over units and levels are
+# reductions, which only vectorise when the compiler may reassociate them. Training only:
+# the renderer (model.c), which must give the same pictures on every machine, keeps -O2.
+$(BUILD)/src/neural/train.o: ALL_CFLAGS += -O3 -ffast-math -fno-finite-math-only

@@ -49,6 +49,9 @@ typedef struct ShNnFitStats {
 int sh_nn_fit(ShNnHeader *h, const ShNnFrames *data, const ShNnFitParams *p, uint8_t **file, size_t *size,
               ShNnFitStats *st);
 
+/* Pixels a training step. */
+int sh_nn_batch(void);
+
 /* The model shape the codec uses for a picture, a duration, a budget
  * (bytes), the rate of the frames it is fitted on, and the most latents the
  * time allows (sh_nn_latents_for_time). */
