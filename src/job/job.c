@@ -144,7 +144,7 @@ static int run_palette_fit(Job *j, const ShEncoderDesc *d, Attempt *best, ShPhas
  * the result's measured_*, and visually_lossless. A failure to measure is
  * a warning, not the job's failure (AVERROR(ENOMEM) and an interrupt are).
  */
-static int measure_result(Job *j, const char *path)
+int sh_job_measure_result(Job *j, const char *path)
 {
     ShJobResult *res = j->res;
     ShQuality q = { 0 }, fq = { 0 };
@@ -411,13 +411,13 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
     /* Short of the band under the target: the encoder's best setting left
      * bytes over. Measured, so the result can say whether that is because
      * nothing more is to be had (then --report's numbers are these). */
-    if (best.bytes < j->plan.target_bytes * SH_RATE_ACCEPT_LOW && (ret = measure_result(j, best.path)) < 0)
+    if (best.bytes < j->plan.target_bytes * SH_RATE_ACCEPT_LOW && (ret = sh_job_measure_result(j, best.path)) < 0)
         goto end;
 
     phase = SH_PHASE_OUTPUT;
     if ((ret = sh_job_finish_output(j, &best)) < 0)
         goto end;
-    if (opt->report && !res->measured_ssim && (ret = measure_result(j, j->output)) < 0)
+    if (opt->report && !res->measured_ssim && (ret = sh_job_measure_result(j, j->output)) < 0)
         goto end;
     res->bytes = best.bytes;
     best.path[0] = 0;

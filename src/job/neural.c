@@ -249,6 +249,8 @@ int sh_job_whole_film(Job *j, const ShEncoderDesc *desc, Attempt *best, ShPhase 
         goto end;
     }
     j->res->attempts = 1;
+    if (j->opt->report && (ret = sh_job_measure_result(j, best->path)) < 0)
+        goto end;
     j->res->video_bitrate = (int64_t)(best->bytes * 8 / FFMAX(j->duration, 0.001));
     if ((ret = sh_temp_commit(best->path, j->output, j->opt->force, "encoding")) < 0) {
         j->output_failed = 1;

@@ -10,6 +10,7 @@
 #include "input/input.h"
 #include "job/report.h"
 #include "metrics/temporal.h"
+#include "neural/reader.h"
 #include "stages/stage.h"
 
 typedef struct Side {
@@ -19,6 +20,7 @@ typedef struct Side {
     AVFrame *frame, *eval;
     int64_t origin;           /* pts that is time 0 */
     int eof;
+    ShNnReader *nn;           /* the learned codec's file (docs/NEURAL.md) */
 } Side;
 
 static int side_open(Side *s, const char *path, const ShInputInfo *like, double start, int w, int h)
@@ -26,10 +28,12 @@ static int side_open(Side *s, const char *path, const ShInputInfo *like, double 
     ShStreamInfo si = { 0 };
     ShStageArgs sa = { .width = w, .height = h, .pix_fmt = AV_PIX_FMT_GRAY8 };
     int ret;
-    if ((ret = sh_input_open(&s->in, path)) < 0 ||
-        (like && (ret = sh_input_set_picture_like(s->in, like)) < 0))
+    if (!like && (ret = sh_nn_reader_open(&s->nn, path)) < 0)
         return ret;
-    s->info = sh_input_info(s->in);
+    if (!s->nn && ((ret = sh_input_open(&s->in, path)) < 0 ||
+                   (like && (ret = sh_input_set_picture_like(s->in, like)) < 0)))
+        return ret;
+    s->info = s->nn ? sh_nn_reader_info(s->nn) : sh_input_info(s->in);
     si.type = AVMEDIA_TYPE_VIDEO;
     si.time_base = s->info->video_tb;
     si.width = s->info->width;
@@ -43,6 +47,7 @@ static int side_open(Side *s, const char *path, const ShInputInfo *like, double 
 
 static void side_close(Side *s)
 {
+    sh_nn_reader_free(&s->nn);
     sh_input_close(&s->in);
     sh_stage_free(&s->to_eval);
     av_frame_free(&s->frame);
@@ -54,6 +59,12 @@ static int side_next(Side *s, double *t)
 {
     enum AVMediaType type;
     int ret;
+    if (s->nn) {
+        if ((ret = sh_nn_reader_read(s->nn, s->frame)) < 0)
+            return ret;
+        *t = s->frame->pts * av_q2d(s->info->video_tb);
+        return 0;
+    }
     while ((ret = sh_input_read(s->in, s->frame, &type)) >= 0) {
         if (type == AVMEDIA_TYPE_VIDEO)
             break;

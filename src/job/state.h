@@ -120,6 +120,11 @@ int sh_job_faces_frame(Job *j, const AVFrame *decoded);
 int sh_job_faces_attach(const Job *j, AVFrame *f);
 void sh_job_faces_result(const Job *j, ShJobResult *r);
 
+/* job.c: the output at path against the source, as the solver predicts it:
+ * the result's measured_* and visually_lossless (a failure to measure is a
+ * warning; ENOMEM and an interrupt are errors). */
+int sh_job_measure_result(Job *j, const char *path);
+
 /* neural.c: a whole-film encoder (SH_ENC_CAP_WHOLE_FILM) from the opened
  * input to the output in place; *phase follows where it is. */
 int sh_job_whole_film(Job *j, const ShEncoderDesc *desc, Attempt *best, ShPhase *phase);

@@ -531,7 +531,10 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
     float *rq = NULL;
     size_t hsize = sh_nn_header_size(m), payload_max, bytes = 0;
     double t0 = sh_now(), last_progress = 0, pixels = (double)d->n * d->width * d->height;
-    float lambda = 0.5f;
+    /* Where the fits here settled: about 0.2 at 20 KB a minute, inversely
+     * with the budget to the power 1.5 (5 KB: 3.6 to 6.6; 2 KB: 7 to 16;
+     * 200 KB: 0.01 to 0.02). */
+    float lambda = (float)av_clipd(0.3 * pow(20e3 / (p->target_bytes * 60.0 / FFMAX(m->duration, 1)), 1.5), 1e-3, 100);
     int ret, steps = 0;
 
     memset(st, 0, sizeof(*st));
@@ -619,7 +622,10 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
         if (!tr.ste && frac > 0.1 && steps % 10 == 0) {
             bytes = coded_bytes(&tr, 1, rq, &cm);
             double r = (double)bytes / (payload_max * 0.97);
-            lambda *= (float)av_clipd(r, 0.8, 1.25);
+            /* Gently: the bytes answer lambda only as the latents move, and
+             * quicker steps overshoot (seen: 1.9 -> 132 -> 0.3 within 800
+             * steps on bbb at 5 KB, the file 40% short, with x0.8 to x1.25). */
+            lambda *= (float)av_clipd(sqrt(r), 0.9, 1.1);
             lambda = av_clipf(lambda, 1e-5f, 1e4f);
             sh_log(SH_LOG_DEBUG, NULL, "neural: step %d, %.0f%% of the time: %zu bytes, lambda %.4g, loss %.5f",
                    steps, frac * 100, bytes, lambda, (tr.wk[0].loss + tr.wk[1 % tr.nthreads].loss) / BATCH);

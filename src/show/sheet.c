@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "input/input.h"
 #include "metrics/metrics.h"
+#include "neural/reader.h"
 #include "show/show.h"
 #include "stages/stage.h"
 
@@ -32,6 +33,7 @@
 
 typedef struct Side {
     ShInput *in;
+    ShNnReader *nn;           /* the learned codec's file instead (docs/NEURAL.md) */
     const ShInputInfo *info;
     AVFrame *held, *next, *rgb, *gray;
     ShStage *to_rgb, *to_gray;
@@ -46,13 +48,16 @@ static int side_open(Side *s, const char *path, const ShOptions *o, const ShCrop
 {
     const ShInputInfo *in;
     int ret;
-    if ((ret = sh_input_open(&s->in, path)) < 0)
+    if (!o && (ret = sh_nn_reader_open(&s->nn, path)) < 0)
         return ret;
-    sh_input_want_audio(s->in, 0);
+    if (!s->nn && (ret = sh_input_open(&s->in, path)) < 0)
+        return ret;
+    if (s->in)
+        sh_input_want_audio(s->in, 0);
     if (o && ((ret = sh_input_set_picture(s->in, tonemap ? SH_HDR_TONEMAP : o->hdr, o->deinterlace)) < 0 ||
               (crop->width && (ret = sh_input_set_crop(s->in, crop)) < 0)))
         return ret;
-    s->info = in = sh_input_info(s->in);
+    s->info = in = s->nn ? sh_nn_reader_info(s->nn) : sh_input_info(s->in);
     s->origin = in->video_start + (o ? llrint(o->start / av_q2d(in->video_tb)) : 0);
     s->half = in->frame_rate.num > 0 && in->frame_rate.den > 0 ? 0.5 / av_q2d(in->frame_rate) : 0.02;
     s->seekable = 1;
@@ -64,6 +69,7 @@ static int side_open(Side *s, const char *path, const ShOptions *o, const ShCrop
 
 static void side_close(Side *s)
 {
+    sh_nn_reader_free(&s->nn);
     sh_input_close(&s->in);
     av_frame_free(&s->held);
     av_frame_free(&s->next);
@@ -77,6 +83,8 @@ static int read_video(Side *s, AVFrame *f)
 {
     enum AVMediaType type;
     int ret;
+    if (s->nn)
+        return sh_nn_reader_read(s->nn, f);
     while ((ret = sh_input_read(s->in, f, &type)) >= 0 && type != AVMEDIA_TYPE_VIDEO)
         av_frame_unref(f);
     return ret;
@@ -92,7 +100,11 @@ static int grab(Side *s, double t)
     double tb = av_q2d(s->info->video_tb);
     int ret;
     if (s->seekable && t > 1) {
-        if (sh_input_seek(s->in, s->origin + (int64_t)((t - 1) / tb)) < 0) {
+        if (s->nn) {
+            sh_nn_reader_seek(s->nn, s->origin + (int64_t)((t - 1) / tb));
+            av_frame_unref(s->next);
+            av_frame_unref(s->held);
+        } else if (sh_input_seek(s->in, s->origin + (int64_t)((t - 1) / tb)) < 0) {
             s->seekable = 0;
         } else {
             av_frame_unref(s->next);
