@@ -50,38 +50,17 @@ static inline void sh_nn_corner(const ShNnGrid *g, float x, float y, double t, S
     c->w[3] = fy * ft;
 }
 
-/* What the backward pass needs of a forward one. */
-typedef struct ShNnActs {
-    float h1[SH_NN_MAX_HIDDEN], h2[SH_NN_MAX_HIDDEN];   /* after ReLU */
-} ShNnActs;
-
-static inline void sh_nn_forward(const ShNnModel *m, const float *in, float *out, ShNnActs *a)
-{
-    ShNnActs local;
-    const int h = m->hidden, L = m->levels;
-    if (!a)
-        a = &local;
-    for (int i = 0; i < h; i++) {
-        const float *w = m->w[0] + i * L;
-        float s = m->b[0][i];
-        for (int k = 0; k < L; k++)
-            s += w[k] * in[k];
-        a->h1[i] = s > 0 ? s : 0;
-    }
-    for (int i = 0; i < h; i++) {
-        const float *w = m->w[1] + i * h;
-        float s = m->b[1][i];
-        for (int k = 0; k < h; k++)
-            s += w[k] * a->h1[k];
-        a->h2[i] = s > 0 ? s : 0;
-    }
-    for (int i = 0; i < SH_NN_OUT; i++) {
-        const float *w = m->w[2] + i * h;
-        float s = m->b[2][i];
-        for (int k = 0; k < h; k++)
-            s += w[k] * a->h2[k];
-        out[i] = s;
-    }
-}
+/* Hot loops in an AVX2+FMA clone too, chosen at load time where the CPU
+ * has it. Without -ffast-math (the renderer) the clones compute the same
+ * operations in the same order, so the pictures are the same bits (ISO C
+ * mode: no contraction into fused multiply-adds). */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define SH_NN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef SH_NN_CLONES
+#define SH_NN_CLONES
+#endif
 
 #endif

@@ -105,17 +105,7 @@ typedef struct LaneAcc {
     float b[3][SH_NN_MAX_HIDDEN][LANES];
 } LaneAcc;
 
-/* AVX2 and FMA where the machine has them (chosen at load time), SSE2 else. */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define SH_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef SH_CLONES
-#define SH_CLONES
-#endif
-
-SH_CLONES static void sample_block(Worker *w, LaneAcc *acc, double *loss)
+SH_NN_CLONES static void sample_block(Worker *w, LaneAcc *acc, double *loss)
 {
     Trainer *tr = w->tr;
     const ShNnModel *m = &tr->fm;
