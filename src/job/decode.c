@@ -28,14 +28,20 @@ typedef struct Out {
     ShEncoder *enc;
     ShMuxer *mx;
     AVPacket *pkt;
+    int64_t frame_ticks;      /* a frame's duration in the encoder's time base */
 } Out;
 
 static int drain(Out *o)
 {
     int ret;
-    while ((ret = sh_encoder_receive_packet(o->enc, o->pkt)) >= 0)
+    while ((ret = sh_encoder_receive_packet(o->enc, o->pkt)) >= 0) {
+        /* every frame lasts 1/fps: said, or the muxer cannot know the last one's
+         * and the file is a frame short */
+        if (o->pkt->duration <= 0)
+            o->pkt->duration = o->frame_ticks;
         if ((ret = sh_mux_write(o->mx, 0, o->pkt)) < 0)
             return ret;
+    }
     return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : ret;
 }
 
@@ -72,6 +78,7 @@ static int open_out(Out *o, const char *path, const char *ext, const ShNnHeader 
         return ret;
     if (!(o->pkt = av_packet_alloc()))
         return AVERROR(ENOMEM);
+    o->frame_ticks = FFMAX(1, av_rescale_q(1, av_inv_q(h->fps), o->enc->time_base));
     return 0;
 }
 
