@@ -361,17 +361,18 @@ case_end
 if [ -z "$SHARED_MEDIA" ] || [ ! -d "$SHARED_MEDIA" ] || [ -z "$(shared_clips)" ]; then
     skip shared_media "no shared media folder (${SHARED_MEDIA:-unset})"
 else
-    # 20 KB a minute of clip, at least 4 KB; a clip over 40 s gives its first 30 s
-    # (rendering is the cost: the whole of them was 5 minutes of the suite's time).
+    # 20 KB a minute of clip, at least 4 KB; a clip over 25 s gives its first 20 s
+    # (the source's decode and the rendering are the cost: whole clips, or the first
+    # 30 s of those over 40 s, were 5 and 3.5 minutes of the suite's time on 2 cores).
     while IFS= read -r src; do
         name=$(basename "$src")
         full_tier "media_$name" && continue
         case_begin "media_$name"
         dur=$(src_duration "$src")
         trim=()
-        if python3 -c "import sys; sys.exit(float(sys.argv[1]) <= 40)" "$dur"; then
-            trim=(--duration 30)
-            dur=30
+        if python3 -c "import sys; sys.exit(float(sys.argv[1]) <= 25)" "$dur"; then
+            trim=(--duration 20)
+            dur=20
         fi
         target=$(python3 -c "import sys; print(max(4000, int(20000 * float(sys.argv[1]) / 60)))" "$dur")
         snap_dir "$CASE_DIR"
