@@ -17,6 +17,7 @@ typedef struct ShDecodeResult {
     int64_t bytes;            /* of the file written */
     double seconds;           /* wall time of the decode (rendering and writing) */
     double render_seconds;    /* of it, the network's rendering alone */
+    int input_error;          /* on failure: the input's fault (unreadable, not a neural file, damaged) */
 } ShDecodeResult;
 
 /*
@@ -25,7 +26,9 @@ typedef struct ShDecodeResult {
  * quality 12: near-lossless against the decode, and it plays anywhere).
  * Through a temporary file and a rename; an existing out only with force,
  * never the input. Logs once; returns 0 or a negative AVERROR
- * (AVERROR_INVALIDDATA: not a neural file, or damaged).
+ * (AVERROR_INVALIDDATA: not a neural file, or damaged; SH_ERROR_BAD_OPTION:
+ * out's extension is none of those; r->input_error set when the input was
+ * at fault).
  */
 int sh_neural_decode_file(const char *in, const char *out, int force, ShDecodeResult *r);
 

@@ -53,7 +53,8 @@ int decode_main(int argc, char **argv)
     if (ret == SH_ERROR_INTERRUPTED)
         return 128 + (cli_signal ? cli_signal : SIGINT);
     if (ret < 0)
-        return ret == AVERROR_INVALIDDATA || ret == AVERROR(ENOENT) ? EXIT_INPUT : EXIT_OUTPUT;
+        return r.input_error || ret == AVERROR_INVALIDDATA ? EXIT_INPUT : ret == SH_ERROR_BAD_OPTION ? EXIT_USAGE
+                                                                                                   : EXIT_OUTPUT;
     if (json) {
         printf("{\"input\":");
         json_string(argv[optind]);

@@ -28,34 +28,51 @@ typedef struct Out {
     ShEncoder *enc;
     ShMuxer *mx;
     AVPacket *pkt;
+    int64_t frame_ticks;      /* a frame's duration in the encoder's time base */
 } Out;
 
 static int drain(Out *o)
 {
     int ret;
-    while ((ret = sh_encoder_receive_packet(o->enc, o->pkt)) >= 0)
+    while ((ret = sh_encoder_receive_packet(o->enc, o->pkt)) >= 0) {
+        /* every frame lasts 1/fps: said, or the muxer cannot know the last one's
+         * and the file is a frame short */
+        if (o->pkt->duration <= 0)
+            o->pkt->duration = o->frame_ticks;
         if ((ret = sh_mux_write(o->mx, 0, o->pkt)) < 0)
             return ret;
+    }
     return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : ret;
+}
+
+/* What out's extension asks for: 1 a .y4m, 0 a container x264 goes in (*fmt), or <0 neither. */
+static int out_kind(const char *ext, const ShFormat **fmt)
+{
+    *fmt = NULL;
+    if (!strcasecmp(ext, "y4m"))
+        return 1;
+    *fmt = sh_format_find(ext);
+    if (!*fmt || !strcmp((*fmt)->name, "gif") || !strcmp((*fmt)->name, "shn") || !strcmp((*fmt)->name, "webm"))
+        return -1;
+    return 0;
 }
 
 static int open_out(Out *o, const char *path, const char *ext, const ShNnHeader *h)
 {
-    const ShFormat *fmt = sh_format_find(ext);
+    const ShFormat *fmt;
     ShEncoderConfig cfg = { 0 };
     const ShEncoderDesc *d;
     int ret;
-    if (!strcasecmp(ext, "y4m")) {
+    if (out_kind(ext, &fmt) == 1) {
         if (!(o->y4m = fopen(path, "wb")))
             return AVERROR(errno);
         fprintf(o->y4m, "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C420jpeg XYSCSS=420JPEG XCOLORRANGE=LIMITED\n",
                 h->model.width, h->model.height, h->fps.num, h->fps.den);
         return 0;
     }
-    if (!fmt || !strcmp(fmt->name, "gif") || !strcmp(fmt->name, "shn") || !strcmp(fmt->name, "webm") ||
-        !(d = sh_encoder_find("x264"))) {
-        sh_log(SH_LOG_ERROR, path, "decode writes .y4m, .mp4, .mkv or .mov, not .%s", ext);
-        return AVERROR(EINVAL);
+    if (!fmt || !(d = sh_encoder_find("x264"))) {
+        sh_log(SH_LOG_ERROR, path, "no x264 encoder for .%s", ext);
+        return AVERROR_ENCODER_NOT_FOUND;
     }
     cfg.width = h->model.width;
     cfg.height = h->model.height;
@@ -72,6 +89,7 @@ static int open_out(Out *o, const char *path, const char *ext, const ShNnHeader 
         return ret;
     if (!(o->pkt = av_packet_alloc()))
         return AVERROR(ENOMEM);
+    o->frame_ticks = FFMAX(1, av_rescale_q(1, av_inv_q(h->fps), o->enc->time_base));
     return 0;
 }
 
@@ -138,8 +156,16 @@ int sh_neural_decode_file(const char *in, const char *out, int force, ShDecodeRe
         return AVERROR(ENOMEM);
     if (!ext || strchr(ext, '/')) {
         sh_log(SH_LOG_ERROR, out, "no extension to say what to write (.y4m, .mp4, .mkv, .mov)");
-        ret = AVERROR(EINVAL);
+        ret = SH_ERROR_BAD_OPTION;
         goto end;
+    }
+    {
+        const ShFormat *fmt;
+        if (out_kind(ext + 1, &fmt) < 0) {
+            sh_log(SH_LOG_ERROR, out, "decode writes .y4m, .mp4, .mkv or .mov, not %s", ext);
+            ret = SH_ERROR_BAD_OPTION;
+            goto end;
+        }
     }
     if (stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
         sh_log(SH_LOG_ERROR, out, "is the input: never written over");
@@ -153,10 +179,12 @@ int sh_neural_decode_file(const char *in, const char *out, int force, ShDecodeRe
     }
     if ((ret = av_file_map(in, &buf, &size, 0, NULL)) < 0) {
         sh_log(SH_LOG_ERROR, in, "cannot read: %s", av_err2str(ret));
+        r->input_error = 1;
         goto end;
     }
     if ((ret = sh_nn_decoder_open(&d, buf, size, 2, why, sizeof(why))) < 0) {
         sh_log(SH_LOG_ERROR, in, "%s", why);
+        r->input_error = 1;
         goto end;
     }
     {
@@ -189,7 +217,9 @@ int sh_neural_decode_file(const char *in, const char *out, int force, ShDecodeRe
     r->seconds = sh_now() - t0;
     ret = 0;
 end:
-    if (ret < 0 && ret != AVERROR_INVALIDDATA && ret != SH_ERROR_EXISTS && ret != SH_ERROR_SAME_FILE && !why[0])
+    /* (what was found above was said there) */
+    if (ret < 0 && !r->input_error && ret != SH_ERROR_BAD_OPTION && ret != SH_ERROR_EXISTS &&
+        ret != SH_ERROR_SAME_FILE && ret != SH_ERROR_INTERRUPTED && ret != AVERROR_ENCODER_NOT_FOUND)
         sh_log(SH_LOG_ERROR, out, "decode failed: %s", av_err2str(ret));
     free_out(&o);
     if (tmp[0])

@@ -113,6 +113,9 @@ int sh_nn_header_read(ShNnHeader *h, const uint8_t *buf, size_t size, const uint
         g->step = get_float(p + 6);
         if (g->stride < 1 || g->tstride < 0.001f || !isfinite(g->step) || g->step <= 0 || g->step > 1e6)
             BAD("damaged header: level %d (stride %d, %g s, step %g)", l, g->stride, g->tstride, g->step);
+        /* slices before the knots are counted: days at 1 ms apart is past INT_MAX */
+        if (m->duration / g->tstride > SH_NN_MAX_LATENTS)
+            BAD("damaged header: more than %d latents", SH_NN_MAX_LATENTS);
         sh_nn_grid_dims(g, m->width, m->height, m->duration);
         latents += (size_t)g->gw * g->gh * g->gt;
         if (latents > SH_NN_MAX_LATENTS)
