@@ -30,7 +30,8 @@
 #define BATCH 16384             /* pixels a step: the update pass over every latent costs as much */
 #define RATE_EVERY 4            /* the rate's gradient every this many steps, times this */
 #define STE_FROM 0.85           /* of the time: from here on, the file's rounding */
-#define WEIGHT_LEVELS 31        /* weights are coded in +-31 steps of max |w| / 31 */
+#define WEIGHT_LEVELS 31        /* weights are coded in +-31 steps of max |w| / 31 (fewer, 15 or 7,
+                                 * only where nothing else makes the file fit) */
 static const float chan_weight[SH_NN_OUT] = { 1.0f, 0.25f, 0.25f };
 
 typedef struct Adam {
@@ -60,6 +61,7 @@ typedef struct Trainer {
     Adam alat, aw[3], ab[3];
     float *qw[3], *qb[3];     /* forward weights */
     float qstep[3];           /* ... in these steps */
+    int wlevels;              /* ... of max |w| / wlevels */
     Worker wk[MAX_THREADS];
     /* this step */
     int ste, rate_step, phase;
@@ -365,7 +367,7 @@ static void quantise_weights(Trainer *tr)
             mx = FFMAX(mx, fabsf(m->w[k][i]));
         for (int i = 0; i < nb; i++)
             mx = FFMAX(mx, fabsf(m->b[k][i]));
-        s = mx / WEIGHT_LEVELS;
+        s = mx / tr->wlevels;
         for (int i = 0; i < n; i++)
             tr->qw[k][i] = s * rintf(m->w[k][i] / s);
         for (int i = 0; i < nb; i++)
@@ -436,6 +438,7 @@ static int trainer_init(Trainer *tr, ShNnModel *m, const ShNnFrames *d, const Sh
     tr->m = m;
     tr->data = d;
     tr->nthreads = av_clip(p->threads, 1, MAX_THREADS);
+    tr->wlevels = WEIGHT_LEVELS;
     for (int l = 0; l < m->levels; l++)
         tr->off[l + 1] = tr->off[l] + (size_t)m->grid[l].gw * m->grid[l].gh * m->grid[l].gt;
     tr->nlat = tr->off[m->levels];
@@ -536,10 +539,20 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if ((int64_t)hsize >= p->target_bytes) {
-        *size = hsize + 16;
-        ret = SH_ERROR_TARGET_TOO_SMALL;
-        goto end;
+    {
+        /* Under the header and the network at 3 bits a weight nothing fits:
+         * say so now rather than after the whole fit. The size said is one
+         * that works: the network at 5 bits a weight (measured 4 to 9 at the
+         * finest steps, the fallback's coarser ones for the rest), a bit a
+         * slice of zeros, and a quarter more. */
+        size_t slices = 0;
+        for (int l = 0; l < m->levels; l++)
+            slices += m->grid[l].gt;
+        if ((int64_t)(hsize + sh_nn_model_weights(m) * 3 / 8) >= p->target_bytes) {
+            *size = (size_t)((hsize + sh_nn_model_weights(m) * 5 / 8 + slices / 8 + 16) * 1.25);
+            ret = SH_ERROR_TARGET_TOO_SMALL;
+            goto end;
+        }
     }
     payload_max = p->target_bytes - hsize;
 
@@ -634,10 +647,20 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
             while (hi < 4096 && (bytes = coded_bytes(&tr, hi *= 2, rq, &cm)) > payload_max)
                 lo = hi;
             if (bytes > payload_max) {
-                /* (no latents at all: only the network; beyond that nothing fits) */
+                /* No latents at all: only the network, its weights in coarser
+                 * steps if need be; beyond that nothing fits, and the size
+                 * said is the network's finest with a quarter more (another
+                 * fit's weights code to another size; the coarser steps are
+                 * the margin). */
+                size_t finest;
                 memset(tr.lat, 0, tr.nlat * sizeof(float));
-                if ((bytes = coded_bytes(&tr, 1, rq, &cm)) > payload_max) {
-                    *size = hsize + bytes;
+                finest = bytes = coded_bytes(&tr, 1, rq, &cm);
+                while (bytes > payload_max && tr.wlevels > 7) {
+                    tr.wlevels /= 2;
+                    bytes = coded_bytes(&tr, 1, rq, &cm);
+                }
+                if (bytes > payload_max) {
+                    *size = (size_t)((hsize + finest + 16) * 1.25);
                     ret = SH_ERROR_TARGET_TOO_SMALL;
                     goto end;
                 }
