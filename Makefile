@@ -43,7 +43,7 @@ CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-full demo asan install uninstall clean deps headers bench bench-long
+.PHONY: all check check-full demo asan install uninstall clean deps headers bench bench-long bench-neural-speed
 
 all: $(BUILD)/shrink
 
@@ -209,3 +209,14 @@ valgrind:
 # reductions, which only vectorise when the compiler may reassociate them. Training only:
 # the renderer (model.c), which must give the same pictures on every machine, keeps -O2.
 $(BUILD)/src/neural/train.o: ALL_CFLAGS += -O3 -ffast-math -fno-finite-math-only
+
+# The learned codec's trainer against libtorch on one model (docs/NEURAL.md, "libtorch or
+# plain C"): this trainer's steps a second, then PyTorch's (libtorch 1.13) when python3-torch
+# is installed (not installed here: 231 packages, 831 MB; apt-get install python3-torch).
+bench-neural-speed: $(BUILD)/libshrink.a
+	$(CC) $(ALL_CFLAGS) -o $(BUILD)/nn_speed tests/bench/nn_speed.c $(BUILD)/libshrink.a $(LDLIBS)
+	$(BUILD)/nn_speed 10
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  /usr/bin/python3 tests/bench/torch_speed.py --threads 2 --interp isel --batches 8192,32768; \
+	  /usr/bin/python3 tests/bench/torch_speed.py --threads 1 --interp isel --batches 8192,32768; \
+	 else echo "bench-neural-speed: no python3-torch: libtorch not measured"; fi
