@@ -208,7 +208,7 @@ valgrind:
 # The learned codec's trainer (docs/NEURAL.md): its loops over units and levels are
 # reductions, which only vectorise when the compiler may reassociate them. Training only:
 # the renderer (model.c), which must give the same pictures on every machine, keeps -O2.
-$(BUILD)/src/neural/train.o: ALL_CFLAGS += -O3 -ffast-math -fno-finite-math-only
+$(BUILD)/src/neural/train.o $(BUILD)/src/neural/backprop.o: ALL_CFLAGS += -O3 -ffast-math -fno-finite-math-only
 
 # The learned codec's trainer against libtorch on one model (docs/NEURAL.md, "libtorch or
 # plain C"): this trainer's steps a second, then PyTorch's (libtorch 1.13) when python3-torch

@@ -74,7 +74,8 @@ static uint8_t to_byte(float v, float lo, float range, int hi)
 /*
  * The network on LANES pixels at once, [unit][lane]: each lane's operations
  * are those of one pixel in the same order, and the compiler makes vector
- * instructions of the lanes (3x the pixels a second of one at a time).
+ * instructions of the lanes (2x the pixels a second of one at a time, with
+ * the AVX2 clone, on a 320x180 film).
  */
 #define LANES 8
 

@@ -24,265 +24,8 @@
 #include "neural/coder.h"
 #include "neural/net.h"
 #include "neural/train.h"
+#include "neural/trainer.h"
 #include "shrink/shrink.h"
-
-#define MAX_THREADS 8
-#define BATCH 16384             /* pixels a step: the update pass over every latent costs as much */
-#define RATE_EVERY 4            /* the rate's gradient every this many steps, times this */
-#define STE_FROM 0.85           /* of the time: from here on, the file's rounding */
-#define WEIGHT_LEVELS 31        /* weights are coded in +-31 steps of max |w| / 31 (fewer, 15 or 7,
-                                 * only where nothing else makes the file fit) */
-static const float chan_weight[SH_NN_OUT] = { 1.0f, 0.25f, 0.25f };
-
-typedef struct Adam {
-    float *m, *v;
-} Adam;
-
-typedef struct Worker {
-    struct Trainer *tr;
-    int index;
-    uint64_t rng;
-    float *glat;              /* latent gradients of this worker's pixels */
-    float *gw[3], *gb[3];
-    double loss;
-    size_t lo, hi;            /* update phase: this range of the latents */
-    double absum[SH_NN_MAX_LEVELS];
-    struct LaneAcc *acc;      /* the weights' gradients lane by lane (sample_pass) */
-} Worker;
-
-typedef struct Trainer {
-    ShNnModel *m;             /* the master: float latents (quantiser steps) and weights */
-    ShNnModel fm;             /* what the forward pass reads: noisy or rounded latents, weights */
-    const ShNnFrames *data;
-    int nthreads;
-    size_t nlat, off[SH_NN_MAX_LEVELS + 1];
-    float *lat;               /* master latents, all levels in a row */
-    float *vq;                /* forward latents */
-    Adam alat, aw[3], ab[3];
-    float *qw[3], *qb[3];     /* forward weights */
-    float qstep[3];           /* ... in these steps */
-    int wlevels;              /* ... of max |w| / wlevels */
-    Worker wk[MAX_THREADS];
-    /* this step */
-    int ste, rate_step, phase;
-    float lr_lat, lr_w, lambda, beta1t, beta2t;
-    float rate_scale[SH_NN_MAX_LEVELS]; /* lambda / pixels * RATE_EVERY */
-    float lap_b[SH_NN_MAX_LEVELS], lap_e[SH_NN_MAX_LEVELS];
-} Trainer;
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
-static float rndf(uint64_t *s)   /* [0, 1) */
-{
-    return (rnd(s) >> 40) * (1.0f / (1 << 24));
-}
-
-static int layer_rows(const ShNnModel *m, int k)
-{
-    return k < 2 ? m->hidden : SH_NN_OUT;
-}
-
-static int layer_cols(const ShNnModel *m, int k)
-{
-    return k == 0 ? m->levels : m->hidden;
-}
-
-/*
- * The samples of one worker: forward, loss, backward into its gradients.
- * LANES samples at a time, each array [unit][lane]: every operation of the
- * network is then the same on LANES independent numbers, which the compiler
- * makes vector instructions of (the weights' gradients add up per lane and
- * are summed once at the end). 3.4x the samples a second of one at a time.
- */
-#define LANES 8
-
-typedef struct LaneAcc {
-    float w[3][SH_NN_MAX_HIDDEN * SH_NN_MAX_HIDDEN][LANES];
-    float b[3][SH_NN_MAX_HIDDEN][LANES];
-} LaneAcc;
-
-SH_NN_CLONES static void sample_block(Worker *w, LaneAcc *acc, double *loss)
-{
-    Trainer *tr = w->tr;
-    const ShNnModel *m = &tr->fm;
-    const ShNnFrames *d = tr->data;
-    const int L = m->levels, H = m->hidden;
-    const float inv_b = 1.0f / BATCH;
-    size_t base[LANES][SH_NN_MAX_LEVELS];
-    int dy[SH_NN_MAX_LEVELS], dt[SH_NN_MAX_LEVELS];
-    float cw[LANES][SH_NN_MAX_LEVELS][8];
-    float in[SH_NN_MAX_LEVELS][LANES], din[SH_NN_MAX_LEVELS][LANES];
-    float h1[SH_NN_MAX_HIDDEN][LANES], h2[SH_NN_MAX_HIDDEN][LANES];
-    float dh1[SH_NN_MAX_HIDDEN][LANES], dh2[SH_NN_MAX_HIDDEN][LANES];
-    float out[SH_NN_OUT][LANES], dout[SH_NN_OUT][LANES];
-
-    for (int s = 0; s < LANES; s++) {
-        int i = (int)(rnd(&w->rng) % d->n);
-        int x = (int)(rnd(&w->rng) % d->width), y = (int)(rnd(&w->rng) % d->height);
-        size_t p = (size_t)y * d->width + x;
-        float tgt[3] = { (d->y[i][p] - 16) / 219.0f, (d->cb[i][p] - 128) / 224.0f, (d->cr[i][p] - 128) / 224.0f };
-        for (int l = 0; l < L; l++) {
-            const ShNnGrid *g = &m->grid[l];
-            float fx, fy, ft;
-            int kx = sh_nn_knot((x + 0.5f) / g->stride, g->gw, &fx);
-            int ky = sh_nn_knot((y + 0.5f) / g->stride, g->gh, &fy);
-            int kt = sh_nn_knot((float)(d->t[i] / g->tstride), g->gt, &ft);
-            const float *v = g->v;
-            size_t b = ((size_t)kt * g->gh + ky) * g->gw + kx;
-            int ddy = g->gw, ddt = g->gw * g->gh;
-            float *c = cw[s][l];
-            c[0] = (1 - fx) * (1 - fy) * (1 - ft);
-            c[1] = fx * (1 - fy) * (1 - ft);
-            c[2] = (1 - fx) * fy * (1 - ft);
-            c[3] = fx * fy * (1 - ft);
-            c[4] = (1 - fx) * (1 - fy) * ft;
-            c[5] = fx * (1 - fy) * ft;
-            c[6] = (1 - fx) * fy * ft;
-            c[7] = fx * fy * ft;
-            in[l][s] = SH_NN_LATENT_SCALE *
-                       (c[0] * v[b] + c[1] * v[b + 1] + c[2] * v[b + ddy] + c[3] * v[b + ddy + 1] +
-                        c[4] * v[b + ddt] + c[5] * v[b + ddt + 1] + c[6] * v[b + ddt + ddy] +
-                        c[7] * v[b + ddt + ddy + 1]);
-            base[s][l] = b;
-            dy[l] = ddy;
-            dt[l] = ddt;
-        }
-        for (int c = 0; c < SH_NN_OUT; c++)
-            out[c][s] = tgt[c];   /* (the target, until the forward pass overwrites it) */
-    }
-
-    /* forward */
-    for (int r = 0; r < H; r++) {
-        const float *wr = m->w[0] + r * L;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[0][r];
-        for (int k = 0; k < L; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += wr[k] * in[k][s];
-        for (int s = 0; s < LANES; s++)
-            h1[r][s] = a[s] > 0 ? a[s] : 0;
-    }
-    for (int r = 0; r < H; r++) {
-        const float *wr = m->w[1] + r * H;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[1][r];
-        for (int k = 0; k < H; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += wr[k] * h1[k][s];
-        for (int s = 0; s < LANES; s++)
-            h2[r][s] = a[s] > 0 ? a[s] : 0;
-    }
-    for (int c = 0; c < SH_NN_OUT; c++) {
-        const float *wr = m->w[2] + c * H;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[2][c];
-        for (int k = 0; k < H; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += wr[k] * h2[k][s];
-        for (int s = 0; s < LANES; s++) {
-            float e = a[s] - out[c][s];
-            *loss += chan_weight[c] * e * e;
-            dout[c][s] = 2 * chan_weight[c] * e * inv_b;
-        }
-    }
-
-    /* backward */
-    for (int k = 0; k < H; k++)
-        for (int s = 0; s < LANES; s++)
-            dh2[k][s] = 0;
-    for (int c = 0; c < SH_NN_OUT; c++) {
-        const float *wr = m->w[2] + c * H;
-        for (int k = 0; k < H; k++)
-            for (int s = 0; s < LANES; s++) {
-                acc->w[2][c * H + k][s] += dout[c][s] * h2[k][s];
-                dh2[k][s] += wr[k] * dout[c][s];
-            }
-        for (int s = 0; s < LANES; s++)
-            acc->b[2][c][s] += dout[c][s];
-    }
-    for (int k = 0; k < H; k++)
-        for (int s = 0; s < LANES; s++) {
-            dh2[k][s] = h2[k][s] > 0 ? dh2[k][s] : 0;
-            dh1[k][s] = 0;
-        }
-    for (int r = 0; r < H; r++) {
-        const float *wr = m->w[1] + r * H;
-        for (int k = 0; k < H; k++)
-            for (int s = 0; s < LANES; s++) {
-                acc->w[1][r * H + k][s] += dh2[r][s] * h1[k][s];
-                dh1[k][s] += wr[k] * dh2[r][s];
-            }
-        for (int s = 0; s < LANES; s++)
-            acc->b[1][r][s] += dh2[r][s];
-    }
-    for (int k = 0; k < H; k++)
-        for (int s = 0; s < LANES; s++)
-            dh1[k][s] = h1[k][s] > 0 ? dh1[k][s] : 0;
-    for (int l = 0; l < L; l++)
-        for (int s = 0; s < LANES; s++)
-            din[l][s] = 0;
-    for (int r = 0; r < H; r++) {
-        const float *wr = m->w[0] + r * L;
-        for (int l = 0; l < L; l++)
-            for (int s = 0; s < LANES; s++) {
-                acc->w[0][r * L + l][s] += dh1[r][s] * in[l][s];
-                din[l][s] += wr[l] * dh1[r][s];
-            }
-        for (int s = 0; s < LANES; s++)
-            acc->b[0][r][s] += dh1[r][s];
-    }
-    for (int s = 0; s < LANES; s++)
-        for (int l = 0; l < L; l++) {
-            float *gl = w->glat + tr->off[l] + base[s][l];
-            float g = din[l][s] * SH_NN_LATENT_SCALE;
-            const float *c = cw[s][l];
-            int ddy = dy[l], ddt = dt[l];
-            gl[0] += g * c[0];
-            gl[1] += g * c[1];
-            gl[ddy] += g * c[2];
-            gl[ddy + 1] += g * c[3];
-            gl[ddt] += g * c[4];
-            gl[ddt + 1] += g * c[5];
-            gl[ddt + ddy] += g * c[6];
-            gl[ddt + ddy + 1] += g * c[7];
-        }
-}
-
-static void sample_pass(Worker *w)
-{
-    const ShNnModel *m = &w->tr->fm;
-    const int L = m->levels, H = m->hidden;
-    int cols[3] = { L, H, H }, rows[3] = { H, H, SH_NN_OUT };
-    double loss = 0;
-    LaneAcc *acc = w->acc;
-    memset(acc, 0, sizeof(*acc));
-    for (int n = BATCH / w->tr->nthreads / LANES; n > 0; n--)
-        sample_block(w, acc, &loss);
-    for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < rows[k] * cols[k]; i++) {
-            float t = 0;
-            for (int s = 0; s < LANES; s++)
-                t += acc->w[k][i][s];
-            w->gw[k][i] += t;
-        }
-        for (int i = 0; i < rows[k]; i++) {
-            float t = 0;
-            for (int s = 0; s < LANES; s++)
-                t += acc->b[k][i][s];
-            w->gb[k][i] += t;
-        }
-    }
-    w->loss = loss;
-}
 
 /* d(-log2 P(y))/dy for a Laplace of scale b, P the mass of [y - 0.5, y + 0.5]. */
 static float rate_grad(float y, float b, float e)   /* e: exp(-0.5 / b) */
@@ -324,7 +67,7 @@ static void update_pass(Worker *w)
             v = tr->lat[i] -= tr->lr_lat * (*m * c1) / (sqrtf(*s * c2) + eps);
         }
         w->absum[l] += fabsf(v);
-        tr->vq[i] = tr->ste ? rintf(v) : v + rndf(&w->rng) - 0.5f;
+        tr->vq[i] = tr->ste ? rintf(v) : v + sh_nn_rndf(&w->rng) - 0.5f;
     }
 }
 
@@ -332,7 +75,7 @@ static void *worker_main(void *arg)
 {
     Worker *w = arg;
     if (w->tr->phase == 0)
-        sample_pass(w);
+        sh_nn_sample_pass(w);
     else
         update_pass(w);
     return NULL;
@@ -361,7 +104,7 @@ static void quantise_weights(Trainer *tr)
 {
     ShNnModel *m = tr->m;
     for (int k = 0; k < 3; k++) {
-        int n = layer_rows(m, k) * layer_cols(m, k), nb = layer_rows(m, k);
+        int n = sh_nn_rows(m, k) * sh_nn_cols(m, k), nb = sh_nn_rows(m, k);
         float mx = 1e-6f, s;
         for (int i = 0; i < n; i++)
             mx = FFMAX(mx, fabsf(m->w[k][i]));
@@ -446,7 +189,7 @@ static int trainer_init(Trainer *tr, ShNnModel *m, const ShNnFrames *d, const Sh
         !(tr->alat.m = av_calloc(tr->nlat, sizeof(float))) || !(tr->alat.v = av_calloc(tr->nlat, sizeof(float))))
         return AVERROR(ENOMEM);
     for (int k = 0; k < 3; k++) {
-        int n = layer_rows(m, k) * layer_cols(m, k), nb = layer_rows(m, k);
+        int n = sh_nn_rows(m, k) * sh_nn_cols(m, k), nb = sh_nn_rows(m, k);
         if (!(tr->aw[k].m = av_calloc(n, 4)) || !(tr->aw[k].v = av_calloc(n, 4)) ||
             !(tr->ab[k].m = av_calloc(nb, 4)) || !(tr->ab[k].v = av_calloc(nb, 4)) ||
             !(tr->qw[k] = av_calloc(n, 4)) || !(tr->qb[k] = av_calloc(nb, 4)))
@@ -462,8 +205,8 @@ static int trainer_init(Trainer *tr, ShNnModel *m, const ShNnFrames *d, const Sh
         if (!(w->glat = av_calloc(tr->nlat, sizeof(float))) || !(w->acc = av_malloc(sizeof(*w->acc))))
             return AVERROR(ENOMEM);
         for (int k = 0; k < 3; k++)
-            if (!(w->gw[k] = av_calloc(layer_rows(m, k) * layer_cols(m, k), 4)) ||
-                !(w->gb[k] = av_calloc(layer_rows(m, k), 4)))
+            if (!(w->gw[k] = av_calloc(sh_nn_rows(m, k) * sh_nn_cols(m, k), 4)) ||
+                !(w->gb[k] = av_calloc(sh_nn_rows(m, k), 4)))
                 return AVERROR(ENOMEM);
     }
     /* He initialisation; the luma bias at mid-grey, the first layer's biases a
@@ -471,16 +214,16 @@ static int trainer_init(Trainer *tr, ShNnModel *m, const ShNnFrames *d, const Sh
     {
         uint64_t r = seed;
         for (int k = 0; k < 3; k++) {
-            int n = layer_rows(m, k) * layer_cols(m, k);
-            float a = sqrtf(6.0f / layer_cols(m, k)) * (k == 2 ? 0.3f : 1.0f);
+            int n = sh_nn_rows(m, k) * sh_nn_cols(m, k);
+            float a = sqrtf(6.0f / sh_nn_cols(m, k)) * (k == 2 ? 0.3f : 1.0f);
             for (int i = 0; i < n; i++)
-                m->w[k][i] = (2 * rndf(&r) - 1) * a;
+                m->w[k][i] = (2 * sh_nn_rndf(&r) - 1) * a;
         }
         for (int i = 0; i < m->hidden; i++)
             m->b[0][i] = m->b[1][i] = 0.05f;
         m->b[2][0] = 0.45f;
         for (size_t i = 0; i < tr->nlat; i++)
-            tr->vq[i] = rndf(&r) - 0.5f;
+            tr->vq[i] = sh_nn_rndf(&r) - 0.5f;
     }
     tr->fm = *m;
     for (int l = 0; l < m->levels; l++) {
@@ -590,7 +333,7 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
         run_phase(&tr, 0);
         /* the network's gradients into worker 0's, then its Adam step */
         for (int k = 0; k < 3; k++) {
-            int n = layer_rows(m, k) * layer_cols(m, k), nb = layer_rows(m, k);
+            int n = sh_nn_rows(m, k) * sh_nn_cols(m, k), nb = sh_nn_rows(m, k);
             for (int t = 1; t < tr.nthreads; t++) {
                 for (int i = 0; i < n; i++) {
                     tr.wk[0].gw[k][i] += tr.wk[t].gw[k][i];
@@ -688,8 +431,8 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
         quantise_weights(&tr);
         for (int k = 0; k < 3; k++) {
             m->wstep[k] = tr.qstep[k];
-            memcpy(m->w[k], tr.qw[k], sizeof(float) * layer_rows(m, k) * layer_cols(m, k));
-            memcpy(m->b[k], tr.qb[k], sizeof(float) * layer_rows(m, k));
+            memcpy(m->w[k], tr.qw[k], sizeof(float) * sh_nn_rows(m, k) * sh_nn_cols(m, k));
+            memcpy(m->b[k], tr.qb[k], sizeof(float) * sh_nn_rows(m, k));
         }
     }
     if (!(*file = av_malloc(hsize + bytes + 16))) {
@@ -719,54 +462,3 @@ end:
     return ret;
 }
 
-void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t bytes, double train_fps,
-                 double max_latents)
-{
-    double bits = bytes * 8.0, tau = 8, min_t = 1 / FFMAX(train_fps, 0.1);
-    int side = FFMAX(width, height);
-    memset(m, 0, sizeof(*m));
-    m->width = width;
-    m->height = height;
-    m->duration = llrint(duration * 1000) / 1000.0;
-    /* The network: more units where the budget carries their weights easily. */
-    m->hidden = bits < 40e3 ? 12 : bits < 400e3 ? 16 : 24;
-    /* Levels from 4 px to half the picture, each twice the last; the finest
-     * the slowest in time and each coarser one twice as quick (a small
-     * level is cheap to change often, a fine one costs per instant).
-     * The time scale: about a latent a bit of the budget (the rate term
-     * zeroes most; the coder skips zero slices nearly free; four a bit
-     * measured 2.5 dB worse on bbb at 20 KB, slower to fit), and no more
-     * than the time allows to be fitted (max_latents). */
-    for (int s = 4; s <= FFMAX(side / 2, 8) && m->levels < SH_NN_MAX_LEVELS; s *= 2)
-        m->grid[m->levels++].stride = s;
-    for (; tau > 0.125; tau /= M_SQRT2) {
-        double next = tau / M_SQRT2, n = 0;
-        for (int l = 0; l < m->levels; l++) {
-            ShNnGrid g = m->grid[l];
-            g.tstride = (float)FFMAX(next / (1 << l), min_t);
-            sh_nn_grid_dims(&g, width, height, m->duration);
-            n += (double)g.gw * g.gh * g.gt;
-        }
-        if (n > FFMIN(bits, max_latents))
-            break;
-    }
-    for (int l = 0; l < m->levels; l++) {
-        ShNnGrid *g = &m->grid[l];
-        g->tstride = lrint(FFMAX(tau / (1 << l), min_t) * 1000) / 1000.0f;
-        g->step = 1;
-        sh_nn_grid_dims(g, width, height, m->duration);
-    }
-}
-
-double sh_nn_latents_for_time(double seconds)
-{
-    /* Measured here (2 cores, 16384 pixels a step): about 50 ns a latent a
-     * step with both threads, and 2000 steps fit well: 10000 a second,
-     * with at least 20000 for the shortest fits. */
-    return FFMAX(20000, 10000 * seconds);
-}
-
-int sh_nn_batch(void)
-{
-    return BATCH;
-}
