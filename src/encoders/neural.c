@@ -107,7 +107,7 @@ static int fit(ShEncoder *enc, NeuralPriv *s)
         return AVERROR(EINVAL);
     }
     sh_nn_shape(&h.model, c->width, c->height, c->duration, c->max_bytes,
-                s->frames.n / FFMAX(c->duration, 0.001));
+                s->frames.n / FFMAX(c->duration, 0.001), sh_nn_latents_for_time(p.time_limit));
     h.fps = c->frame_rate;
     h.frames = (uint32_t)FFMAX(1, llrint(h.model.duration * fps));
     h.model.duration = h.frames / fps;   /* whole frames: the file's length is theirs */

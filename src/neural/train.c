@@ -27,7 +27,7 @@
 #include "shrink/shrink.h"
 
 #define MAX_THREADS 8
-#define BATCH 8192
+#define BATCH 16384             /* pixels a step: the update pass over every latent costs as much */
 #define RATE_EVERY 4            /* the rate's gradient every this many steps, times this */
 #define STE_FROM 0.85           /* of the time: from here on, the file's rounding */
 #define WEIGHT_LEVELS 31        /* weights are coded in +-31 steps of max |w| / 31 */
@@ -64,7 +64,7 @@ typedef struct Trainer {
     int ste, rate_step, phase;
     float lr_lat, lr_w, lambda, beta1t, beta2t;
     float rate_scale[SH_NN_MAX_LEVELS]; /* lambda / pixels * RATE_EVERY */
-    float lap_b[SH_NN_MAX_LEVELS];
+    float lap_b[SH_NN_MAX_LEVELS], lap_e[SH_NN_MAX_LEVELS];
 } Trainer;
 
 static uint64_t rnd(uint64_t *s)
@@ -211,15 +211,15 @@ static void sample_pass(Worker *w)
 }
 
 /* d(-log2 P(y))/dy for a Laplace of scale b, P the mass of [y - 0.5, y + 0.5]. */
-static float rate_grad(float y, float b)
+static float rate_grad(float y, float b, float e)   /* e: exp(-0.5 / b) */
 {
     float a = fabsf(y), g;
     if (a >= 0.5f) {
         g = 1.0f / (b * (float)M_LN2);
     } else {
-        float e = expf(-0.5f / b), sh = sinhf(a / b);
-        float p = 1 - e * coshf(a / b);
-        g = e * sh / (b * FFMAX(p, 1e-6f) * (float)M_LN2);
+        float x = expf(a / b), ix = 1 / x;
+        float p = 1 - e * 0.5f * (x + ix);
+        g = e * 0.5f * (x - ix) / (b * FFMAX(p, 1e-6f) * (float)M_LN2);
     }
     return y < 0 ? -g : g;
 }
@@ -242,7 +242,7 @@ static void update_pass(Worker *w)
             tr->wk[k].glat[i] = 0;
         }
         if (tr->rate_step)
-            g += tr->rate_scale[l] * rate_grad(tr->vq[i], tr->lap_b[l]);
+            g += tr->rate_scale[l] * rate_grad(tr->vq[i], tr->lap_b[l], tr->lap_e[l]);
         {
             float *m = &tr->alat.m[i], *s = &tr->alat.v[i];
             *m = b1 * *m + (1 - b1) * g;
@@ -468,6 +468,7 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
     payload_max = p->target_bytes - hsize;
 
     tr.beta1t = tr.beta2t = 1;
+
     for (;;) {
         double frac = (sh_now() - t0) / FFMAX(p->time_limit, 0.001);
         float lr = frac < 0.03 ? (float)(0.2 + 0.8 * frac / 0.03)
@@ -479,8 +480,11 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
             goto end;
         }
         tr.ste = frac >= STE_FROM;
-        tr.rate_step = steps % RATE_EVERY == 0;
-        tr.lr_lat = 0.08f * lr;
+        /* Once rounding, lambda is settled: the last stretch only fits the
+         * network and the latents to the rounding (a rate pull then drags
+         * latents just over a half to zero, and the file shrinks for nothing). */
+        tr.rate_step = !tr.ste && steps % RATE_EVERY == 0;
+        tr.lr_lat = 0.2f * lr;
         tr.lr_w = 0.004f * lr;
         tr.beta1t *= 0.9f;
         tr.beta2t *= 0.999f;
@@ -517,13 +521,18 @@ int sh_nn_fit(ShNnHeader *h, const ShNnFrames *d, const ShNnFitParams *p, uint8_
             for (int t = 0; t < tr.nthreads; t++)
                 s += tr.wk[t].absum[l];
             tr.lap_b[l] = (float)FFMAX(0.05, s / (tr.off[l + 1] - tr.off[l]));
+            tr.lap_e[l] = expf(-0.5f / tr.lap_b[l]);
         }
         steps++;
         /* Steer lambda by the bytes the coder makes now; frozen once rounding. */
-        if (!tr.ste && steps % 20 == 0) {
+        /* Not in the first tenth: the latents start at zero and Adam's first
+         * steps move them all at once, a burst of bytes that says nothing of
+         * where the fit goes. Small steps often: the fits of a few hundred
+         * steps must settle too. */
+        if (!tr.ste && frac > 0.1 && steps % 10 == 0) {
             bytes = coded_bytes(&tr, 1, rq, &cm);
             double r = (double)bytes / (payload_max * 0.97);
-            lambda *= (float)av_clipd(pow(r, 1.5), 0.7, 1.5);
+            lambda *= (float)av_clipd(r, 0.8, 1.25);
             lambda = av_clipf(lambda, 1e-5f, 1e4f);
             sh_log(SH_LOG_DEBUG, NULL, "neural: step %d, %.0f%% of the time: %zu bytes, lambda %.4g, loss %.5f",
                    steps, frac * 100, bytes, lambda, (tr.wk[0].loss + tr.wk[1 % tr.nthreads].loss) / BATCH);
@@ -604,7 +613,8 @@ end:
     return ret;
 }
 
-void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t bytes, double train_fps)
+void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t bytes, double train_fps,
+                 double max_latents)
 {
     double bits = bytes * 8.0, tau = 8, min_t = 1 / FFMAX(train_fps, 0.1);
     int side = FFMAX(width, height);
@@ -617,9 +627,10 @@ void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t b
     /* Levels from 4 px to half the picture, each twice the last; the finest
      * the slowest in time and each coarser one twice as quick (a small
      * level is cheap to change often, a fine one costs per instant).
-     * The time scale: about four latents a bit of the budget (the rate
-     * term zeroes most; the coder skips zero slices nearly free), at most
-     * 1.5 million (the update pass's time). */
+     * The time scale: about a latent a bit of the budget (the rate term
+     * zeroes most; the coder skips zero slices nearly free; four a bit
+     * measured 2.5 dB worse on bbb at 20 KB, slower to fit), and no more
+     * than the time allows to be fitted (max_latents). */
     for (int s = 4; s <= FFMAX(side / 2, 8) && m->levels < SH_NN_MAX_LEVELS; s *= 2)
         m->grid[m->levels++].stride = s;
     for (; tau > 0.125; tau /= M_SQRT2) {
@@ -630,7 +641,7 @@ void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t b
             sh_nn_grid_dims(&g, width, height, m->duration);
             n += (double)g.gw * g.gh * g.gt;
         }
-        if (n > FFMIN(4 * bits, 1.5e6))
+        if (n > FFMIN(bits, max_latents))
             break;
     }
     for (int l = 0; l < m->levels; l++) {
@@ -639,4 +650,12 @@ void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t b
         g->step = 1;
         sh_nn_grid_dims(g, width, height, m->duration);
     }
+}
+
+double sh_nn_latents_for_time(double seconds)
+{
+    /* Measured here (2 cores, 16384 pixels a step): about 50 ns a latent a
+     * step with both threads, and 2000 steps fit well: 10000 a second,
+     * with at least 20000 for the shortest fits. */
+    return FFMAX(20000, 10000 * seconds);
 }

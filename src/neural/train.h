@@ -49,7 +49,13 @@ typedef struct ShNnFitStats {
 int sh_nn_fit(ShNnHeader *h, const ShNnFrames *data, const ShNnFitParams *p, uint8_t **file, size_t *size,
               ShNnFitStats *st);
 
-/* The model shape the codec uses for a picture, a duration and a budget (bytes). */
-void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t bytes, double train_fps);
+/* The model shape the codec uses for a picture, a duration, a budget
+ * (bytes), the rate of the frames it is fitted on, and the most latents the
+ * time allows (sh_nn_latents_for_time). */
+void sh_nn_shape(ShNnModel *m, int width, int height, double duration, int64_t bytes, double train_fps,
+                 double max_latents);
+/* The most latents a fit of this many seconds trains well: each step's
+ * update pass touches every latent, and a fit wants a few thousand steps. */
+double sh_nn_latents_for_time(double seconds);
 
 #endif
