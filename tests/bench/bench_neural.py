@@ -123,9 +123,11 @@ def db(s):
 
 
 def shrink_commit(shrink):
-    """The commit of the tree the binary was built in (plus '+dirty' when src/ differs)."""
+    """The last commit to touch src/ in the tree the binary was built in (plus '+dirty' when
+    src/ has changes): the code measured, whatever docs were committed since."""
     tree = os.path.dirname(os.path.dirname(os.path.abspath(shrink)))
-    c = subprocess.run(["git", "-C", tree, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    c = subprocess.run(["git", "-C", tree, "log", "-1", "--format=%h", "HEAD", "--", "src", "include"],
+                       capture_output=True, text=True).stdout.strip()
     d = subprocess.run(["git", "-C", tree, "status", "--porcelain", "src"], capture_output=True, text=True).stdout.strip()
     return (c or "?") + ("+dirty" if d else "")
 
@@ -211,7 +213,7 @@ def write_md(path, rows, meta):
     clips = list(dict.fromkeys(r["clip"] for r in rows))
     budgets = sorted({r["budget_kb_min"] for r in rows})
     L = ["## Results", "",
-         f"Measured {meta.get('date', '?')} by `tests/bench/bench_neural.py` (shrink {meta.get('commit', '?')}) "
+         f"Measured {meta.get('date', '?')} by `tests/bench/bench_neural.py` (shrink's src/ at {meta.get('commit', '?')}) "
          f"on {meta.get('machine', '?')}.",
          f"Load: `uptime` before: {meta.get('uptime_before', '?')}; after: {meta.get('uptime_after', '?')}.",
          "",
