@@ -133,7 +133,7 @@ bench-long: deps
 	tests/bench/long.py --shrink $(BUILD)/shrink --work $(BENCH_LONG_WORK) --out $(BENCH_LONG_WORK)/long.md $(BENCH_LONG_ARGS)
 
 # Issue 17's table (docs/NEURAL.md, Results): --codec neural against SVT-AV1, x264 and GIF at equal
-# bytes, 2-200 KB per minute of film, scored at <= 360p: its own target like bench-long (about 45
+# bytes, 2-200 KB per minute of film, scored at <= 360p: its own target like bench-long (about 40
 # minutes, the neural fits dominate). Raw rows and the table in BENCH_NEURAL_WORK, the curves in
 # docs/neural_curves.svg. A quick look: BENCH_NEURAL_ARGS="--clips talkinghead_retalk4_700.mp4
 # --budgets 5,50 --limit-base 10 --limit-per-s 0".

@@ -30,7 +30,9 @@ render_seconds, and for the others one `ffmpeg -i OUT -f null -` (wall).
 
 How long. Dominated by the neural fits: sum over clips and budgets of L, plus
 roughly a minute per clip and budget for the other three and the scoring.
-The default 3 clips x 5 budgets took about 45 minutes on the machine below.
+The default clips at 2,5,20,50 KB/min took 31 minutes (1834 s, 1100 s of it
+neural fits) on the machine below, busy with other work; all five budgets
+would take about 40.
 
 Machine. Written on a 2-core Debian 12 VM (FFmpeg 5.1): runs are sequential
 (the neural fit and the encoders use both cores), and the load average is
