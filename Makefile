@@ -43,7 +43,8 @@ CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/cli/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-full demo asan install uninstall clean deps headers bench bench-long bench-neural-speed
+.PHONY: all check check-full demo asan install uninstall clean deps headers bench bench-long bench-neural \
+        bench-neural-speed
 
 all: $(BUILD)/shrink
 
@@ -131,6 +132,17 @@ BENCH_LONG_WORK ?= $(or $(TMPDIR),/tmp)/shrink-bench-long
 bench-long: deps
 	$(MAKE) all
 	tests/bench/long.py --shrink $(BUILD)/shrink --work $(BENCH_LONG_WORK) --out $(BENCH_LONG_WORK)/long.md $(BENCH_LONG_ARGS)
+
+# Issue 17's table (docs/NEURAL.md, Results): --codec neural against SVT-AV1, x264 and GIF at equal
+# bytes, 2-200 KB per minute of film, scored at <= 360p: its own target like bench-long (about 40
+# minutes, the neural fits dominate). Raw rows and the table in BENCH_NEURAL_WORK, the curves in
+# docs/neural_curves.svg. A quick look: BENCH_NEURAL_ARGS="--clips talkinghead_retalk4_700.mp4
+# --budgets 5,50 --limit-base 10 --limit-per-s 0".
+BENCH_NEURAL_WORK ?= $(BUILD)/bench-neural
+bench-neural: deps
+	$(MAKE) all
+	tests/bench/bench_neural.py --shrink $(BUILD)/shrink --json $(BENCH_NEURAL_WORK)/neural_results.json \
+	    --md $(BENCH_NEURAL_WORK)/neural_results.md --svg docs/neural_curves.svg $(BENCH_NEURAL_ARGS)
 
 demo: deps
 	$(MAKE) all
