@@ -329,6 +329,28 @@ expect_rc 0 "--plan --json"
 nothing_new "$CASE_DIR"
 case_end
 
+# --report on a .shn: measured against the source through the codec's own decoder, as
+# FFmpeg measures the decoded file (luma SSIM at the source's 320x180, within 0.05), and the
+# contact sheet and plot written beside it.
+case_begin report
+in=$(clip_into a.mp4 "$CASE_DIR" "${CLIP[@]}")
+run_shrink "$in" --codec neural --target "$TARGET" --time-limit 2 --report --json -o "$CASE_DIR/r.shn"
+expect_rc 0
+ssim=$(json_get "$OUT" measured.ssim)
+psnr=$(json_get "$OUT" measured.psnr)
+python3 -c "import sys; s=float(sys.argv[1]); p=float(sys.argv[2]); sys.exit(0 if 0 < s <= 1 and p > 10 else 1)" \
+    "$ssim" "$psnr" 2>/dev/null || err "measured ssim $ssim psnr $psnr"
+[ "$(head -c 4 "$CASE_DIR/r.shn.sheet.png" | tail -c 3)" = PNG ] || err "no contact sheet PNG"
+grep -q "<svg" "$CASE_DIR/r.shn.plot.svg" 2>/dev/null || err "no plot SVG"
+shrink_decode "$CASE_DIR/r.shn" -o "$CASE_DIR/r.y4m" -q
+expect_rc 0 "decode"
+ff=$(ffmpeg -nostdin -v info -i "$CASE_DIR/r.y4m" -i "$in" -lavfi \
+    "[0:v]scale=320:180:flags=bicubic,setpts=N[a];[1:v]scale=320:180:flags=bicubic,setpts=N[b];[a][b]ssim" \
+    -f null - 2>&1 | grep -oE 'SSIM Y:[0-9.]+' | head -1 | cut -d: -f2)
+python3 -c "import sys; sys.exit(0 if abs(float(sys.argv[1]) - float(sys.argv[2])) <= 0.05 else 1)" \
+    "$ssim" "${ff:-0}" 2>/dev/null || err "shrink measured SSIM $ssim, FFmpeg on the decode $ff"
+case_end
+
 # SIGINT while training (1 s in, of a 20 s fit): exit 130, no output, no .part, no temp.
 case_begin sigint_training
 in=$(clip_into a.mp4 "$CASE_DIR" "${CLIP[@]}")
