@@ -78,29 +78,19 @@ void sh_job_progress(Job *j, const char *stage, double fraction, int64_t bytes)
 }
 
 /*
- * Encoders whose size is not a bitrate (SH_ENC_CAP_PALETTE: GIF): the
- * solver's palette fit chooses and encodes from the opened input and
- * leaves one temporary file; checking it and putting it in place are the
- * job's, as for any output.
+ * Encoders that make their output themselves from the opened input, for the
+ * job's container: SH_ENC_CAP_WHOLE_FILM (the learned codec, neural.c) and
+ * SH_ENC_CAP_PALETTE (GIF: its size is not a bitrate; the solver's palette
+ * fit chooses and encodes, leaving one temporary file). Checking the file
+ * and putting it in place are the job's, as for any output. The first video
+ * encoder with cap that writes the container and --codec allows, or NULL.
  */
-static const ShEncoderDesc *find_palette_encoder(const Job *j)
+static const ShEncoderDesc *find_own_encoder(const Job *j, unsigned cap)
 {
     for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d))
-        if ((d->caps & SH_ENC_CAP_PALETTE) && d->type == AVMEDIA_TYPE_VIDEO &&
-            sh_encoder_supports_container(d, j->format->muxer) &&
+        if ((d->caps & cap) && d->type == AVMEDIA_TYPE_VIDEO && sh_encoder_supports_container(d, j->format->muxer) &&
             (!j->opt->codec || !strcmp(j->opt->codec, "auto") || !strcmp(j->opt->codec, d->name)))
             return d;   /* (another --codec goes on to the solver, which says it cannot) */
-    return NULL;
-}
-
-/* Encoders that take the whole film at once (SH_ENC_CAP_WHOLE_FILM), for
- * their container: neural.c runs them. */
-static const ShEncoderDesc *find_whole_film_encoder(const Job *j)
-{
-    for (const ShEncoderDesc *d = sh_encoder_next(NULL); d; d = sh_encoder_next(d))
-        if ((d->caps & SH_ENC_CAP_WHOLE_FILM) && sh_encoder_supports_container(d, j->format->muxer) &&
-            (!j->opt->codec || !strcmp(j->opt->codec, "auto") || !strcmp(j->opt->codec, d->name)))
-            return d;
     return NULL;
 }
 
@@ -307,6 +297,7 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
     Attempt best = { 0 };
     double t0 = sh_now();
     ShPhase phase = SH_PHASE_SETUP;
+    const ShEncoderDesc *own;   /* an encoder that makes the output itself (find_own_encoder) */
     int ret;
 
     memset(res, 0, sizeof(*res));
@@ -320,42 +311,30 @@ static int job_run(Job *j, const ShOptions *opt, const ShJobPlan *given, ShJobRe
 
     if ((ret = sh_job_check_paths(j)) < 0)
         goto end;
+    if (!(own = find_own_encoder(j, SH_ENC_CAP_WHOLE_FILM)))
+        own = find_own_encoder(j, SH_ENC_CAP_PALETTE);
     phase = SH_PHASE_INPUT;
     if ((ret = sh_input_open(&j->in, j->input)) < 0 ||
         (ret = sh_input_select_audio(j->in, opt->audio_track)) < 0 ||
         (ret = sh_input_set_range(j->in, opt->start, opt->end)) < 0 ||
-        /* GIF has no HDR: it is always tone-mapped. */
-        (ret = sh_input_set_picture(j->in, find_palette_encoder(j) || find_whole_film_encoder(j) ? SH_HDR_TONEMAP :
-                                    opt->hdr, opt->deinterlace)) < 0 ||
+        /* GIF and the learned codec have no HDR: always tone-mapped. */
+        (ret = sh_input_set_picture(j->in, own ? SH_HDR_TONEMAP : opt->hdr, opt->deinterlace)) < 0 ||
         (ret = sh_job_crop(j, given)) < 0)
         goto end;
     sh_input_warn_index(j->in);
     j->info = sh_input_info(j->in);
     j->origin = j->info->range_start;
 
-    {
-        const ShEncoderDesc *whole = find_whole_film_encoder(j);
-        if (whole) {
-            phase = SH_PHASE_PLAN;
-            if ((ret = sh_job_whole_film(j, whole, &best, &phase)) < 0 || opt->plan_only)
-                goto end;
-            res->bytes = best.bytes;
-            best.path[0] = 0;
-            phase = SH_PHASE_NONE;
+    if (own) {
+        phase = own->caps & SH_ENC_CAP_WHOLE_FILM ? SH_PHASE_PLAN : SH_PHASE_ENCODE;
+        ret = own->caps & SH_ENC_CAP_WHOLE_FILM ? sh_job_whole_film(j, own, &best, &phase)
+                                                : run_palette_fit(j, own, &best, &phase);
+        if (ret < 0 || opt->plan_only)
             goto end;
-        }
-    }
-    {
-        const ShEncoderDesc *fitter = find_palette_encoder(j);
-        if (fitter) {
-            phase = SH_PHASE_ENCODE;
-            if ((ret = run_palette_fit(j, fitter, &best, &phase)) < 0 || opt->plan_only)
-                goto end;
-            res->bytes = best.bytes;
-            best.path[0] = 0;
-            phase = SH_PHASE_NONE;
-            goto end;
-        }
+        res->bytes = best.bytes;
+        best.path[0] = 0;
+        phase = SH_PHASE_NONE;
+        goto end;
     }
     /* Before the plan: their bytes come off the budget first. Not in a
      * scale-out chunk (a plan given): the film's join writes its container. */

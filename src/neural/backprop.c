@@ -30,13 +30,13 @@ SH_NN_CLONES static void sample_block(Worker *w, LaneAcc *acc, double *loss)
     float in[SH_NN_MAX_LEVELS][LANES], din[SH_NN_MAX_LEVELS][LANES];
     float h1[SH_NN_MAX_HIDDEN][LANES], h2[SH_NN_MAX_HIDDEN][LANES];
     float dh1[SH_NN_MAX_HIDDEN][LANES], dh2[SH_NN_MAX_HIDDEN][LANES];
-    float out[SH_NN_OUT][LANES], dout[SH_NN_OUT][LANES];
+    float out[SH_NN_OUT][LANES], dout[SH_NN_OUT][LANES], tgt[SH_NN_OUT][LANES];
 
     for (int s = 0; s < LANES; s++) {
         int i = (int)(sh_nn_rnd(&w->rng) % d->n);
         int x = (int)(sh_nn_rnd(&w->rng) % d->width), y = (int)(sh_nn_rnd(&w->rng) % d->height);
         size_t p = (size_t)y * d->width + x;
-        float tgt[3] = { (d->y[i][p] - 16) / 219.0f, (d->cb[i][p] - 128) / 224.0f, (d->cr[i][p] - 128) / 224.0f };
+        float t[3] = { (d->y[i][p] - 16) / 219.0f, (d->cb[i][p] - 128) / 224.0f, (d->cr[i][p] - 128) / 224.0f };
         for (int l = 0; l < L; l++) {
             const ShNnGrid *g = &m->grid[l];
             float fx, fy, ft;
@@ -64,46 +64,16 @@ SH_NN_CLONES static void sample_block(Worker *w, LaneAcc *acc, double *loss)
             dt[l] = ddt;
         }
         for (int c = 0; c < SH_NN_OUT; c++)
-            out[c][s] = tgt[c];   /* (the target, until the forward pass overwrites it) */
+            tgt[c][s] = t[c];
     }
 
-    /* forward */
-    for (int r = 0; r < H; r++) {
-        const float *wr = m->w[0] + r * L;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[0][r];
-        for (int k = 0; k < L; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += wr[k] * in[k][s];
-        for (int s = 0; s < LANES; s++)
-            h1[r][s] = a[s] > 0 ? a[s] : 0;
-    }
-    for (int r = 0; r < H; r++) {
-        const float *wr = m->w[1] + r * H;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[1][r];
-        for (int k = 0; k < H; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += wr[k] * h1[k][s];
-        for (int s = 0; s < LANES; s++)
-            h2[r][s] = a[s] > 0 ? a[s] : 0;
-    }
-    for (int c = 0; c < SH_NN_OUT; c++) {
-        const float *wr = m->w[2] + c * H;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[2][c];
-        for (int k = 0; k < H; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += wr[k] * h2[k][s];
+    sh_nn_forward(m, (const float (*)[LANES])in, h1, h2, out);
+    for (int c = 0; c < SH_NN_OUT; c++)
         for (int s = 0; s < LANES; s++) {
-            float e = a[s] - out[c][s];
+            float e = out[c][s] - tgt[c][s];
             *loss += sh_nn_chan_weight[c] * e * e;
             dout[c][s] = 2 * sh_nn_chan_weight[c] * e * inv_b;
         }
-    }
 
     /* backward */
     for (int k = 0; k < H; k++)

@@ -71,48 +71,13 @@ static uint8_t to_byte(float v, float lo, float range, int hi)
     return (uint8_t)av_clip(x, 16, hi);
 }
 
-/*
- * The network on LANES pixels at once, [unit][lane]: each lane's operations
- * are those of one pixel in the same order, and the compiler makes vector
- * instructions of the lanes (2x the pixels a second of one at a time, with
- * the AVX2 clone, on a 320x180 film).
- */
-#define LANES 8
+#define LANES SH_NN_LANES
 
+/* (2x the pixels a second of one at a time, with the AVX2 clone, on a 320x180 film) */
 SH_NN_CLONES static void network(const ShNnModel *m, const float in[][LANES], float out[][LANES])
 {
-    const int h = m->hidden, L = m->levels;
     float h1[SH_NN_MAX_HIDDEN][LANES], h2[SH_NN_MAX_HIDDEN][LANES];
-    for (int i = 0; i < h; i++) {
-        const float *w = m->w[0] + i * L;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[0][i];
-        for (int k = 0; k < L; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += w[k] * in[k][s];
-        for (int s = 0; s < LANES; s++)
-            h1[i][s] = a[s] > 0 ? a[s] : 0;
-    }
-    for (int i = 0; i < h; i++) {
-        const float *w = m->w[1] + i * h;
-        float a[LANES];
-        for (int s = 0; s < LANES; s++)
-            a[s] = m->b[1][i];
-        for (int k = 0; k < h; k++)
-            for (int s = 0; s < LANES; s++)
-                a[s] += w[k] * h1[k][s];
-        for (int s = 0; s < LANES; s++)
-            h2[i][s] = a[s] > 0 ? a[s] : 0;
-    }
-    for (int c = 0; c < SH_NN_OUT; c++) {
-        const float *w = m->w[2] + c * h;
-        for (int s = 0; s < LANES; s++)
-            out[c][s] = m->b[2][c];
-        for (int k = 0; k < h; k++)
-            for (int s = 0; s < LANES; s++)
-                out[c][s] += w[k] * h2[k][s];
-    }
+    sh_nn_forward(m, in, h1, h2, out);
 }
 
 void sh_nn_render(const ShNnModel *m, double t, uint8_t *const planes[3], const ptrdiff_t stride[3],
@@ -137,7 +102,7 @@ void sh_nn_render(const ShNnModel *m, double t, uint8_t *const planes[3], const 
         for (int l = 0; l < m->levels; l++) {
             const ShNnGrid *g = &m->grid[l];
             ShNnCorner c;
-            sh_nn_corner(g, 0.5f, y + 0.5f, t, &c);
+            sh_nn_corner(g, y + 0.5f, t, &c);
             const float *p = g->v + c.base;
             float s = g->step * SH_NN_LATENT_SCALE;
             for (int x = 0; x < g->gw; x++)

@@ -198,7 +198,6 @@ static int trainer_init(Trainer *tr, ShNnModel *m, const ShNnFrames *d, const Sh
     for (int t = 0; t < tr->nthreads; t++) {
         Worker *w = &tr->wk[t];
         w->tr = tr;
-        w->index = t;
         w->rng = seed + 0x1234567ull * (t + 1);
         w->lo = tr->nlat * t / tr->nthreads;
         w->hi = tr->nlat * (t + 1) / tr->nthreads;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "neural/net.h"
 #include "neural/train.h"
 
 #define MAX_THREADS 8
@@ -21,7 +22,7 @@
 /* Y, then Cb and Cr at a quarter: every other codec codes them at a quarter of the pixels. */
 static const float sh_nn_chan_weight[SH_NN_OUT] = { 1.0f, 0.25f, 0.25f };
 
-#define LANES 8
+#define LANES SH_NN_LANES
 
 /* The weights' gradients lane by lane (backprop.c: LANES samples at once). */
 typedef struct LaneAcc {
@@ -35,7 +36,6 @@ typedef struct Adam {
 
 typedef struct Worker {
     struct Trainer *tr;
-    int index;
     uint64_t rng;
     float *glat;              /* latent gradients of this worker's pixels */
     float *gw[3], *gb[3];
@@ -60,7 +60,7 @@ typedef struct Trainer {
     Worker wk[MAX_THREADS];
     /* this step */
     int ste, rate_step, phase;
-    float lr_lat, lr_w, lambda, beta1t, beta2t;
+    float lr_lat, lr_w, beta1t, beta2t;
     float rate_scale[SH_NN_MAX_LEVELS]; /* lambda / pixels * RATE_EVERY */
     float lap_b[SH_NN_MAX_LEVELS], lap_e[SH_NN_MAX_LEVELS];
 } Trainer;

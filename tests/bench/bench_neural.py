@@ -51,12 +51,12 @@ Usage: tests/bench/bench_neural.py [--clips bbb,talkinghead] [--budgets 2,5,20,5
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
-import argparse, json, math, os, platform, re, shutil, subprocess, sys, tempfile, time
+import argparse, json, math, os, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from bench import run  # noqa: E402  (same timing helper as make bench)
+from bench import machine, run  # noqa: E402  (same timing helper as make bench)
 
 DEFAULT_CLIPS = "bbb_360p_60s.mp4,talkinghead_retalk4_700.mp4,highway_540p_60fps.mp4"
 CODECS = {  # name -> (shrink options, output extension)
@@ -198,17 +198,6 @@ def fmt_row(r):
 
 
 # ---- report -------------------------------------------------------------------------------
-
-def machine():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except Exception:
-        pass
-    ff = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.splitlines()[0]
-    return f"{platform.node()}, {cpu}, {os.cpu_count()} cores, {platform.platform()}; {' '.join(ff.split()[:3])}"
-
 
 def write_md(path, rows, meta):
     codecs = [c for c in CODECS if any(r["codec"] == c for r in rows)]

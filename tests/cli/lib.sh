@@ -212,6 +212,20 @@ handles() {
     done
 }
 
+# interrupt PID SECONDS: send PID SIGINT and wait for it (RC its exit status); still running
+# SECONDS later, it is killed and that is an error.
+interrupt() {
+    local pid=$1 i
+    kill -INT "$pid"
+    for ((i = 0; i < $2 * 20; i++)); do kill -0 "$pid" 2>/dev/null || break; nap 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
+        err "still running $2 s after SIGINT; killed"
+    fi
+    wait "$pid"
+    RC=$?
+}
+
 # nap SECONDS: sleep without starting a process (read's timeout on a pipe nobody writes to),
 # for the loops that poll a running shrink every 10-50 ms: a `sleep` process costs 1-8 ms of
 # CPU here, and at 100 polls a second that took a core from the shrink being watched.

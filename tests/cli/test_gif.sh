@@ -240,14 +240,7 @@ for when in search encode; do
         skip "sigint_$when" "shrink ended before the signal"
         continue
     fi
-    kill -INT "$pid"
-    for ((i = 0; i < 600; i++)); do kill -0 "$pid" 2>/dev/null || break; nap 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid"
-        err "still running 30 s after SIGINT"
-    fi
-    wait "$pid"
-    RC=$?
+    interrupt "$pid" 30
     if [ "$RC" = 0 ]; then
         rm -f "$CASE_DIR/sig.gif"
         skip "sigint_$when" "shrink finished before the signal took effect"

@@ -361,14 +361,7 @@ pid=$!
 handles "$pid" INT
 sleep 1
 if kill -0 "$pid" 2>/dev/null; then
-    kill -INT "$pid"
-    for ((i = 0; i < 400; i++)); do kill -0 "$pid" 2>/dev/null || break; nap 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid"
-        err "still running 20 s after SIGINT; killed"
-    fi
-    wait "$pid"
-    RC=$?
+    interrupt "$pid" 20
     expect_rc 130 "SIGINT while training"
     nothing_new "$CASE_DIR"
     [ "$(sha "$in")" = "$before" ] || err "the input changed"
