@@ -61,7 +61,7 @@ int decode_main(int argc, char **argv)
         printf(",\"output\":");
         json_string(output);
         printf(",\"width\":%d,\"height\":%d,\"fps\":%.6g,\"frames\":%lld,\"duration\":%.3f,\"bytes\":%lld,"
-               "\"seconds\":%.3f,\"render_seconds\":%.3f,\"realtime\":%.2f}\n",
+               "\"seconds\":%.3f,\"render_seconds\":%.6f,\"realtime\":%.2f}\n",
                r.width, r.height, r.fps, (long long)r.frames, r.duration, (long long)r.bytes, r.seconds,
                r.render_seconds, r.render_seconds > 0 ? r.duration / r.render_seconds : 0);
     } else if (cli.verbosity >= 0) {
