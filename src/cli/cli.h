@@ -281,9 +281,12 @@ typedef struct ShowNames {
     int have_sheet, have_plot;
 } ShowNames;
 
-/* Name them after output and check them before any work: never an input of
- * the run, an existing file only with --force. Returns 0 or an exit code (said on stderr). */
-int show_prepare(const Cli *cli, const ProtectList *inputs, const char *input, const char *output, ShowNames *sn);
+/* Name them after output (in --report-dir, under the walk's sub-directory sub,
+ * NULL or "" or "a/b/") and check them before any work: never an input of the
+ * run nor a file it wrote (written), an existing file only with --force.
+ * Returns 0 or an exit code (said on stderr). */
+int show_prepare(const Cli *cli, const ProtectList *inputs, const ProtectList *written, const char *input,
+                 const char *sub, const char *output, ShowNames *sn);
 /* Write them once the job is done. Returns 0 or a negative AVERROR (logged). */
 int show_write(const Cli *cli, const ShOptions *o, const ShJobResult *res, int64_t target, ShowNames *sn);
 

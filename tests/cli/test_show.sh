@@ -60,6 +60,36 @@ expect_rc 0
 dir_expect "$CASE_DIR" pics
 case_end
 
+# A walk with --report-dir: the input's directory under the walked one is kept, as --outdir
+# keeps it, so a/x.mp4 and b/x.mp4 (both making x.shrunk.mp4) get a picture each. Two walked
+# directories with x.mp4 at their tops still meet in one name: the second item is refused
+# (the batch exits 7), and even --force never replaces a picture the same run wrote.
+case_begin report_dir_walk
+mkdir -p "$CASE_DIR/w/a" "$CASE_DIR/w/b"
+clip_into x.mp4 "$CASE_DIR/w/a" "${CLIP[@]}" >/dev/null
+clip_into x.mp4 "$CASE_DIR/w/b" "${CLIP[@]}" dur=3 >/dev/null
+run_shrink "$CASE_DIR/w" --target 200KB --plan --report-dir "$CASE_DIR/pics" --no-search --json
+expect_rc 0
+for i in 0 1; do
+    d=$(jl get "$OUT" $i input | sed 's|.*/w/\(.\)/x.mp4$|\1|')
+    plot=$(jl get "$OUT" $i plot)
+    [ "$plot" = "$CASE_DIR/pics/$d/x.shrunk.mp4.plot.svg" ] || err "item $i: JSON plot '$plot', expected pics/$d/"
+    [ -s "$plot" ] && grep -q "<svg" "$plot" || err "item $i: no plot at $plot"
+done
+cmp -s "$CASE_DIR/pics/a/x.shrunk.mp4.plot.svg" "$CASE_DIR/pics/b/x.shrunk.mp4.plot.svg" &&
+    err "the two plots are the same file's (5 s and 3 s inputs)"
+rm -rf "$CASE_DIR/pics"
+run_shrink "$CASE_DIR/w/a" "$CASE_DIR/w/b" --target 200KB --plan --report-dir "$CASE_DIR/pics" --no-search --force --json
+expect_rc 7 "two walked tops (one item failed: 7)"
+grep -q "was written from an earlier input" "$ERR" || err "no 'earlier input' message: $(stderr_text)"
+[ "$(jl get "$OUT" 1 action)" = failed ] || err "the second item: $(jl get "$OUT" 1 action)"
+[ "$(jl get "$OUT" 1 exit)" = 6 ] || err "the second item's exit: $(jl get "$OUT" 1 exit)"
+[ "$(jl get "$OUT" 0 plot)" = "$CASE_DIR/pics/x.shrunk.mp4.plot.svg" ] || err "the first item's plot: $(jl get "$OUT" 0 plot)"
+[ "$(jl get "$OUT" 1 plot)" = null ] || err "the refused item names a plot: $(jl get "$OUT" 1 plot)"
+grep -q "<svg" "$CASE_DIR/pics/x.shrunk.mp4.plot.svg" || err "no plot from the first item"
+[ "$(ls -A "$CASE_DIR/pics")" = x.shrunk.mp4.plot.svg ] || err "in pics: $(ls -A "$CASE_DIR/pics" | _words)"
+case_end
+
 # A picture in the way: refused before any work (exit 6, the file kept); --force replaces it.
 case_begin exists_and_force
 in=$(clip_into in.mp4 "$CASE_DIR" "${CLIP[@]}")
