@@ -39,6 +39,25 @@ dir_expect "$CASE_DIR" a.shrunk.mp4 c.shrunk.mp4
 no_leftovers "$CASE_DIR"
 case_end
 
+# Two walked directories with x.mp4 at their tops, one --outdir: both would be out/x.shrunk.mp4.
+# The first is written, the second refused (its item exit 6, the batch 7), the first kept.
+case_begin outdir_two_tops
+mkdir -p "$CASE_DIR/w1" "$CASE_DIR/w2"
+clip_into x.mp4 "$CASE_DIR/w1" "${CLIP[@]}" >/dev/null
+clip_into x.mp4 "$CASE_DIR/w2" "${CLIP[@]}" dur=2 >/dev/null
+run_shrink "$CASE_DIR/w1" "$CASE_DIR/w2" --target "$TARGET" --speed fast --no-search --outdir "$CASE_DIR/out" --force --json
+expect_rc 7
+expect_jsonl 2
+[ "$(jl get "$OUT" 1 action)" = failed ] && [ "$(jl get "$OUT" 1 exit)" = 6 ] ||
+    err "the second x.mp4: action $(jl get "$OUT" 1 action), exit $(jl get "$OUT" 1 exit)"
+grep -q "was written from an earlier input" "$ERR" || err "no 'earlier input' message: $(stderr_text)"
+[ "$(ls -A "$CASE_DIR/out")" = x.shrunk.mp4 ] || err "in out/: $(ls -A "$CASE_DIR/out" | _words)"
+[ -s "$CASE_DIR/out/x.shrunk.mp4" ] && [ "$(fsize "$CASE_DIR/out/x.shrunk.mp4")" = "$(jl get "$OUT" 0 bytes)" ] ||
+    err "out/x.shrunk.mp4 is not the first item's output ($(jl get "$OUT" 0 bytes) B)"
+d=$(fmt_duration "$CASE_DIR/out/x.shrunk.mp4")
+python3 -c "import sys; sys.exit(abs(float('$d') - 4) > 0.2)" || err "out/x.shrunk.mp4 lasts $d s, the first (4 s) input's"
+case_end
+
 # The same as a directory, with --json and --outdir: walked in name order
 # (sub/ between b and d), layout kept; hidden files, other extensions and our
 # own outputs left alone; a link loop walked once.
