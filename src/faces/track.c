@@ -270,12 +270,21 @@ int sh_face_regions_attach(AVFrame *f, const ShFaceRegion *r, int n, double stre
     AVFrameSideData *sd;
     AVRegionOfInterest *roi;
     av_frame_remove_side_data(f, AV_FRAME_DATA_REGIONS_OF_INTEREST);
-    if (n <= 0)
-        return 0;
-    sd = av_frame_new_side_data(f, AV_FRAME_DATA_REGIONS_OF_INTEREST, n * sizeof(*roi));
+    /* A picture without faces still gets a list: one region, the whole
+     * picture, offset 0 (the same quantisers as none). libx265 3.5 keeps a
+     * picture's offset buffer only if the first picture it made that frame
+     * for came with offsets, and later copies offsets into it regardless:
+     * a film whose faces appear after its first pictures crashed it (x265
+     * at 1280x720, medium: a NULL memcpy in x265::Encoder::encode). */
+    sd = av_frame_new_side_data(f, AV_FRAME_DATA_REGIONS_OF_INTEREST, FFMAX(n, 1) * sizeof(*roi));
     if (!sd)
         return AVERROR(ENOMEM);
     roi = (AVRegionOfInterest *)sd->data;
+    if (n <= 0) {
+        roi[0] = (AVRegionOfInterest){ .self_size = sizeof(*roi), .right = f->width, .bottom = f->height,
+                                       .qoffset = av_make_q(0, 1) };
+        return 0;
+    }
     for (int i = 0; i < n; i++) {
         roi[i] = (AVRegionOfInterest){
             .self_size = sizeof(*roi),
