@@ -32,23 +32,24 @@ watch_shrink() {
     RC=$?
 }
 
-# ---- the bound holds: 1280x720 for 6 s is ~200 MB of raw frames (the cached run held 620 MB for 10 s), the bound 20 MB ----
-# (6 s: 10 s took 50 s of CPU in this case and the next; the cached run still holds 10 times the bound)
+# ---- the bound holds: 1280x720 for 3 s is ~100 MB of raw frames (the cached run held 620 MB for 10 s), the bound 20 MB ----
+# (3 s: 10 s took 50 s of CPU in this case and the next, 6 s 25 s; the cached run still holds
+# over 5 times the bound, which the case checks)
 case_begin bounded_disk
-in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=6 audio=sine)
+in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=3 audio=sine)
 BOUND=20000000
-SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --fps 25 --target 600k \
+SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --fps 25 --target 300k \
     -o "$CASE_DIR/bounded.mp4" --json
 expect_rc 0 "shrink with SHRINK_TMP_MAX=20MB"
 peak=$(cat "$CASE_DIR/peak" 2>/dev/null || echo 0)
 # 1 MB of margin: the sampling interval (a few frames of 1.4 MB land between two samples).
 [ "$peak" -le $((BOUND + 1000000)) ] || err "TMPDIR held $peak bytes at its peak, over the 20 MB bound"
 echo "   peak TMPDIR use with SHRINK_TMP_MAX=20MB: $peak bytes"
-[ "$RC" = 0 ] && check_output "$CASE_DIR/bounded.mp4" "$in" 600000 --json "$OUT" --fill 0.9
+[ "$RC" = 0 ] && check_output "$CASE_DIR/bounded.mp4" "$in" 300000 --json "$OUT" --fill 0.9
 cp "$OUT" "$CASE_DIR/bounded.json"
 no_leftovers "$CASE_DIR"
 # The same job with the cache (default bound): the same frames, so the same encode.
-watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --fps 25 --target 600k \
+watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --fps 25 --target 300k \
     -o "$CASE_DIR/cached.mp4" --json
 expect_rc 0 "shrink with the default bound"
 cpeak=$(cat "$CASE_DIR/peak.cached" 2>/dev/null || echo 0)
@@ -69,23 +70,24 @@ no_leftovers "$CASE_DIR"
 case_end
 
 # ---- the same through a trim: the re-decode seeks and cuts as the first decode did ----
+# (the same 3 s clip, cut to 0.75-2.5 s: 1.75 s of 720p is 60 MB raw, three times the bound)
 case_begin bounded_disk_trim
-in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=6 audio=sine)
-SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --fps 25 --target 400k \
-    --start 1.5 --end 5 -o "$CASE_DIR/bounded.mp4" --json
-expect_rc 0 "shrink --start 1.5 --end 5 with SHRINK_TMP_MAX=20MB"
+in=$(clip_into hd.mp4 "$CASE_DIR" size=1280x720 rate=25 dur=3 audio=sine)
+SHRINK_TMP_MAX=20MB watch_shrink "$CASE_TMP" "$CASE_DIR/peak" "$in" --codec x264 --height 720 --fps 25 --target 200k \
+    --start 0.75 --end 2.5 -o "$CASE_DIR/bounded.mp4" --json
+expect_rc 0 "shrink --start 0.75 --end 2.5 with SHRINK_TMP_MAX=20MB"
 peak=$(cat "$CASE_DIR/peak" 2>/dev/null || echo 0)
 [ "$peak" -le $((BOUND + 1000000)) ] || err "TMPDIR held $peak bytes at its peak, over the 20 MB bound"
 if [ -s "$CASE_DIR/bounded.mp4" ]; then
     d=$(fmt_duration "$CASE_DIR/bounded.mp4")
-    python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - 3.5) > 0.1)" "$d" || err "output lasts $d s, not 3.5"
-    [ "$(fsize "$CASE_DIR/bounded.mp4")" -le 400000 ] || err "output over the target: $(fsize "$CASE_DIR/bounded.mp4")"
+    python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - 1.75) > 0.1)" "$d" || err "output lasts $d s, not 1.75"
+    [ "$(fsize "$CASE_DIR/bounded.mp4")" -le 200000 ] || err "output over the target: $(fsize "$CASE_DIR/bounded.mp4")"
     ffmpeg -v error -i "$CASE_DIR/bounded.mp4" -f null - 2>"$CASE_DIR.dec" && [ ! -s "$CASE_DIR.dec" ] ||
         err "output does not decode cleanly: $(head -c 200 "$CASE_DIR.dec")"
 fi
-watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --fps 25 --target 400k \
-    --start 1.5 --end 5 -o "$CASE_DIR/cached.mp4" --json
-expect_rc 0 "shrink --start 1.5 --end 5 with the default bound"
+watch_shrink "$CASE_TMP" "$CASE_DIR/peak.cached" "$in" --codec x264 --height 720 --fps 25 --target 200k \
+    --start 0.75 --end 2.5 -o "$CASE_DIR/cached.mp4" --json
+expect_rc 0 "shrink --start 0.75 --end 2.5 with the default bound"
 if [ -s "$CASE_DIR/bounded.mp4" ] && [ -s "$CASE_DIR/cached.mp4" ]; then
     a=$(fsize "$CASE_DIR/bounded.mp4")
     b=$(fsize "$CASE_DIR/cached.mp4")
