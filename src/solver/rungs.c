@@ -130,8 +130,13 @@ void sh_solver_final_job(RungJob *jb, const Search *s, const ShCandidate *c, int
 /* Sample encodes run this many at a time at most: each holds an encoder. */
 #define SH_SEARCH_THREADS 4
 /* Above this many pixels a candidate's encoder is big enough (SVT-AV1 at
- * 1080p: hundreds of MB) that two at once could break the memory bound. */
-#define SH_SEARCH_PARALLEL_MAX_PIXELS (1280 * 720)
+ * 1080p: hundreds of MB) that two at once could break the memory bound.
+ * Measured peaks (whole job, --codec auto, 500 KB, 720p sources): two at
+ * once at 1280x720 and 1150x720 were 667-718 MiB, at 1066x600 574 MiB, at
+ * 854x480 481 MiB; one at a time 344-505 MiB at 854x480 to 1280x720, the
+ * job's wall time 0 to 8% longer (x264, x265 and SVT-AV1 fill both cores on
+ * their own above 480 lines). */
+#define SH_SEARCH_PARALLEL_MAX_PIXELS (640 * 480)
 
 /*
  * Run the jobs on up to one thread per core. The candidates of one step of
