@@ -130,6 +130,18 @@ static int valid_date(const char *s)
     return y >= 2000 && y <= 2999 && m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
 }
 
+/* A row read from a file owns its strings (a built-in one points at constants). */
+static void preset_clear(Preset *p)
+{
+    if (p->source) {
+        av_freep(&p->name);
+        av_freep(&p->limit);
+        av_freep(&p->basis);
+        av_freep(&p->checked);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
 /* One line's five fields into p (strings still in buf). Returns 0, 1 (no service:
  * blank or a comment) or -1 (said). */
 static int parse_line(char *buf, const char *file, int line, Preset *p)
@@ -173,11 +185,13 @@ static int parse_line(char *buf, const char *file, int line, Preset *p)
         return bad(file, line, "%sno basis: say why this many bytes (the margin taken, and where it comes from)", "");
     if (!valid_date(f[4]))
         return bad(file, line, "checked '%s': the date the limit was checked, YYYY-MM-DD", f[4]);
-    if (!(p->name = av_strdup(f[0])) || !(p->limit = av_strdup(f[2])) || !(p->basis = av_strdup(f[3])) ||
-        !(p->checked = av_strdup(f[4])))
-        return bad(file, line, "%sout of memory", "");
-    p->bytes = bytes;
     p->source = file;
+    if (!(p->name = av_strdup(f[0])) || !(p->limit = av_strdup(f[2])) || !(p->basis = av_strdup(f[3])) ||
+        !(p->checked = av_strdup(f[4]))) {
+        preset_clear(p);
+        return bad(file, line, "%sout of memory", "");
+    }
+    p->bytes = bytes;
     p->line = line;
     return 0;
 }
@@ -213,6 +227,7 @@ static int merge(const Preset *p)
 {
     for (int i = 0; i < ntable; i++)
         if (!strcasecmp(table[i].name, p->name)) {
+            preset_clear(&table[i]);
             table[i] = *p;
             return 0;
         }
@@ -227,7 +242,7 @@ static int load_file(const char *path, const char *kind, int required)
     static char data[FILE_MAX + 1];
     char line[LINE_MAX_BYTES + 1];
     Preset rows[ROWS_MAX];
-    int len = read_file(path, required, data), nrows = 0, ln = 0;
+    int len = read_file(path, required, data), nrows = 0, ln = 0, ret = -1;
     ServiceSource *src = &sources[nsources++];
 
     src->path = path;
@@ -239,37 +254,55 @@ static int load_file(const char *path, const char *kind, int required)
         return -1;
     for (int pos = 0; pos < len; ln++) {
         const char *start = data + pos, *nl = memchr(start, '\n', len - pos);
-        int n = nl ? (int)(nl - start) : len - pos, ret;
+        int n = nl ? (int)(nl - start) : len - pos, r;
         Preset p = { 0 };
         pos += n + 1;
-        if (n > LINE_MAX_BYTES)
-            return bad(path, ln + 1, "%sa line longer than 1024 bytes", "");
-        if (memchr(start, 0, n))
-            return bad(path, ln + 1, "%sa NUL byte; a services file is text", "");
+        if (n > LINE_MAX_BYTES) {
+            bad(path, ln + 1, "%sa line longer than 1024 bytes", "");
+            goto end;
+        }
+        if (memchr(start, 0, n)) {
+            bad(path, ln + 1, "%sa NUL byte; a services file is text", "");
+            goto end;
+        }
         memcpy(line, start, n);
         line[n] = 0;
         if (n && line[n - 1] == '\r')
             line[n - 1] = 0;
-        if (!sh_utf8_valid(line))
-            return bad(path, ln + 1, "%snot UTF-8 text", "");
-        if ((ret = parse_line(line, path, ln + 1, &p)) < 0)
-            return -1;
-        if (ret)
+        if (!sh_utf8_valid(line)) {
+            bad(path, ln + 1, "%snot UTF-8 text", "");
+            goto end;
+        }
+        if ((r = parse_line(line, path, ln + 1, &p)) < 0)
+            goto end;
+        if (r)
             continue;
         for (int i = 0; i < nrows; i++)
             if (!strcmp(rows[i].name, p.name)) {
                 char first[64];
                 snprintf(first, sizeof(first), "'%s' again (first on line %d)", p.name, rows[i].line);
-                return bad(path, ln + 1, "%s: one line a service", first);
+                bad(path, ln + 1, "%s: one line a service", first);
+                preset_clear(&p);
+                goto end;
             }
-        if (nrows == ROWS_MAX)
-            return bad(path, ln + 1, "%smore than 256 services", "");
+        if (nrows == ROWS_MAX) {
+            bad(path, ln + 1, "%smore than 256 services", "");
+            preset_clear(&p);
+            goto end;
+        }
         rows[nrows++] = p;
     }
-    for (int i = 0; i < nrows; i++)
-        merge(&rows[i]);
+    /* The table takes the rows (one it has no room for is dropped). */
     src->rows = nrows;
-    return 0;
+    for (int i = 0; i < nrows; i++)
+        if (merge(&rows[i]) < 0)
+            preset_clear(&rows[i]);
+    nrows = 0;
+    ret = 0;
+end:
+    for (int i = 0; i < nrows; i++)
+        preset_clear(&rows[i]);
+    return ret;
 }
 
 int services_load(const char *file)
