@@ -46,9 +46,7 @@ typedef struct Batch {
     int nitems, items_alloc;
     FileId *dirs, *files;     /* directories walked and inputs taken, to take each once */
     int ndirs, dirs_alloc, nfiles, files_alloc;
-    char **outputs;           /* written by this run (outputs, report pictures): the strings of */
-    int noutputs, outputs_alloc;
-    ProtectList written;      /* ... these, which a later input may not replace */
+    ProtectList written;      /* outputs and pictures of this run: a later input may not replace one */
     ProtectList inputs;       /* every input of the run: no output may replace one */
 } Batch;
 
@@ -227,24 +225,11 @@ static void batch_free(Batch *b)
         av_free(b->items[i].path);
         av_free(b->items[i].sub);
     }
-    for (int i = 0; i < b->noutputs; i++)
-        av_free(b->outputs[i]);
     av_free(b->items);
     av_free(b->dirs);
     av_free(b->files);
-    av_free(b->outputs);
     protect_free(&b->written);
     protect_free(&b->inputs);
-}
-
-/* A file this run wrote: no later input's output or picture may replace it. */
-static void remember_written(Batch *b, const char *path)
-{
-    if (!grow(&b->outputs, &b->outputs_alloc, b->noutputs, sizeof(*b->outputs)) &&
-        (b->outputs[b->noutputs] = av_strdup(path)) && protect_add(&b->written, b->outputs[b->noutputs]) >= 0)
-        b->noutputs++;
-    else if (b->noutputs < b->outputs_alloc)
-        av_freep(&b->outputs[b->noutputs]);
 }
 
 int make_dirs(const char *path)
@@ -448,16 +433,16 @@ static int run_item(Cli *cli, Batch *b, const Item *it, int index, ShJobResult *
     if (ret >= 0) {
         oc.action = copy ? ACTION_COPIED : ACTION_SHRUNK;
         oc.output = res->output;
-        remember_written(b, output);
+        protect_add_copy(&b->written, output);
         /* The output is there; pictures that cannot be written fail the item (6), not the output. */
         if (o.report && !copy && (oc.err = show_write(cli, &o, res, oc.target, &sn)) < 0) {
             oc.error = "the report's pictures could not be written";
             oc.exit_code = EXIT_OUTPUT;
         }
         if (sn.have_sheet)
-            remember_written(b, sn.sheet);
+            protect_add_copy(&b->written, sn.sheet);
         if (sn.have_plot)
-            remember_written(b, sn.plot);
+            protect_add_copy(&b->written, sn.plot);
         oc.sheet = sn.have_sheet ? sn.sheet : NULL;
         oc.plot = sn.have_plot ? sn.plot : NULL;
     } else if (ret == SH_ERROR_TARGET_TOO_SMALL) {

@@ -65,6 +65,20 @@ int protect_add(ProtectList *pl, const char *path)
     return 0;
 }
 
+int protect_add_copy(ProtectList *pl, const char *path)
+{
+    char *own = av_strdup(path);
+    int ret;
+    if (!own)
+        return AVERROR(ENOMEM);
+    if ((ret = protect_add(pl, own)) < 0) {
+        av_free(own);
+        return ret;
+    }
+    pl->in[pl->n - 1].own = own;
+    return 0;
+}
+
 const char *protect_find(const ProtectList *pl, const char *output)
 {
     struct stat sb;
@@ -84,8 +98,10 @@ const char *protect_find(const ProtectList *pl, const char *output)
 
 void protect_free(ProtectList *pl)
 {
-    for (int i = 0; i < pl->n; i++)
+    for (int i = 0; i < pl->n; i++) {
         av_free(pl->in[i].entry);
+        av_free(pl->in[i].own);
+    }
     av_freep(&pl->in);
     pl->n = pl->alloc = 0;
 }
